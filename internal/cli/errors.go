@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes: the contract scripts and workflows depend on.
+const (
+	ExitOK       = 0 // success
+	ExitFailure  = 1 // runtime failure: I/O, API, a step that failed
+	ExitInvalid  = 2 // invalid input or usage
+	ExitRejected = 3 // the gate rejected the candidate and --fail-on-reject was given
+)
+
+// exitCodesHelp is appended to every command's help.
+const exitCodesHelp = `Exit codes:
+  0  success
+  1  runtime failure (I/O, API, a step that failed)
+  2  invalid input or usage (the message names the file and field)
+  3  the gate rejected the candidate and --fail-on-reject was given`
+
+// FlagError is a usage mistake: an unknown flag, a missing argument, flags
+// that exclude each other. Main prints it with a pointer to --help.
+type FlagError struct {
+	Err     error
+	Command string // the command path, for the "--help" hint
+}
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// flagErrorf returns a FlagError with a formatted message.
+func flagErrorf(format string, args ...any) error {
+	return &FlagError{Err: fmt.Errorf(format, args...)}
+}
+
+// InputError is invalid input the command found itself (a missing file, a
+// run directory without run.json). Library packages mark their own input
+// errors with an InvalidInput() bool method instead.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string      { return e.Err.Error() }
+func (e *InputError) Unwrap() error      { return e.Err }
+func (e *InputError) InvalidInput() bool { return true }
+
+// inputErrorf returns an InputError with a formatted message (%w allowed).
+func inputErrorf(format string, args ...any) error {
+	return &InputError{Err: fmt.Errorf(format, args...)}
+}
+
+// RejectedError reports that the gate said reject and the caller asked for
+// a failing exit (--fail-on-reject). Its message is already printed.
+type RejectedError struct{ Model string }
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("the gate rejected the candidate for %s", e.Model)
+}
+
+// SilentError fails with exit 1 after the command has printed why.
+var SilentError = errors.New("SilentError")
+
+// isInvalidInput reports whether err, or any error it wraps, is marked as
+// invalid input.
+func isInvalidInput(err error) bool {
+	var marked interface{ InvalidInput() bool }
+	return errors.As(err, &marked) && marked.InvalidInput()
+}
+
+// exitCode maps an error to the contract's exit code.
+func exitCode(err error) int {
+	var flagErr *FlagError
+	var rejected *RejectedError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &rejected):
+		return ExitRejected
+	case errors.As(err, &flagErr), isInvalidInput(err):
+		return ExitInvalid
+	default:
+		return ExitFailure
+	}
+}

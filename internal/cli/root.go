@@ -1,0 +1,129 @@
+// Package cli is podium's command line: one file per command, each with an
+// options struct, a NewCmd constructor and a run function, composed from the
+// library packages. Nothing below internal/cli knows about flags or exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/diag"
+)
+
+// Main runs podium with args and returns the process exit code.
+func Main(ctx context.Context, args []string, f *Factory) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	if err == nil || errors.Is(err, SilentError) {
+		return code
+	}
+	printError(f, root, err)
+	return code
+}
+
+func printError(f *Factory, root *cobra.Command, err error) {
+	var rejected *RejectedError
+	if errors.As(err, &rejected) {
+		// The decision and its reasons are already printed.
+		return
+	}
+	msg := err.Error()
+	if f.Secrets != nil {
+		msg = f.Secrets.String(msg)
+	}
+	fmt.Fprintln(f.IO.ErrOut, msg)
+
+	var flagErr *FlagError
+	if errors.As(err, &flagErr) {
+		path := flagErr.Command
+		if path == "" {
+			path = root.CommandPath()
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", path)
+		return
+	}
+	// Positioned problems also become CI annotations on the file and line.
+	if f.Platform != nil {
+		p := f.Platform()
+		for _, d := range diag.All(err) {
+			p.Annotate(ci.Annotation{
+				Level: ci.LevelError, File: d.File, Line: d.Line, Col: d.Col,
+				Title: "podium", Message: f.Secrets.String(d.Msg),
+			})
+		}
+	}
+}
+
+func flagError(c *cobra.Command, err error) error {
+	return &FlagError{Err: err, Command: c.CommandPath()}
+}
+
+// NewCmdRoot builds the podium command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "podium <command> [flags]",
+		Short: "Continuous delivery for machine-learning models",
+		Long: heredoc(`
+			podium runs the MLOps loop inside CI: build and test the pipeline's
+			components, train, compare the candidate with the champion, record
+			the evidence, report on the pull request, and open the deployment
+			pull request that CD applies.`) + "\n\n" + exitCodesHelp,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return &FlagError{Err: fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+		},
+	}
+	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetFlagErrorFunc(flagError)
+
+	root.AddCommand(
+		newCmdVersion(f, nil),
+		newCmdValidate(f, nil),
+		newCmdTest(f, nil),
+		newCmdTrain(f, nil),
+		newCmdFingerprint(f, nil),
+		newCmdCompare(f, nil),
+		newCmdRegistry(f),
+		newCmdReport(f, nil),
+		newCmdRecord(f, nil),
+		newCmdLog(f, nil),
+		newCmdPropose(f, nil),
+		newCmdTrigger(f, nil),
+		newCmdDrift(f, nil),
+	)
+	markUsageErrors(root)
+	return root
+}
+
+// markUsageErrors makes every error cobra raises before a command runs (bad
+// arguments, unknown subcommand) a FlagError, so it exits 2 with a usage hint.
+func markUsageErrors(cmd *cobra.Command) {
+	if cmd.Args != nil {
+		check := cmd.Args
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return &FlagError{Err: err, Command: c.CommandPath()}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		sub.SetFlagErrorFunc(flagError)
+		markUsageErrors(sub)
+	}
+}

@@ -1,0 +1,123 @@
+// Package spec loads podium.yaml (spec v1): it decodes the YAML, applies the
+// defaults, validates it against schemas/pipeline.schema.json and checks
+// what a schema cannot (unique names, known needs, no cycles, well-formed
+// rules, parsable templates). Every problem is reported with its file,
+// line, column and field path, all at once.
+package spec
+
+import "time"
+
+// DefaultFile is the spec file commands read when --spec is not given.
+const DefaultFile = "podium.yaml"
+
+// Spec is a loaded, defaulted and validated podium.yaml.
+type Spec struct {
+	// File is the path the spec was loaded from, as given.
+	File string `json:"-"`
+	// Dir is the directory holding the spec; relative paths in the spec
+	// (components, inputs, outputs, metrics, manifest) resolve against it.
+	Dir string `json:"-"`
+	// Digest is "sha256:<hex>" of the spec file's bytes.
+	Digest string `json:"-"`
+
+	Version        int            `json:"version"`
+	Model          string         `json:"model"`
+	Registry       Registry       `json:"registry"`
+	Cache          Cache          `json:"cache"`
+	Params         map[string]any `json:"params,omitempty"` // scalar values: string, float64, bool
+	Components     []Component    `json:"components,omitempty"`
+	Pipeline       []Step         `json:"pipeline,omitempty"`
+	Metrics        string         `json:"metrics,omitempty"`
+	Artifact       string         `json:"artifact,omitempty"`
+	EvaluationData []string       `json:"evaluation_data,omitempty"`
+	Gate           Gate           `json:"gate"`
+	Deploy         *Deploy        `json:"deploy,omitempty"`
+	Drift          Drift          `json:"drift"`
+}
+
+// Registry says where champions are kept.
+type Registry struct {
+	Type string `json:"type"` // "git" (default)
+	Path string `json:"path"` // default ".podium/registry"
+}
+
+// Cache says where step results are cached.
+type Cache struct {
+	Path string `json:"path"` // default ".podium/cache"
+}
+
+// Component is a pipeline component with its own build and test commands.
+type Component struct {
+	Name  string `json:"name"`
+	Path  string `json:"path"` // default "."
+	Build string `json:"build,omitempty"`
+	Test  string `json:"test,omitempty"`
+}
+
+// Step is one node of the pipeline DAG.
+type Step struct {
+	Name    string            `json:"name"`
+	Run     string            `json:"run"`
+	Needs   []string          `json:"needs,omitempty"`
+	Inputs  []string          `json:"inputs,omitempty"`
+	Outputs []string          `json:"outputs,omitempty"`
+	Timeout time.Duration     `json:"timeout,omitempty"` // 0: no limit
+	Env     map[string]string `json:"env,omitempty"`
+}
+
+// Gate holds the promotion rules.
+type Gate struct {
+	Rules []Rule `json:"rules"`
+}
+
+// Direction says which way a metric is better.
+type Direction string
+
+// Directions.
+const (
+	Higher Direction = "higher"
+	Lower  Direction = "lower"
+)
+
+// Rule is one gate rule. Metric may be a glob (path.Match syntax) over
+// flattened metric names. Nil bounds are unset.
+type Rule struct {
+	Metric      string    `json:"metric"`
+	Direction   Direction `json:"direction"`
+	MinValue    *float64  `json:"min_value,omitempty"`
+	MaxValue    *float64  `json:"max_value,omitempty"`
+	MinDelta    *float64  `json:"min_delta,omitempty"`
+	MinRelative *float64  `json:"min_relative,omitempty"`
+	Tolerance   *float64  `json:"tolerance,omitempty"`
+}
+
+// Deploy says how a promotion becomes a deployment PR/MR.
+type Deploy struct {
+	Manifest string   `json:"manifest"`
+	Field    string   `json:"field"`  // dotted path in the manifest, e.g. spec.predictor.model.storageUri
+	Value    string   `json:"value"`  // text/template
+	Branch   string   `json:"branch"` // text/template; default "podium/deploy/{{ .Model }}"
+	Labels   []string `json:"labels,omitempty"`
+}
+
+// Drift holds the retrain thresholds.
+type Drift struct {
+	PSIThreshold float64  `json:"psi_threshold"` // default 0.2
+	KSThreshold  float64  `json:"ks_threshold"`  // default 0.1
+	Columns      []string `json:"columns,omitempty"`
+}
+
+// TemplateData is what deploy.value and deploy.branch templates see.
+type TemplateData struct {
+	Model    string
+	Version  string
+	Commit   string
+	Artifact TemplateArtifact
+	Metrics  map[string]float64
+}
+
+// TemplateArtifact is the model artifact in template data.
+type TemplateArtifact struct {
+	Path   string
+	Digest string
+}
