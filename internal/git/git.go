@@ -1,0 +1,94 @@
+// Package git runs the git command line. podium shells out to git rather
+// than reimplementing it: CI images have git, and users' credentials,
+// shallow clones and hooks then behave exactly as git itself handles them.
+// Arguments are passed as an argv, never through a shell.
+package git
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+)
+
+// Repo is a git work tree (or bare repository) on disk.
+type Repo struct {
+	Dir string
+	// Env is extra environment for every git call (KEY=VALUE).
+	Env []string
+}
+
+// Open returns the repository whose work tree holds dir, or an error when
+// dir is not inside one.
+func Open(ctx context.Context, dir string) (*Repo, error) {
+	top, err := (&Repo{Dir: dir}).Run(ctx, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, err
+	}
+	return &Repo{Dir: top}, nil
+}
+
+// Error is a failed git command with its stderr.
+type Error struct {
+	Args   []string
+	Stderr string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	msg := strings.TrimSpace(e.Stderr)
+	if msg == "" {
+		msg = e.Err.Error()
+	}
+	return fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Run runs git with args in the repository and returns its stdout with the
+// trailing newline removed.
+func (r *Repo) Run(ctx context.Context, args ...string) (string, error) {
+	out, err := r.Output(ctx, nil, args...)
+	return strings.TrimRight(string(out), "\n"), err
+}
+
+// Output runs git with args, feeding stdin when it is not nil, and returns
+// stdout as bytes.
+func (r *Repo) Output(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = r.Dir
+	cmd.Env = append(cmd.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
+	cmd.Env = append(cmd.Env, r.Env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), &Error{Args: args, Stderr: stderr.String(), Err: err}
+	}
+	return stdout.Bytes(), nil
+}
+
+// ExitCode returns git's exit status from err, or -1 when err is not a
+// finished git process.
+func ExitCode(err error) int {
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	return -1
+}
+
+// Head returns the full SHA of HEAD.
+func (r *Repo) Head(ctx context.Context) (string, error) {
+	return r.Run(ctx, "rev-parse", "HEAD")
+}
+
+// Show returns the content of path at rev (rev:path).
+func (r *Repo) Show(ctx context.Context, rev, path string) ([]byte, error) {
+	return r.Output(ctx, nil, "show", rev+":"+path)
+}
