@@ -1,0 +1,479 @@
+// Package record builds the metadata record of one pipeline run (what was
+// trained, from which commit, data and parameters, with which metrics, in
+// which CI run, and what the gate decided), renders it as podium's own JSON
+// document or as an in-toto Statement, and links it to its commit through
+// git notes under refs/notes/podium.
+//
+// A record is deterministic: the same run directory, spec and CI job give
+// the same bytes, so the digest of a record names it. Its canonical form is
+// one line of compact JSON followed by a newline: the file podium writes
+// and the line kept in the commit's note are the same bytes.
+package record
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/schemas"
+)
+
+// SchemaVersion is the version of the record format this package writes.
+const SchemaVersion = 1
+
+// SchemaName is the embedded schema every record is validated against.
+const SchemaName = "record.schema.json"
+
+// MaxSize bounds a record podium decodes (a note line, a record file). A
+// record is a few KiB; a model of many files makes it larger, never this.
+const MaxSize = 16 << 20
+
+// Record is the metadata record of one pipeline run. Field order is the
+// order of the JSON document.
+type Record struct {
+	SchemaVersion int                `json:"schema_version"`
+	Model         string             `json:"model"`
+	Commit        Commit             `json:"commit"`
+	CI            CI                 `json:"ci"`
+	StartedAt     time.Time          `json:"started_at"`
+	FinishedAt    time.Time          `json:"finished_at"`
+	SpecDigest    string             `json:"spec_digest"`
+	Params        map[string]any     `json:"params"`
+	Metrics       map[string]float64 `json:"metrics"`
+	PrimaryMetric *string            `json:"primary_metric"`
+	Artifact      Artifact           `json:"artifact"`
+	DataDigest    *string            `json:"data_digest"`
+	Inputs        []File             `json:"inputs"`
+	Outputs       []File             `json:"outputs"`
+	Steps         []Step             `json:"steps"`
+	Decision      *string            `json:"decision"`
+	Gate          *Gate              `json:"gate"`
+	Environment   Environment        `json:"environment"`
+}
+
+// Commit is the commit the pipeline ran on. Only SHA is always known.
+type Commit struct {
+	SHA         string `json:"sha"`
+	Ref         string `json:"ref,omitempty"`
+	Branch      string `json:"branch,omitempty"`
+	Repository  string `json:"repository,omitempty"`
+	PullRequest int    `json:"pull_request,omitempty"`
+}
+
+// CI is the job that ran the pipeline. Unknown fields are left out.
+type CI struct {
+	Provider string `json:"provider"`
+	RunID    string `json:"run_id,omitempty"`
+	RunURL   string `json:"run_url,omitempty"`
+	Workflow string `json:"workflow,omitempty"`
+	Job      string `json:"job,omitempty"`
+	Attempt  int    `json:"attempt,omitempty"`
+}
+
+// File is a path a step read or wrote, relative to the spec's directory,
+// with its digest and size in bytes (for a directory, the sum of its files).
+type File struct {
+	Path   string `json:"path"`
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// Artifact is the model: the spec's artifact path, its digest and size, and
+// every file it holds with the file's own digest (the in-toto subjects).
+type Artifact struct {
+	Path   string `json:"path"`
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+	Files  []File `json:"files"`
+}
+
+// Step is one step's outcome.
+type Step struct {
+	Name      string  `json:"name"`
+	Status    string  `json:"status"`
+	ExitCode  int     `json:"exit_code"`
+	DurationS float64 `json:"duration_s"`
+}
+
+// Gate is the comparison behind the decision, from compare.json.
+type Gate struct {
+	Champion   *rundir.Champion `json:"champion"`
+	Checks     []rundir.Check   `json:"checks"`
+	Comparable bool             `json:"comparable"`
+	Warnings   []string         `json:"warnings"`
+}
+
+// Environment says what produced the record.
+type Environment struct {
+	PodiumVersion string `json:"podium_version"`
+	OS            string `json:"os"`
+	Arch          string `json:"arch"`
+	ImageDigest   string `json:"image_digest,omitempty"`
+}
+
+// Source is everything a record is built from.
+type Source struct {
+	Run     *rundir.Run
+	Compare *rundir.Compare // nil when `podium compare` did not run
+	CI      ci.Run
+	Env     Environment
+	// PrimaryMetric is the metric the log shows, "" for none (see
+	// PrimaryMetric).
+	PrimaryMetric string
+	Artifact      Artifact
+	// Sizes holds the size of every path in the steps' inputs and outputs.
+	Sizes map[string]int64
+}
+
+var (
+	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	shaPattern    = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+	digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
+
+// New builds the record of a run. The run must have passed CheckRun.
+func New(src Source) (*Record, error) {
+	run := src.Run
+	r := &Record{
+		SchemaVersion: SchemaVersion,
+		Model:         run.Model,
+		Commit: Commit{
+			SHA:         run.Commit,
+			Ref:         src.CI.Ref,
+			Branch:      src.CI.Branch,
+			Repository:  src.CI.Repository,
+			PullRequest: max(src.CI.PullRequest, 0),
+		},
+		CI: CI{
+			Provider: src.CI.Provider,
+			RunID:    src.CI.RunID,
+			RunURL:   absoluteURL(src.CI.RunURL),
+			Workflow: src.CI.Workflow,
+			Job:      src.CI.Job,
+			Attempt:  max(src.CI.Attempt, 0),
+		},
+		StartedAt:   run.StartedAt.UTC(),
+		FinishedAt:  run.FinishedAt.UTC(),
+		SpecDigest:  run.SpecDigest,
+		Params:      run.Params,
+		Metrics:     run.Metrics,
+		Artifact:    src.Artifact,
+		Steps:       []Step{},
+		Environment: src.Env,
+	}
+	if r.CI.Provider == "" {
+		r.CI.Provider = "local"
+	}
+	if !digestPattern.MatchString(r.Environment.ImageDigest) {
+		// A platform may know the image only by tag; the record keeps
+		// digests alone, since a tag names nothing fixed.
+		r.Environment.ImageDigest = ""
+	}
+	if r.Params == nil {
+		r.Params = map[string]any{}
+	}
+	if r.Metrics == nil {
+		r.Metrics = map[string]float64{}
+	}
+	if src.PrimaryMetric != "" {
+		r.PrimaryMetric = &src.PrimaryMetric
+	}
+	for _, s := range run.Steps {
+		r.Steps = append(r.Steps, Step{Name: s.Name, Status: s.Status, ExitCode: s.ExitCode, DurationS: s.DurationS})
+	}
+
+	var err error
+	if r.Inputs, err = files(run.Steps, func(s rundir.Step) map[string]string { return s.Inputs }, src.Sizes); err != nil {
+		return nil, err
+	}
+	if r.Outputs, err = files(run.Steps, func(s rundir.Step) map[string]string { return s.Outputs }, src.Sizes); err != nil {
+		return nil, err
+	}
+	r.DataDigest = dataDigest(r.Inputs, r.Outputs)
+
+	if c := src.Compare; c != nil {
+		if c.Model != run.Model {
+			return nil, fmt.Errorf("compare.json is for model %q but run.json for %q", c.Model, run.Model)
+		}
+		decision := c.Decision
+		r.Decision = &decision
+		r.Gate = &Gate{Champion: c.Champion, Checks: c.Checks, Comparable: c.Comparable, Warnings: c.Warnings}
+		if r.Gate.Checks == nil {
+			r.Gate.Checks = []rundir.Check{}
+		}
+		if r.Gate.Warnings == nil {
+			r.Gate.Warnings = []string{}
+		}
+		if r.Gate.Champion != nil && r.Gate.Champion.Metrics == nil {
+			champion := *r.Gate.Champion
+			champion.Metrics = map[string]float64{}
+			r.Gate.Champion = &champion
+		}
+	}
+	return r, nil
+}
+
+// files lists the paths one side of the steps (inputs or outputs) names,
+// once per path and digest, sorted.
+func files(steps []rundir.Step, side func(rundir.Step) map[string]string, sizes map[string]int64) ([]File, error) {
+	seen := map[File]bool{}
+	list := []File{}
+	for _, s := range steps {
+		for p, digest := range side(s) {
+			size, ok := sizes[p]
+			if !ok {
+				return nil, fmt.Errorf("no size known for %s", p)
+			}
+			f := File{Path: p, Digest: digest, Size: size}
+			if !seen[f] {
+				seen[f] = true
+				list = append(list, f)
+			}
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Path != list[j].Path {
+			return list[i].Path < list[j].Path
+		}
+		return list[i].Digest < list[j].Digest
+	})
+	return list, nil
+}
+
+// dataDigest names the data the run read: the inputs no step wrote. One
+// such input is named by its own digest, so that `podium fingerprint` on
+// the same path gives the same value; several by the digest of their
+// sha256sum-style listing.
+func dataDigest(inputs, outputs []File) *string {
+	var external []File
+	for _, in := range inputs {
+		if !underAny(in.Path, outputs) {
+			external = append(external, in)
+		}
+	}
+	switch len(external) {
+	case 0:
+		return nil
+	case 1:
+		return &external[0].Digest
+	}
+	h := sha256.New()
+	for _, f := range external { // already sorted by path
+		fmt.Fprintf(h, "%s  %s\n", strings.TrimPrefix(f.Digest, "sha256:"), f.Path)
+	}
+	d := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return &d
+}
+
+// underAny reports whether p is one of the outputs or inside one.
+func underAny(p string, outputs []File) bool {
+	p = path.Clean(p)
+	for _, o := range outputs {
+		r := path.Clean(o.Path)
+		if p == r || r == "." || strings.HasPrefix(p, r+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func absoluteURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() {
+		return ""
+	}
+	return s
+}
+
+// PrimaryMetric picks the metric `podium log` shows for a run: the one the
+// first gate rule names, or for a glob its first match in byte order. It
+// returns "" when there is no rule or nothing matches.
+func PrimaryMetric(rulePatterns []string, metrics map[string]float64) string {
+	if len(rulePatterns) == 0 {
+		return ""
+	}
+	pattern := rulePatterns[0]
+	if _, ok := metrics[pattern]; ok {
+		return pattern
+	}
+	names := make([]string, 0, len(metrics))
+	for name := range metrics {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if ok, _ := path.Match(pattern, name); ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// CheckRun reports what makes run.json unfit for a record: fields that
+// are missing (in data, the file's bytes) or malformed. The error is a
+// rundir.IncompleteError (invalid input, exit 2).
+func CheckRun(dir string, data []byte, run *rundir.Run) error {
+	var problems []string
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return incomplete(dir, fmt.Errorf("not a JSON object: %w", err))
+	}
+	var missing []string
+	for _, key := range []string{"model", "spec_digest", "params", "commit", "started_at", "finished_at", "steps", "metrics"} {
+		v, ok := raw[key]
+		if !ok || (string(v) == "null" && key != "params" && key != "metrics" && key != "steps") {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		problems = append(problems, "missing fields: "+strings.Join(missing, ", "))
+	}
+	has := func(key string) bool { return raw[key] != nil && string(raw[key]) != "null" }
+	if has("model") && !namePattern.MatchString(run.Model) {
+		problems = append(problems, fmt.Sprintf("model %q is not a model name (letters, digits, '.', '_', '-')", run.Model))
+	}
+	if has("commit") && !shaPattern.MatchString(run.Commit) {
+		problems = append(problems, fmt.Sprintf("commit %q is not a full lowercase commit SHA", run.Commit))
+	}
+	if has("spec_digest") && !digestPattern.MatchString(run.SpecDigest) {
+		problems = append(problems, fmt.Sprintf("spec_digest %q is not sha256:<64 hex digits>", run.SpecDigest))
+	}
+	if has("started_at") && run.StartedAt.IsZero() {
+		problems = append(problems, "started_at is the zero time")
+	}
+	if has("finished_at") && run.FinishedAt.IsZero() {
+		problems = append(problems, "finished_at is the zero time")
+	}
+	statuses := []string{rundir.StatusOK, rundir.StatusFailed, rundir.StatusSkipped, rundir.StatusCached, rundir.StatusTimeout}
+	for i, s := range run.Steps {
+		where := fmt.Sprintf("steps[%d]", i)
+		if !namePattern.MatchString(s.Name) {
+			problems = append(problems, fmt.Sprintf("%s: name %q is not a step name", where, s.Name))
+		} else {
+			where = fmt.Sprintf("step %s", s.Name)
+		}
+		if !slices.Contains(statuses, s.Status) {
+			problems = append(problems, fmt.Sprintf("%s: status %q is not one of %s", where, s.Status, strings.Join(statuses, ", ")))
+		}
+		if s.DurationS < 0 {
+			problems = append(problems, fmt.Sprintf("%s: duration_s is negative", where))
+		}
+		for _, side := range []struct {
+			name  string
+			paths map[string]string
+		}{{"inputs", s.Inputs}, {"outputs", s.Outputs}} {
+			for _, p := range sortedKeys(side.paths) {
+				if p == "" {
+					problems = append(problems, fmt.Sprintf("%s: %s: empty path", where, side.name))
+				}
+				if d := side.paths[p]; !digestPattern.MatchString(d) {
+					problems = append(problems, fmt.Sprintf("%s: %s: %q: digest %q is not sha256:<64 hex digits>", where, side.name, p, d))
+				}
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return incomplete(dir, errors.New(strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+func incomplete(dir string, err error) error {
+	return &rundir.IncompleteError{Dir: dir, File: rundir.RunFile, Hint: "podium train --run-dir " + dir, Err: err}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Marshal returns the record's canonical bytes, one line of compact JSON
+// and a newline, after checking them against the record schema.
+func (r *Record) Marshal() ([]byte, error) {
+	return marshalValid(r, SchemaName)
+}
+
+// marshalValid encodes v compactly (map keys sorted, HTML left alone so
+// metric names stay readable), decodes the bytes afresh and validates that
+// against the schema: what is checked is exactly what is written.
+func marshalValid(v any, schema string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("failed to encode the record: %w", err)
+	}
+	var decoded any
+	if err := json.Unmarshal(buf.Bytes(), &decoded); err != nil {
+		return nil, fmt.Errorf("failed to decode the encoded record: %w", err)
+	}
+	if err := schemas.Validate(schema, decoded); err != nil {
+		return nil, fmt.Errorf("the record does not match %s: %w", schema, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Digest returns "sha256:<hex>" of data: the name a registry pointer or a
+// CI output gives a record, computed over the exact bytes written.
+func Digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Decode reads a record. Fields it does not know are ignored (a newer
+// podium may add some); a different schema_version is refused.
+func Decode(data []byte) (*Record, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("record is %d bytes; at most %d are read", len(data), MaxSize)
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("not a podium record: %w", err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("record schema_version %d is not supported (this podium reads %d)", r.SchemaVersion, SchemaVersion)
+	}
+	if r.Model == "" || r.Commit.SHA == "" {
+		return nil, errors.New("not a podium record: no model or commit")
+	}
+	return &r, nil
+}
+
+// FileName is the default name of a record file: it carries the model and
+// the commit, so artifact stores list records by what they describe.
+func FileName(model, commit, format string) string {
+	short := commit
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	ext := ".json"
+	if format == FormatInToto {
+		ext = ".intoto.json"
+	}
+	return "podium-record-" + model + "-" + short + ext
+}
+
+// Output formats.
+const (
+	FormatPodium = "podium"
+	FormatInToto = "in-toto"
+)
+
+// Formats lists the output formats, for flag help and errors.
+var Formats = []string{FormatPodium, FormatInToto}
