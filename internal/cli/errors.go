@@ -60,6 +60,13 @@ func (e *RejectedError) Error() string {
 // SilentError fails with exit 1 after the command has printed why.
 var SilentError = errors.New("SilentError")
 
+// ExitError ends the command with Code after it has printed why (for
+// example `validate --json`, which reports the problems in its document and
+// still exits 2).
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
 // isInvalidInput reports whether err, or any error it wraps, is marked as
 // invalid input.
 func isInvalidInput(err error) bool {
@@ -71,9 +78,12 @@ func isInvalidInput(err error) bool {
 func exitCode(err error) int {
 	var flagErr *FlagError
 	var rejected *RejectedError
+	var exitErr *ExitError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &exitErr):
+		return exitErr.Code
 	case errors.As(err, &rejected):
 		return ExitRejected
 	case errors.As(err, &flagErr), isInvalidInput(err):

@@ -24,7 +24,8 @@ func Main(ctx context.Context, args []string, f *Factory) int {
 
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
-	if err == nil || errors.Is(err, SilentError) {
+	var exitErr *ExitError
+	if err == nil || errors.Is(err, SilentError) || errors.As(err, &exitErr) {
 		return code
 	}
 	printError(f, root, err)
@@ -53,7 +54,8 @@ func printError(f *Factory, root *cobra.Command, err error) {
 		return
 	}
 	// Positioned problems also become CI annotations on the file and line.
-	if f.Platform != nil {
+	// Locally the message above is all a person needs.
+	if f.Platform != nil && f.Platform().Name() != "local" {
 		p := f.Platform()
 		for _, d := range diag.All(err) {
 			p.Annotate(ci.Annotation{
