@@ -338,9 +338,9 @@ func TestRetryPolicy(t *testing.T) {
 			wantTries:  1,
 		},
 		{
-			name:   "GitLab 429 with RateLimit-Reset",
-			method: "POST",
-			steps: []step{status(429, "Ratelimit-Remaining", "0", "Ratelimit-Reset", epochPlus(12*time.Second))},
+			name:       "GitLab 429 with RateLimit-Reset",
+			method:     "POST",
+			steps:      []step{status(429, "Ratelimit-Remaining", "0", "Ratelimit-Reset", epochPlus(12*time.Second))},
 			wantStatus: 200,
 			wantSleeps: []time.Duration{12 * time.Second},
 			wantTries:  2,
