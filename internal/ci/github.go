@@ -1,0 +1,239 @@
+package ci
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	githubactions "github.com/sethvargo/go-githubactions"
+)
+
+// maxEventBytes bounds the read of GITHUB_EVENT_PATH. GitHub caps webhook
+// payloads at 25 MB; podium needs two fields from it.
+const maxEventBytes = 25 << 20
+
+// maxSummaryBytes is the runner's limit on a step's summary: a larger file
+// is not shown at all, so podium refuses the append that would cross it.
+const maxSummaryBytes = 1 << 20
+
+// GitHub is GitHub Actions. Workflow commands go to the log stream through
+// go-githubactions where it escapes its data (masks, groups, annotations);
+// outputs and the step summary are written to their files by podium, since
+// the library's fixed heredoc delimiter is open to injection.
+type GitHub struct {
+	opts   options
+	log    *stickyWriter
+	action *githubactions.Action
+
+	runOnce sync.Once
+	run     Run
+}
+
+// NewGitHub returns the GitHub Actions platform.
+func NewGitHub(opts ...Option) *GitHub {
+	o := newOptions(opts)
+	log := &stickyWriter{w: o.log}
+	return &GitHub{
+		opts: o,
+		log:  log,
+		action: githubactions.New(
+			githubactions.WithGetenv(o.getenv),
+			githubactions.WithWriter(log),
+		),
+	}
+}
+
+func (g *GitHub) Name() string { return "github-actions" }
+
+// Input returns INPUT_<NAME> (upper case, spaces as '_'), trimmed, as the
+// runner sets it for an action's `with:` inputs.
+func (g *GitHub) Input(name string) string { return g.action.GetInput(name) }
+
+// SetOutput appends name and value to the GITHUB_OUTPUT file under a random
+// delimiter. Any value round-trips, newlines and "::" included; a value that
+// contains the delimiter is refused.
+func (g *GitHub) SetOutput(name, value string) error {
+	path := g.opts.getenv("GITHUB_OUTPUT")
+	if path == "" {
+		return fmt.Errorf("failed to set output %q: GITHUB_OUTPUT is not set", name)
+	}
+	entry, err := formatFileCommand(name, value, g.opts.delimiter())
+	if err != nil {
+		return fmt.Errorf("failed to set output %q: %w", name, err)
+	}
+	if err := appendFile(path, entry); err != nil {
+		return fmt.Errorf("failed to set output %q: %w", name, err)
+	}
+	return nil
+}
+
+// AppendSummary appends Markdown to the GITHUB_STEP_SUMMARY file, ending it
+// with a newline so the next append starts a new block.
+func (g *GitHub) AppendSummary(markdown string) error {
+	path := g.opts.getenv("GITHUB_STEP_SUMMARY")
+	if path == "" {
+		return fmt.Errorf("failed to append to the step summary: GITHUB_STEP_SUMMARY is not set")
+	}
+	if !strings.HasSuffix(markdown, "\n") {
+		markdown += "\n"
+	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	if size+int64(len(markdown)) > maxSummaryBytes {
+		return fmt.Errorf("failed to append to the step summary: it would exceed GitHub's limit of %d bytes", maxSummaryBytes)
+	}
+	if err := appendFile(path, markdown); err != nil {
+		return fmt.Errorf("failed to append to the step summary: %w", err)
+	}
+	return nil
+}
+
+// Mask registers secret with the runner, one `::add-mask::` per line, since
+// the runner matches masks against single log lines. The secret is escaped
+// as command data and so never appears as a line of its own.
+func (g *GitHub) Mask(secret string) {
+	for _, line := range strings.Split(secret, "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		g.action.AddMask(line)
+	}
+}
+
+// Annotate writes an `::error`, `::warning` or `::notice` command. The
+// message and the properties are escaped as GitHub's toolkit escapes them
+// ("%", CR, LF; properties also ":" and ","), so untrusted text cannot end
+// the command or start a new one.
+func (g *GitHub) Annotate(a Annotation) {
+	props := githubactions.CommandProperties{}
+	if a.File != "" {
+		props["file"] = a.File
+	}
+	if a.Line > 0 {
+		props["line"] = strconv.Itoa(a.Line)
+	}
+	if a.Col > 0 {
+		props["col"] = strconv.Itoa(a.Col)
+	}
+	if a.Title != "" {
+		props["title"] = a.Title
+	}
+	act := g.action.WithFieldsMap(props)
+	switch a.Level {
+	case LevelError:
+		act.Errorf("%s", a.Message)
+	case LevelWarning:
+		act.Warningf("%s", a.Message)
+	default:
+		act.Noticef("%s", a.Message)
+	}
+}
+
+// Group starts a `::group::` (title escaped) and returns its `::endgroup::`.
+// GitHub does not nest groups; an inner group ends the outer one.
+func (g *GitHub) Group(title string) func() {
+	g.action.Group(title)
+	var once sync.Once
+	return func() { once.Do(g.action.EndGroup) }
+}
+
+// StopCommands makes the runner ignore workflow commands until the returned
+// func runs: wrap output podium relays but did not write (a pipeline step's
+// log), so a line in it that starts with "::" is shown, not obeyed.
+func (g *GitHub) StopCommands() (resume func()) {
+	token := strings.TrimPrefix(randomDelimiter(), delimiterPrefix)
+	fmt.Fprintf(g.log, "::stop-commands::%s\n", token)
+	var once sync.Once
+	return func() { once.Do(func() { fmt.Fprintf(g.log, "::%s::\n", token) }) }
+}
+
+// Run reads the job's metadata from the runner's GITHUB_* variables and the
+// event payload. A missing or malformed payload leaves the fields it would
+// have given empty.
+func (g *GitHub) Run() Run {
+	g.runOnce.Do(func() { g.run = g.readRun() })
+	return g.run
+}
+
+func (g *GitHub) readRun() Run {
+	env := g.opts.getenv
+	r := Run{
+		Provider:  g.Name(),
+		Commit:    env("GITHUB_SHA"),
+		Ref:       env("GITHUB_REF"),
+		Branch:    firstNonEmpty(env("GITHUB_HEAD_REF"), env("GITHUB_REF_NAME")),
+		RunID:     env("GITHUB_RUN_ID"),
+		Workflow:  env("GITHUB_WORKFLOW"),
+		Job:       env("GITHUB_JOB"),
+		EventName: env("GITHUB_EVENT_NAME"),
+		ServerURL: strings.TrimSuffix(firstNonEmpty(env("GITHUB_SERVER_URL"), "https://github.com"), "/"),
+		APIURL:    strings.TrimSuffix(firstNonEmpty(env("GITHUB_API_URL"), "https://api.github.com"), "/"),
+		Actor:     env("GITHUB_ACTOR"),
+	}
+	r.Repository = env("GITHUB_REPOSITORY")
+	r.Attempt, _ = strconv.Atoi(env("GITHUB_RUN_ATTEMPT"))
+	if r.Repository != "" && r.RunID != "" {
+		r.RunURL = r.ServerURL + "/" + r.Repository + "/actions/runs/" + r.RunID
+	}
+	ev := readEvent(env("GITHUB_EVENT_PATH"), g.opts.maxEvent)
+	r.DefaultBranch = ev.Repository.DefaultBranch
+	if ev.PullRequest != nil && ev.PullRequest.Number > 0 {
+		r.PullRequest = ev.PullRequest.Number
+	} else if m := pullRef.FindStringSubmatch(r.Ref); m != nil {
+		r.PullRequest, _ = strconv.Atoi(m[1])
+	}
+	return r
+}
+
+// pullRef matches the refs GitHub checks out for pull requests.
+var pullRef = regexp.MustCompile(`^refs/pull/([0-9]+)/(?:merge|head)$`)
+
+// event holds the fields podium reads from the webhook payload.
+type event struct {
+	PullRequest *struct {
+		Number int `json:"number"`
+	} `json:"pull_request"`
+	Repository struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
+}
+
+// readEvent decodes the event payload at path, reading at most limit
+// bytes. Any failure yields the zero event: the payload only adds detail
+// that podium can do without.
+func readEvent(path string, limit int64) event {
+	var ev event
+	if path == "" {
+		return ev
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ev
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil || int64(len(data)) > limit {
+		return ev
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return event{}
+	}
+	return ev
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
