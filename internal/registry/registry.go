@@ -1,0 +1,248 @@
+// Package registry keeps track of each model's champion: the version in
+// production that candidates are compared with. The default backend is git
+// itself (DESIGN.md): the champion is a small JSON pointer file,
+// <registry.path>/<model>.json, on the default branch, changed only by
+// merged deployment pull requests. Other registries plug in behind the
+// Registry interface.
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/schemas"
+)
+
+// SchemaName is the embedded schema a champion pointer is validated against.
+const SchemaName = "registry.schema.json"
+
+// SchemaVersion is the pointer format this podium writes and reads.
+const SchemaVersion = 1
+
+// DefaultPath is where the git registry keeps pointers when the spec does
+// not say.
+const DefaultPath = ".podium/registry"
+
+// Registry finds and changes champions.
+type Registry interface {
+	// Champion returns the model's current champion. Champion.Pointer is nil
+	// when the model has none yet.
+	Champion(ctx context.Context, model string) (*Champion, error)
+	// History returns the model's past and present champions, newest first,
+	// at most limit of them (all when limit <= 0).
+	History(ctx context.Context, model string, limit int) ([]Entry, error)
+	// Propose returns the change that makes p the champion: for the git
+	// registry, the new pointer file, which a deployment PR commits.
+	Propose(ctx context.Context, p *Pointer) (*Change, error)
+}
+
+// Pointer is the champion pointer file.
+type Pointer struct {
+	SchemaVersion  int                `json:"schema_version"`
+	Model          string             `json:"model"`
+	Version        string             `json:"version"`
+	Metrics        map[string]float64 `json:"metrics"`
+	Params         map[string]any     `json:"params,omitempty"`
+	Artifacts      map[string]string  `json:"artifacts,omitempty"`       // path → "sha256:<hex>"
+	EvaluationData map[string]string  `json:"evaluation_data,omitempty"` // path → "sha256:<hex>"
+	RecordDigest   string             `json:"record_digest,omitempty"`
+	Commit         string             `json:"commit"`
+	PromotedAt     time.Time          `json:"promoted_at"`
+}
+
+// Champion is a model's champion and where it was read from.
+type Champion struct {
+	// Pointer is nil when the model has no champion yet.
+	Pointer *Pointer
+	// Source says where the pointer was read, e.g. "origin/main" or
+	// "working tree".
+	Source string
+	// Path is the pointer file, relative to the repository root.
+	Path string
+	// Warnings explain anything that makes the champion less trustworthy,
+	// such as reading it from the working tree a pull request can edit.
+	Warnings []string
+}
+
+// Entry is one version of the pointer file in its history.
+type Entry struct {
+	Commit  string    `json:"commit"`
+	Date    time.Time `json:"date"`
+	Subject string    `json:"subject"`
+	// Pointer is nil when this version of the file could not be read;
+	// Problem then says why.
+	Pointer *Pointer `json:"pointer"`
+	Problem string   `json:"problem,omitempty"`
+}
+
+// Change is a file to commit, relative to the repository root.
+type Change struct {
+	Path    string
+	Content []byte
+}
+
+var modelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// CheckModel refuses a model name that could not be a pointer file name.
+func CheckModel(model string) error {
+	if !modelRE.MatchString(model) {
+		return &diag.Error{Field: "model", Kind: "registry",
+			Msg: fmt.Sprintf("%q is not a model name: 1-100 letters, digits, '.', '_' and '-', starting with a letter or digit", model)}
+	}
+	return nil
+}
+
+// Marshal returns the pointer file's bytes: indented JSON (reviewers read
+// it in a diff) and a newline, checked against the schema.
+func Marshal(p *Pointer) ([]byte, error) {
+	cp := *p
+	if cp.SchemaVersion == 0 {
+		cp.SchemaVersion = SchemaVersion
+	}
+	cp.PromotedAt = cp.PromotedAt.UTC()
+	p = &cp
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p); err != nil {
+		return nil, fmt.Errorf("failed to encode the champion pointer: %w", err)
+	}
+	if _, err := Parse("the new champion pointer", buf.Bytes()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Parse reads a pointer file; name labels error messages. Duplicate keys,
+// keys that differ only in case and anything the schema refuses are invalid
+// input.
+func Parse(name string, data []byte) (*Pointer, error) {
+	fail := func(field, format string, args ...any) error {
+		return diag.List{{File: name, Field: field, Msg: fmt.Sprintf(format, args...), Kind: "registry"}}
+	}
+	if err := checkKeys(data); err != nil {
+		return nil, fail("", "%v", err)
+	}
+	var decoded any
+	if err := json.Unmarshal(data, &decoded); err != nil {
+		return nil, fail("", "not valid JSON: %v", err)
+	}
+	if err := schemas.Validate(SchemaName, decoded); err != nil {
+		return nil, schemaError(name, err)
+	}
+	var p Pointer
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fail("", "%v", err)
+	}
+	return &p, nil
+}
+
+// IsPointer reports whether data looks like a pointer file rather than a
+// plain metrics file: a JSON object with schema_version, model and metrics.
+func IsPointer(data []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return false
+	}
+	_, v := top["schema_version"]
+	_, m := top["model"]
+	_, x := top["metrics"]
+	return v && m && x
+}
+
+// schemaError turns a jsonschema failure into one diag.Error per leaf.
+func schemaError(name string, err error) error {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return diag.List{{File: name, Msg: err.Error(), Kind: "registry"}}
+	}
+	var list diag.List
+	seen := map[string]bool{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		field := e.InstanceLocation
+		if field == "" {
+			field = "/"
+		}
+		if k := field + "\x00" + e.Message; !seen[k] {
+			seen[k] = true
+			list = append(list, &diag.Error{File: name, Field: field, Msg: e.Message, Kind: "registry"})
+		}
+	}
+	walk(ve)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Field < list[j].Field })
+	return list
+}
+
+// checkKeys refuses duplicate keys, including keys that differ only in
+// case: encoding/json would let the last one win, matching keys to fields
+// case-insensitively.
+func checkKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type frame struct {
+		keys     map[string]string
+		isObject bool
+		wantKey  bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not valid JSON: %v", err)
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.isObject && top.wantKey {
+			if key, ok := tok.(string); ok {
+				folded := strings.ToLower(key)
+				if prev, dup := top.keys[folded]; dup {
+					if prev == key {
+						return fmt.Errorf("duplicate key %q", key)
+					}
+					return fmt.Errorf("keys %q and %q differ only in case", prev, key)
+				}
+				top.keys[folded] = key
+				top.wantKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{keys: map[string]string{}, isObject: true, wantKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the enclosing object expects a key next.
+		if len(stack) > 0 && stack[len(stack)-1].isObject {
+			stack[len(stack)-1].wantKey = true
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package registry
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+const (
+	testCommit = "0123456789abcdef0123456789abcdef01234567"
+	testDigest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+)
+
+func testPointer(version string, accuracy float64) *Pointer {
+	return &Pointer{
+		SchemaVersion:  1,
+		Model:          "iris",
+		Version:        version,
+		Metrics:        map[string]float64{"accuracy": accuracy, "latency_ms.p95": 41},
+		Params:         map[string]any{"seed": 42.0},
+		Artifacts:      map[string]string{"model/": testDigest},
+		EvaluationData: map[string]string{"data/test.csv": testDigest},
+		RecordDigest:   testDigest,
+		Commit:         testCommit,
+		PromotedAt:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	t.Parallel()
+	p := testPointer("v1", 0.925)
+	data, err := Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "schema_version": 1,
+  "model": "iris",
+  "version": "v1",
+  "metrics": {
+    "accuracy": 0.925,
+    "latency_ms.p95": 41
+  },
+  "params": {
+    "seed": 42
+  },
+  "artifacts": {
+    "model/": "` + testDigest + `"
+  },
+  "evaluation_data": {
+    "data/test.csv": "` + testDigest + `"
+  },
+  "record_digest": "` + testDigest + `",
+  "commit": "` + testCommit + `",
+  "promoted_at": "2026-01-02T03:04:05Z"
+}
+`
+	if diff := cmp.Diff(want, string(data)); diff != "" {
+		t.Errorf("Marshal (-want +got):\n%s", diff)
+	}
+	got, err := Parse("iris.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if !IsPointer(data) {
+		t.Error("IsPointer = false for a pointer")
+	}
+}
+
+func TestMarshalDefaultsSchemaVersionWithoutMutating(t *testing.T) {
+	t.Parallel()
+	p := testPointer("v1", 0.9)
+	p.SchemaVersion = 0
+	p.PromotedAt = time.Date(2026, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))
+	data, err := Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"schema_version": 1`) || !strings.Contains(string(data), `"2026-01-02T03:04:05Z"`) {
+		t.Errorf("Marshal = %s", data)
+	}
+	if p.SchemaVersion != 0 || p.PromotedAt.Location().String() != "CET" {
+		t.Error("Marshal changed its argument")
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	t.Parallel()
+	valid := func(edit func(s string) string) string {
+		data, err := Marshal(testPointer("v1", 0.9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return edit(string(data))
+	}
+	tests := []struct {
+		name       string
+		data       string
+		wantErrMsg string
+	}{
+		{
+			name:       "duplicate key",
+			data:       valid(func(s string) string { return strings.Replace(s, `"model": "iris",`, `"model": "iris", "model": "evil",`, 1) }),
+			wantErrMsg: `iris.json: duplicate key "model" [registry]`,
+		},
+		{
+			name:       "keys differing in case",
+			data:       valid(func(s string) string { return strings.Replace(s, `"accuracy": 0.9,`, `"accuracy": 0.9, "Accuracy": 0.99,`, 1) }),
+			wantErrMsg: `iris.json: keys "accuracy" and "Accuracy" differ only in case [registry]`,
+		},
+		{
+			name:       "metric not a number",
+			data:       valid(func(s string) string { return strings.Replace(s, `"accuracy": 0.9`, `"accuracy": "0.9"`, 1) }),
+			wantErrMsg: `iris.json: /metrics/accuracy: expected number, but got string [registry]`,
+		},
+		{
+			name:       "bad digest",
+			data:       valid(func(s string) string { return strings.Replace(s, `"model/": "sha256:e3`, `"model/": "md5:e3`, 1) }),
+			wantErrMsg: `iris.json: /artifacts/model~1: does not match pattern '^sha256:[0-9a-f]{64}$' [registry]`,
+		},
+		{
+			name:       "missing version",
+			data:       valid(func(s string) string { return strings.Replace(s, `"version": "v1",`, ``, 1) }),
+			wantErrMsg: `iris.json: /: missing properties: 'version' [registry]`,
+		},
+		{
+			name:       "number out of range",
+			data:       valid(func(s string) string { return strings.Replace(s, `"accuracy": 0.9`, `"accuracy": 1e309`, 1) }),
+			wantErrMsg: `iris.json: not valid JSON: json: cannot unmarshal number 1e309 into Go value of type float64 [registry]`,
+		},
+		{
+			name:       "truncated",
+			data:       `{"model": "iris"`,
+			wantErrMsg: `iris.json: not valid JSON: unexpected end of JSON input [registry]`,
+		},
+		{
+			name:       "bad date",
+			data:       valid(func(s string) string { return strings.Replace(s, `2026-01-02T03:04:05Z`, `yesterday`, 1) }),
+			wantErrMsg: `iris.json: /promoted_at: 'yesterday' is not valid 'date-time' [registry]`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("iris.json", []byte(tt.data))
+			if err == nil {
+				t.Fatal("Parse succeeded, want error")
+			}
+			if err.Error() != tt.wantErrMsg {
+				t.Errorf("error:\n got: %s\nwant: %s", err, tt.wantErrMsg)
+			}
+			var invalid interface{ InvalidInput() bool }
+			if !errors.As(err, &invalid) {
+				t.Errorf("error %T is not invalid input", err)
+			}
+		})
+	}
+}
+
+func TestIsPointer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		data string
+		want bool
+	}{
+		{`{"schema_version":1,"model":"m","metrics":{}}`, true},
+		{`{"accuracy":0.9}`, false},
+		{`{"model":"m","metrics":{"accuracy":0.9}}`, false},
+		{`[1,2]`, false},
+		{`accuracy: 0.9`, false},
+	}
+	for _, tt := range tests {
+		if got := IsPointer([]byte(tt.data)); got != tt.want {
+			t.Errorf("IsPointer(%s) = %v, want %v", tt.data, got, tt.want)
+		}
+	}
+}
+
+func TestCheckModel(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"", "../x", "a/b", ".hidden", "-x", strings.Repeat("a", 101), "a b"} {
+		if err := CheckModel(bad); err == nil {
+			t.Errorf("CheckModel(%q) = nil, want error", bad)
+		}
+	}
+	for _, good := range []string{"iris", "iris-classifier", "m.v2_x"} {
+		if err := CheckModel(good); err != nil {
+			t.Errorf("CheckModel(%q) = %v", good, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	data, _ := Marshal(testPointer("v1", 0.9))
+	f.Add(data)
+	f.Add([]byte(`{"schema_version":1,"model":"m","metrics":{"a":1},"a":{"b":[1,{"c":2,"C":3}]}}`))
+	f.Add([]byte(`{"a":1}{"b":2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<20 {
+			return
+		}
+		p, err := Parse("fuzz.json", data)
+		if err != nil {
+			return
+		}
+		// What parses marshals and parses back to the same pointer.
+		out, err := Marshal(p)
+		if err != nil {
+			t.Fatalf("Marshal of a parsed pointer: %v", err)
+		}
+		q, err := Parse("again.json", out)
+		if err != nil {
+			t.Fatalf("Parse of a marshalled pointer: %v", err)
+		}
+		// An empty map is written as nothing and reads back as nil.
+		if diff := cmp.Diff(p, q, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
