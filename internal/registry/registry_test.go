@@ -106,13 +106,17 @@ func TestParseRejects(t *testing.T) {
 		wantErrMsg string
 	}{
 		{
-			name:       "duplicate key",
-			data:       valid(func(s string) string { return strings.Replace(s, `"model": "iris",`, `"model": "iris", "model": "evil",`, 1) }),
+			name: "duplicate key",
+			data: valid(func(s string) string {
+				return strings.Replace(s, `"model": "iris",`, `"model": "iris", "model": "evil",`, 1)
+			}),
 			wantErrMsg: `iris.json: duplicate key "model" [registry]`,
 		},
 		{
-			name:       "keys differing in case",
-			data:       valid(func(s string) string { return strings.Replace(s, `"accuracy": 0.9,`, `"accuracy": 0.9, "Accuracy": 0.99,`, 1) }),
+			name: "keys differing in case",
+			data: valid(func(s string) string {
+				return strings.Replace(s, `"accuracy": 0.9,`, `"accuracy": 0.9, "Accuracy": 0.99,`, 1)
+			}),
 			wantErrMsg: `iris.json: keys "accuracy" and "Accuracy" differ only in case [registry]`,
 		},
 		{
