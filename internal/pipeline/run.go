@@ -1,0 +1,585 @@
+// Package pipeline runs what a spec declares: each component's build and
+// test commands, and the pipeline's steps as a DAG, concurrently where the
+// DAG allows, with a step cache keyed by content digests. It writes the
+// run directory (run.json and logs/<step>.log) and knows nothing of CI
+// platforms, hosts or the command line: callers pass writers and hooks.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/fingerprint"
+	"github.com/podium-ml/podium/internal/metrics"
+	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/internal/spec"
+)
+
+// Options configure Run.
+type Options struct {
+	Spec *spec.Spec
+	// RunDir receives run.json and logs/; a relative path is relative to
+	// the current directory.
+	RunDir string
+	// Force runs every step, cached or not.
+	Force bool
+	// Jobs bounds how many steps run at once; 0 means the number of CPUs.
+	Jobs int
+	// Environ is the environment steps inherit (KEY=VALUE), before the
+	// PODIUM_ variables and the step's env are added.
+	Environ []string
+	// Out receives the steps' output as it is written. When steps can run
+	// concurrently each line is prefixed with "[step] ".
+	Out io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Commit is recorded in run.json.
+	Commit string
+	// KillGrace is the time between SIGTERM and SIGKILL for a step that
+	// times out or is interrupted; 0 means DefaultKillGrace.
+	KillGrace time.Duration
+	// Group, when set and steps run one at a time, wraps each step's
+	// output in a collapsible log section.
+	Group func(title string) (end func())
+	// Logf, when set, receives progress lines ("train: cached").
+	Logf func(format string, args ...any)
+	// Warn, when set, receives each warning as it is found.
+	Warn func(msg string)
+}
+
+// Result is what a run did.
+type Result struct {
+	Run      *rundir.Run
+	RunDir   string
+	CacheKey string
+	Warnings []string
+}
+
+// StepsFailedError says some steps failed or timed out; run.json was
+// written and tells which.
+type StepsFailedError struct {
+	Steps []rundir.Step
+}
+
+func (e *StepsFailedError) Error() string {
+	parts := make([]string, len(e.Steps))
+	for i, s := range e.Steps {
+		if s.Status == rundir.StatusTimeout {
+			parts[i] = s.Name + " (timed out)"
+		} else {
+			parts[i] = fmt.Sprintf("%s (exit %d)", s.Name, s.ExitCode)
+		}
+	}
+	return "pipeline failed: " + strings.Join(parts, ", ")
+}
+
+// InterruptedError says the run was cancelled (Ctrl-C, SIGTERM); running
+// steps were stopped and run.json was written.
+type InterruptedError struct{ Err error }
+
+func (e *InterruptedError) Error() string { return "pipeline interrupted: " + e.Err.Error() }
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// runner is one run of a pipeline.
+type runner struct {
+	opts     Options
+	spec     *spec.Spec
+	dir      string // the spec's directory, absolute
+	runDir   string // absolute
+	boundary string // for fingerprints: the git work tree holding dir, else dir
+	cache    stepCache
+	jobs     int
+	now      func() time.Time
+
+	steps      []*node
+	byName     map[string]*node
+	params     map[string]string // rendered as the steps see them
+	env        []string          // Environ + PODIUM_RUN_DIR + PODIUM_PARAM_*
+	external   map[string]string // clean input path -> digest, for inputs no step writes
+	concurrent bool              // whether two steps may run at once
+	out        *syncWriter
+
+	warnings []string
+}
+
+type nodeState int
+
+const (
+	pending nodeState = iota
+	running
+	done
+)
+
+type node struct {
+	idx     int
+	step    *spec.Step
+	needs   []*node
+	ances   map[*node]bool // every step this one depends on, directly or not
+	state   nodeState
+	result  rundir.Step
+	inputs  []string // clean
+	outputs []string // clean
+}
+
+// Run runs the pipeline and writes runDir/run.json. It checks the spec's
+// inputs first: a missing one is invalid input (diag.List) and nothing
+// runs. Once steps have started, run.json is written whatever happens,
+// and the error says what failed: *StepsFailedError, *InterruptedError,
+// or the metrics file's problem.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	r, err := newRunner(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkInputs(ctx); err != nil {
+		return nil, err
+	}
+	return r.run(ctx)
+}
+
+func newRunner(opts Options) (*runner, error) {
+	s := opts.Spec
+	dir, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("failed to resolve %s: %w", s.Dir, err)
+	}
+	runDir, err := filepath.Abs(opts.RunDir)
+	if err != nil {
+		return nil, fmt.Errorf("failed to resolve %s: %w", opts.RunDir, err)
+	}
+	cachePath := s.Cache.Path
+	if cachePath == "" {
+		cachePath = spec.DefaultCachePath
+	}
+	clean, err := fingerprint.Local(cachePath)
+	if err != nil {
+		return nil, specProblem(s, "cache.path", "%v", err)
+	}
+	r := &runner{
+		opts:     opts,
+		spec:     s,
+		dir:      dir,
+		runDir:   runDir,
+		boundary: fingerprint.FindBoundary(dir),
+		cache:    stepCache{dir: filepath.Join(dir, filepath.FromSlash(clean))},
+		jobs:     opts.Jobs,
+		now:      opts.Now,
+		byName:   map[string]*node{},
+		params:   map[string]string{},
+	}
+	if r.boundary == "" {
+		r.boundary = dir
+	}
+	if r.jobs <= 0 {
+		r.jobs = runtime.NumCPU()
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	out := opts.Out
+	if out == nil {
+		out = io.Discard
+	}
+	r.out = &syncWriter{w: out}
+
+	for name, v := range s.Params {
+		r.params[name] = ParamValue(v)
+	}
+	penv, err := paramEnv(s.Params)
+	if err != nil {
+		return nil, specProblem(s, "params", "%v", err)
+	}
+	r.env = append(slices.Clip(opts.Environ), "PODIUM_RUN_DIR="+runDir)
+	r.env = append(r.env, penv...)
+
+	var probs diag.List
+	for i := range s.Pipeline {
+		st := &s.Pipeline[i]
+		n := &node{idx: i, step: st}
+		for j, p := range st.Inputs {
+			c, err := fingerprint.Local(p)
+			if err != nil {
+				probs = append(probs, problem(s, fmt.Sprintf("pipeline[%d].inputs[%d]", i, j), "%v", err))
+			}
+			n.inputs = append(n.inputs, c)
+		}
+		for j, p := range st.Outputs {
+			c, err := fingerprint.Local(p)
+			if err != nil {
+				probs = append(probs, problem(s, fmt.Sprintf("pipeline[%d].outputs[%d]", i, j), "%v", err))
+			}
+			n.outputs = append(n.outputs, c)
+		}
+		if _, dup := r.byName[st.Name]; dup {
+			probs = append(probs, problem(s, fmt.Sprintf("pipeline[%d].name", i), "duplicate step name %q", st.Name))
+		}
+		r.byName[st.Name] = n
+		r.steps = append(r.steps, n)
+	}
+	for i, n := range r.steps {
+		for j, need := range n.step.Needs {
+			dep, ok := r.byName[need]
+			if !ok {
+				probs = append(probs, problem(s, fmt.Sprintf("pipeline[%d].needs[%d]", i, j), "unknown step %q", need))
+				continue
+			}
+			n.needs = append(n.needs, dep)
+		}
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	if err := r.resolveAncestors(); err != nil {
+		return nil, err
+	}
+	r.concurrent = r.jobs > 1 && r.hasIndependentSteps()
+	return r, nil
+}
+
+// resolveAncestors fills every node's transitive dependencies, refusing a
+// cycle (the spec loader refuses them too; a Spec built in code may not).
+func (r *runner) resolveAncestors() error {
+	visiting := map[*node]bool{}
+	var visit func(n *node) error
+	visit = func(n *node) error {
+		if n.ances != nil {
+			return nil
+		}
+		if visiting[n] {
+			return specProblem(r.spec, "pipeline", "dependency cycle through step %q", n.step.Name)
+		}
+		visiting[n] = true
+		ances := map[*node]bool{}
+		for _, d := range n.needs {
+			if err := visit(d); err != nil {
+				return err
+			}
+			ances[d] = true
+			maps.Copy(ances, d.ances)
+		}
+		n.ances = ances
+		return nil
+	}
+	for _, n := range r.steps {
+		if err := visit(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) hasIndependentSteps() bool {
+	for i, a := range r.steps {
+		for _, b := range r.steps[i+1:] {
+			if !a.ances[b] && !b.ances[a] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// overlaps reports whether a and b name the same path or one holds the other.
+func overlaps(a, b string) bool {
+	return a == b || a == "." || b == "." || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
+}
+
+// producers returns the steps whose outputs overlap the path p.
+func (r *runner) producers(p string) []*node {
+	var out []*node
+	for _, n := range r.steps {
+		for _, o := range n.outputs {
+			if overlaps(p, o) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// checkInputs runs before any step: every input that no step writes must
+// exist (it is digested now, once, for the cache key), and an input some
+// step writes must come from a step this one needs, or the two would race.
+func (r *runner) checkInputs(ctx context.Context) error {
+	r.external = map[string]string{}
+	var probs diag.List
+	var other []error
+	for i, n := range r.steps {
+		for j, in := range n.inputs {
+			field := fmt.Sprintf("pipeline[%d].inputs[%d]", i, j)
+			prods := r.producers(in)
+			if len(prods) > 0 {
+				for _, p := range prods {
+					if p != n && !n.ances[p] {
+						probs = append(probs, problem(r.spec, field,
+							"step %q reads %q, which step %q writes, but does not need %q (add it to needs)",
+							n.step.Name, n.step.Inputs[j], p.step.Name, p.step.Name))
+					}
+				}
+				continue
+			}
+			if _, ok := r.external[in]; ok {
+				continue
+			}
+			d, err := r.digest(ctx, in)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				probs = append(probs, problem(r.spec, field,
+					"step %q: input %q does not exist, and no step writes it", n.step.Name, n.step.Inputs[j]))
+			case err != nil:
+				other = append(other, fmt.Errorf("step %q: input %q: %w", n.step.Name, n.step.Inputs[j], err))
+			default:
+				r.external[in] = d
+			}
+		}
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	return errors.Join(other...)
+}
+
+func (r *runner) digest(ctx context.Context, clean string) (string, error) {
+	res, err := fingerprint.Compute(ctx, filepath.Join(r.dir, filepath.FromSlash(clean)), &fingerprint.Options{Boundary: r.boundary})
+	if err != nil {
+		return "", err
+	}
+	return res.Digest, nil
+}
+
+// CacheKey is the run's cache key (see the package-level CacheKey).
+func (r *runner) cacheKey() string {
+	return CacheKey(r.spec, r.params, r.external)
+}
+
+func (r *runner) logf(format string, args ...any) {
+	if r.opts.Logf != nil {
+		r.opts.Logf(format, args...)
+	}
+}
+
+func (r *runner) warn(msg string) {
+	r.warnings = append(r.warnings, msg)
+	if r.opts.Warn != nil {
+		r.opts.Warn(msg)
+	}
+}
+
+type finished struct {
+	n      *node
+	result rundir.Step
+}
+
+func (r *runner) run(ctx context.Context) (*Result, error) {
+	res := &Result{RunDir: r.runDir, CacheKey: r.cacheKey()}
+	run := &rundir.Run{
+		Model:      r.spec.Model,
+		SpecDigest: r.spec.Digest,
+		Params:     map[string]any{},
+		Commit:     r.opts.Commit,
+		StartedAt:  r.now().UTC(),
+		Steps:      []rundir.Step{},
+		Metrics:    map[string]float64{},
+	}
+	maps.Copy(run.Params, r.spec.Params)
+	res.Run = run
+
+	if err := r.prepareRunDir(); err != nil {
+		return nil, err
+	}
+
+	w := newWatcher(r.dir, r.watchSkips())
+	before, werr := w.take()
+	if werr != nil {
+		r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", werr, r.dir))
+		w = nil
+	}
+
+	results := make(chan finished)
+	active := 0
+	for {
+		for progressed := true; progressed; {
+			progressed = false
+			for _, n := range r.steps {
+				if n.state != pending {
+					continue
+				}
+				if dep := failedNeed(n); dep != nil {
+					n.state = done
+					n.result = skipped(n)
+					r.logf("%s: skipped (%s %s)", n.step.Name, dep.step.Name, dep.result.Status)
+					progressed = true
+					continue
+				}
+				if ctx.Err() != nil || active >= r.jobs || !needsDone(n) {
+					continue
+				}
+				n.state = running
+				active++
+				go func() { results <- finished{n, r.execStep(ctx, n)} }()
+			}
+		}
+		if active == 0 {
+			break
+		}
+		f := <-results
+		active--
+		f.n.state = done
+		f.n.result = f.result
+		if w != nil && f.result.Status != rundir.StatusCached && f.result.Status != rundir.StatusSkipped {
+			after, err := w.take()
+			if err != nil {
+				r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", err, r.dir))
+				w = nil
+				continue
+			}
+			if paths := changed(before, after); len(paths) > 0 {
+				r.warnUndeclared(f.n, paths)
+			}
+			before = after
+		}
+	}
+	for _, n := range r.steps {
+		if n.state == pending {
+			n.state = done
+			n.result = skipped(n)
+		}
+		run.Steps = append(run.Steps, n.result)
+	}
+
+	var failed []rundir.Step
+	for _, s := range run.Steps {
+		if s.Status == rundir.StatusFailed || s.Status == rundir.StatusTimeout {
+			failed = append(failed, s)
+		}
+	}
+	var runErr error
+	switch {
+	case ctx.Err() != nil:
+		runErr = &InterruptedError{Err: ctx.Err()}
+	case len(failed) > 0:
+		runErr = &StepsFailedError{Steps: failed}
+	case r.spec.Metrics != "":
+		m, err := r.readMetrics()
+		if err != nil {
+			runErr = err
+		} else {
+			run.Metrics = m
+		}
+	}
+	run.FinishedAt = r.now().UTC()
+	if err := rundir.WriteRun(r.runDir, run); err != nil {
+		return res, errors.Join(runErr, err)
+	}
+	return res, runErr
+}
+
+// prepareRunDir makes the run directory and removes the documents of a
+// previous run: a stale compare.json would let propose act on another
+// run's decision, and a stale run.json would survive a crash unnoticed.
+func (r *runner) prepareRunDir() error {
+	if err := os.MkdirAll(filepath.Join(r.runDir, rundir.LogsDir), 0o755); err != nil {
+		return fmt.Errorf("failed to create run directory: %w", err)
+	}
+	for _, name := range []string{rundir.RunFile, rundir.CompareFile} {
+		if err := os.Remove(filepath.Join(r.runDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("failed to clear run directory: %w", err)
+		}
+	}
+	return nil
+}
+
+func (r *runner) watchSkips() []string {
+	skips := []string{".git", ".podium"}
+	for _, abs := range []string{r.cache.dir, r.runDir} {
+		if rel, err := filepath.Rel(r.dir, abs); err == nil && filepath.IsLocal(rel) {
+			skips = append(skips, filepath.ToSlash(rel))
+		}
+	}
+	for _, n := range r.steps {
+		skips = append(skips, n.outputs...)
+	}
+	return skips
+}
+
+func (r *runner) warnUndeclared(n *node, paths []string) {
+	who := fmt.Sprintf("step %q", n.step.Name)
+	var others []string
+	for _, o := range r.steps {
+		if o.state == running {
+			others = append(others, fmt.Sprintf("%q", o.step.Name))
+		}
+	}
+	if len(others) > 0 {
+		who = fmt.Sprintf("one of steps %q, %s", n.step.Name, strings.Join(others, ", "))
+	}
+	shown := paths
+	if len(shown) > 10 {
+		shown = append(slices.Clip(shown[:10]), fmt.Sprintf("and %d more", len(paths)-10))
+	}
+	r.warn(fmt.Sprintf("%s changed files outside its declared outputs: %s (declare them in outputs, or write scratch files under $PODIUM_RUN_DIR or $TMPDIR)",
+		who, strings.Join(shown, ", ")))
+}
+
+func (r *runner) readMetrics() (map[string]float64, error) {
+	clean, err := fingerprint.Local(r.spec.Metrics)
+	if err != nil {
+		return nil, specProblem(r.spec, "metrics", "%v", err)
+	}
+	m, err := metrics.ReadFile(filepath.Join(r.dir, filepath.FromSlash(clean)))
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Skipped) > 0 {
+		r.warn(fmt.Sprintf("%s: ignored values that are not numbers: %s", r.spec.Metrics, strings.Join(m.Skipped, ", ")))
+	}
+	out := map[string]float64{}
+	maps.Copy(out, m.Metrics)
+	return out, nil
+}
+
+func failedNeed(n *node) *node {
+	for _, d := range n.needs {
+		if d.state == done {
+			switch d.result.Status {
+			case rundir.StatusFailed, rundir.StatusTimeout, rundir.StatusSkipped:
+				return d
+			}
+		}
+	}
+	return nil
+}
+
+func needsDone(n *node) bool {
+	for _, d := range n.needs {
+		if d.state != done {
+			return false
+		}
+	}
+	return true
+}
+
+func skipped(n *node) rundir.Step {
+	return rundir.Step{Name: n.step.Name, Status: rundir.StatusSkipped, ExitCode: -1,
+		Inputs: map[string]string{}, Outputs: map[string]string{}}
+}
+
+func problem(s *spec.Spec, field, format string, args ...any) *diag.Error {
+	return &diag.Error{File: s.File, Field: field, Msg: fmt.Sprintf(format, args...), Kind: "pipeline"}
+}
+
+func specProblem(s *spec.Spec, field, format string, args ...any) error {
+	return diag.List{problem(s, field, format, args...)}
+}
