@@ -38,13 +38,13 @@ func newProject(t *testing.T, steps ...spec.Step) *project {
 	t.Helper()
 	dir := t.TempDir()
 	return &project{t: t, dir: dir, spec: &spec.Spec{
-		File:    filepath.Join(dir, "podium.yaml"),
-		Dir:     dir,
-		Digest:  "sha256:" + strings.Repeat("ab", 32),
-		Version: 1,
-		Model:   "demo",
-		Cache:   spec.Cache{Path: ".podium/cache"},
-		Params:  map[string]any{"learning_rate": 0.1, "seed": float64(42)},
+		File:     filepath.Join(dir, "podium.yaml"),
+		Dir:      dir,
+		Digest:   "sha256:" + strings.Repeat("ab", 32),
+		Version:  1,
+		Model:    "demo",
+		Cache:    spec.Cache{Path: ".podium/cache"},
+		Params:   map[string]any{"learning_rate": 0.1, "seed": float64(42)},
 		Pipeline: steps,
 	}}
 }
