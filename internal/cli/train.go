@@ -1,21 +1,208 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/git"
+	"github.com/podium-ml/podium/internal/pipeline"
+	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/internal/spec"
 )
 
-// Placeholder until the train command lands.
-type trainOptions struct{}
+// defaultRunDir is where train writes when --run-dir is not given, relative
+// to the spec's directory, next to the cache and the registry.
+const defaultRunDir = ".podium/run"
+
+type trainOptions struct {
+	IO       *IOStreams
+	Platform func() ci.Platform
+	Environ  func() []string
+
+	SpecPath string
+	RunDir   string
+	Force    bool
+	Jobs     int
+	JSON     bool
+}
 
 func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
-	return &cobra.Command{
-		Use:    "train",
-		Short:  "Not implemented yet",
-		Hidden: true,
+	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ}
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Run the pipeline's steps and write run.json",
+		Long: heredoc(`
+			Run the spec's pipeline steps as a DAG: each step after the steps it
+			needs, independent steps at the same time (up to --jobs), each through
+			sh -c in the spec's directory. A step sees PODIUM_RUN_DIR, PODIUM_STEP,
+			PODIUM_PARAM_<NAME> for every param, and its own env. Its output is
+			streamed (prefixed with [step] when steps run concurrently) and kept in
+			<run-dir>/logs/<step>.log. A step's timeout stops its whole process
+			group; Ctrl-C or SIGTERM stops every running step, and run.json is
+			written either way.
+
+			A failed step skips the steps that need it, not its independent
+			siblings. Before anything runs, every input no step writes must exist.
+
+			A step is cached (not run) when its command, env, params and input
+			digests match its entry in the cache directory (cache.path, default
+			.podium/cache) and its outputs still have the digests recorded there;
+			--force runs every step. Inputs are compared by content: a dependency
+			that re-ran and wrote the same bytes leaves its dependents cached.
+			Persist the cache directory and the steps' outputs between CI runs
+			(actions/cache, GitLab cache:) under the `+"`cache-key`"+` output.
+
+			<run-dir>/run.json records the model, the spec digest, params, commit,
+			each step's status (ok, failed, skipped, cached, timeout), exit code,
+			duration and input and output digests, and the metrics file read after
+			the last step. The default run directory is .podium/run next to the
+			spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + exitCodesHelp,
+		Example: heredoc(`
+			$ podium train
+			$ podium train --spec examples/weather/podium.yaml --run-dir /tmp/run --jobs 2
+			$ podium train --force --json`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("train: not implemented yet")
+			if opts.Jobs < 0 {
+				return flagErrorf("invalid --jobs %d: use a positive number, or 0 for one per CPU", opts.Jobs)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTrain(cmd.Context(), opts)
 		},
 	}
+	addSpecFlag(cmd, &opts.SpecPath)
+	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "write run.json and logs/ to `directory` (default: .podium/run next to the spec)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "run every step, ignoring the cache")
+	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "run up to `n` steps at once (default: one per CPU)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print run.json, with run_dir and cache_key, as one `JSON` document")
+	return cmd
+}
+
+// trainResult is what `train --json` prints: run.json plus where it is and
+// the cache key.
+type trainResult struct {
+	RunDir   string `json:"run_dir"`
+	CacheKey string `json:"cache_key"`
+	*rundir.Run
+}
+
+func runTrain(ctx context.Context, opts *trainOptions) error {
+	s, err := spec.Load(opts.SpecPath)
+	if err != nil {
+		return err
+	}
+	if len(s.Pipeline) == 0 {
+		return inputErrorf("%s: pipeline: no steps to run", opts.SpecPath)
+	}
+	runDir := opts.RunDir
+	if runDir == "" {
+		runDir = filepath.Join(s.Dir, filepath.FromSlash(defaultRunDir))
+	}
+	platform := opts.Platform()
+	errOut := opts.IO.ErrOut
+	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
+
+	res, runErr := pipeline.Run(ctx, pipeline.Options{
+		Spec:    s,
+		RunDir:  runDir,
+		Force:   opts.Force,
+		Jobs:    opts.Jobs,
+		Environ: opts.Environ(),
+		Out:     errOut,
+		Commit:  commitOf(ctx, platform, s.Dir),
+		Group:   platform.Group,
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
+		},
+		Warn: func(msg string) {
+			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
+		},
+	})
+	if res == nil {
+		return runErr
+	}
+
+	result := "success"
+	if runErr != nil {
+		result = "failure"
+	}
+	for _, o := range [][2]string{{"run-dir", res.RunDir}, {"cache-key", res.CacheKey}, {"result", result}} {
+		if err := platform.SetOutput(o[0], o[1]); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
+	if err := platform.AppendSummary(trainSummary(res)); err != nil {
+		return errors.Join(runErr, err)
+	}
+
+	if opts.JSON {
+		if err := writeJSON(opts.IO.Out, trainResult{RunDir: res.RunDir, CacheKey: res.CacheKey, Run: res.Run}); err != nil {
+			return errors.Join(runErr, err)
+		}
+		return runErr
+	}
+	if err := printStepTable(opts.IO.Out, res); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
+}
+
+// commitOf is the commit the pipeline runs on: the CI job's, else git's
+// HEAD in the spec's directory, else "" (not a repository, or no commit).
+func commitOf(ctx context.Context, p ci.Platform, dir string) string {
+	if c := p.Run().Commit; c != "" {
+		return c
+	}
+	repo, err := git.Open(ctx, dir)
+	if err != nil {
+		return ""
+	}
+	head, err := repo.Head(ctx)
+	if err != nil {
+		return ""
+	}
+	return head
+}
+
+func printStepTable(w io.Writer, res *pipeline.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tSTATUS\tEXIT\tDURATION")
+	for _, st := range res.Run.Steps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\n", st.Name, st.Status, exitText(st), st.DurationS)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "wrote %s\n", filepath.Join(res.RunDir, rundir.RunFile))
+	return err
+}
+
+func exitText(st rundir.Step) string {
+	if st.ExitCode < 0 {
+		return "-"
+	}
+	return fmt.Sprint(st.ExitCode)
+}
+
+// trainSummary is the step summary: one row per step.
+func trainSummary(res *pipeline.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### podium train: %s\n\n", res.Run.Model)
+	b.WriteString("| step | status | exit code | duration |\n|---|---|---:|---:|\n")
+	for _, st := range res.Run.Steps {
+		fmt.Fprintf(&b, "| %s | %s | %s | %.2f s |\n", st.Name, st.Status, exitText(st), st.DurationS)
+	}
+	fmt.Fprintf(&b, "\nCache key: `%s`\n", res.CacheKey)
+	return b.String()
 }
