@@ -1,0 +1,596 @@
+// Package report renders the gate's decision as the Markdown a reviewer
+// reads on the pull request: the verdict first, then the metric table,
+// warnings, a chart of the primary metric across champions, and the
+// evidence (params, digests, steps) folded away. It renders; it does not
+// send: the CLI posts the comment or writes the step summary.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/podium-ml/podium/internal/gate"
+	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/internal/spec"
+)
+
+// MaxCommentLength is the most characters GitHub accepts in a PR comment.
+const MaxCommentLength = 65536
+
+// Marker is the hidden first line of every report for model: the comment
+// helper finds its own comment by it and edits it in place.
+func Marker(model string) string {
+	return "<!-- podium:report model=" + markerModel(model) + " -->"
+}
+
+// Input is everything a report shows. Only Compare is required.
+type Input struct {
+	Compare *rundir.Compare
+	// Rules are the spec's gate rules, for the table's rule column.
+	Rules []spec.Rule
+	// Run is the candidate's run.json: params, commit and steps.
+	Run *rundir.Run
+	// Branch is the candidate's branch, when known.
+	Branch string
+	// RunURL links the CI run that produced the candidate.
+	RunURL string
+	// Champion adds what compare.json does not hold about the champion.
+	Champion *Champion
+	// Candidate holds the candidate's digests.
+	Candidate Digests
+	// History is the champion's history, newest first (as the registry
+	// returns it), for the chart and the history table.
+	History []HistoryEntry
+}
+
+// Champion is what the registry knows about the champion.
+type Champion struct {
+	Version    string
+	Commit     string
+	PromotedAt time.Time
+	// Source is where it was read, e.g. "origin/main".
+	Source  string
+	Params  map[string]any
+	Digests Digests
+}
+
+// Digests are "sha256:<hex>" digests by path as written in the spec.
+type Digests struct {
+	Artifacts      map[string]string
+	EvaluationData map[string]string
+}
+
+// HistoryEntry is one past champion.
+type HistoryEntry struct {
+	Version string
+	Commit  string
+	Subject string
+	Date    time.Time
+	Metrics map[string]float64
+}
+
+// maxChartPoints bounds the chart: the latest champions and the candidate.
+const maxChartPoints = 12
+
+// Render returns the report's Markdown.
+func Render(in Input) string {
+	c := in.Compare
+	var b strings.Builder
+	b.WriteString(Marker(c.Model) + "\n")
+	writeVerdict(&b, in)
+	writeTable(&b, in)
+	if len(c.Warnings) > 0 {
+		b.WriteString("\n> [!WARNING]\n")
+		for _, w := range c.Warnings {
+			b.WriteString("> - " + Text(w) + "\n")
+		}
+	}
+	writeChart(&b, in)
+	writeParams(&b, in)
+	writeDigests(&b, in)
+	writeSteps(&b, in)
+	writeHistory(&b, in)
+	return b.String()
+}
+
+func writeVerdict(b *strings.Builder, in Input) {
+	c := in.Compare
+	failed := 0
+	var firstFailure string
+	for _, ch := range c.Checks {
+		if !ch.Passed {
+			if failed == 0 {
+				firstFailure = ch.Reason
+			}
+			failed++
+		}
+	}
+	if c.Decision == rundir.Promote {
+		b.WriteString("### ✅ promote " + Code(c.Model) + "\n\n")
+	} else {
+		b.WriteString("### ❌ reject " + Code(c.Model) + "\n\n")
+	}
+	n := len(c.Checks)
+	switch {
+	case failed > 0:
+		fmt.Fprintf(b, "%d of %d %s: %s", failed, n, plural(n, "check fails", "checks fail"), Text(firstFailure))
+		if failed > 1 {
+			fmt.Fprintf(b, " (and %d more)", failed-1)
+		}
+		b.WriteString(".\n")
+	case c.Decision != rundir.Promote:
+		b.WriteString("The gate rejected the candidate.\n")
+	case c.Champion == nil:
+		fmt.Fprintf(b, "%s. There is no champion yet: only the absolute bounds were checked.\n", allPass(n))
+	default:
+		fmt.Fprintf(b, "%s against champion %s", allPass(n), Code(c.Champion.Version))
+		if in.Champion != nil && in.Champion.Source != "" {
+			b.WriteString(" (read from " + Code(in.Champion.Source) + ")")
+		}
+		b.WriteString(".\n")
+	}
+	if !c.Comparable {
+		b.WriteString("\n⚠️ **Not comparable:** the candidate was evaluated on different data than the champion; see the warnings.\n")
+	}
+	var about []string
+	if in.Run != nil && in.Run.Commit != "" {
+		about = append(about, "Candidate "+Code(short(in.Run.Commit)))
+	}
+	if in.Branch != "" {
+		about = append(about, "branch "+Code(in.Branch))
+	}
+	if u := safeURL(in.RunURL); u != "" {
+		about = append(about, "[CI run]("+u+")")
+	}
+	if len(about) > 0 {
+		b.WriteString("\n" + strings.Join(about, " · ") + "\n")
+	}
+}
+
+func allPass(n int) string {
+	switch n {
+	case 1:
+		return "The check passes"
+	case 2:
+		return "Both checks pass"
+	}
+	return fmt.Sprintf("All %d checks pass", n)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func writeTable(b *strings.Builder, in Input) {
+	c := in.Compare
+	rules := rulesOf(in)
+	b.WriteString("\n| Metric | Champion | Candidate | Δ | Rule | Result |\n")
+	b.WriteString("| :-- | --: | --: | --: | :-- | :-: |\n")
+	for i, ch := range c.Checks {
+		champ, cand := pair(ch.Champion, ch.Candidate)
+		delta := "—"
+		if ch.Delta != nil {
+			delta = signed(*ch.Delta)
+		}
+		rule := directionText(ch.Direction)
+		if rules[i] != nil {
+			rule = Describe(*rules[i])
+		}
+		result := "✅ pass"
+		if !ch.Passed {
+			result = "❌ fail"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", CodeCell(ch.Metric), champ, cand, delta, rule, result)
+	}
+}
+
+// rulesOf ties each check to the rule that produced it: gate.Targets
+// replays the expansion Evaluate did, in the same order. When the checks
+// do not line up (an older compare.json, a changed spec), each check takes
+// the first rule whose metric matches it with the same direction.
+func rulesOf(in Input) []*spec.Rule {
+	checks := in.Compare.Checks
+	out := make([]*spec.Rule, len(checks))
+	if len(in.Rules) == 0 {
+		return out
+	}
+	names := make([]string, 0, len(in.Compare.Candidate.Metrics))
+	for name := range in.Compare.Candidate.Metrics {
+		names = append(names, name)
+	}
+	i := 0
+	aligned := true
+	for r, targets := range gate.Targets(in.Rules, names) {
+		for _, name := range targets {
+			if i >= len(checks) || checks[i].Metric != name || checks[i].Direction != string(in.Rules[r].Direction) {
+				aligned = false
+				break
+			}
+			out[i] = &in.Rules[r]
+			i++
+		}
+	}
+	if aligned && i == len(checks) {
+		return out
+	}
+	for i, ch := range checks {
+		out[i] = nil
+		for r := range in.Rules {
+			ok, _ := path.Match(in.Rules[r].Metric, ch.Metric)
+			if (ok || in.Rules[r].Metric == ch.Metric) && string(in.Rules[r].Direction) == ch.Direction {
+				out[i] = &in.Rules[r]
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Describe renders a rule for the table: the better direction, the
+// bounds, and the change it allows from the champion, e.g.
+// "higher · ≥ 0.9 · Δ ≥ +0.005".
+func Describe(r spec.Rule) string {
+	parts := []string{directionText(string(r.Direction))}
+	if r.MinValue != nil {
+		parts = append(parts, "≥ "+exact(*r.MinValue))
+	}
+	if r.MaxValue != nil {
+		parts = append(parts, "≤ "+exact(*r.MaxValue))
+	}
+	better, sign := "≥ ", 1.0
+	if r.Direction == spec.Lower {
+		better, sign = "≤ ", -1
+	}
+	if r.MinDelta != nil {
+		parts = append(parts, "Δ "+better+signedExact(sign**r.MinDelta, ""))
+	}
+	if r.MinRelative != nil {
+		parts = append(parts, "Δ "+better+signedExact(sign*percent(*r.MinRelative), "%"))
+	}
+	if r.Tolerance != nil {
+		parts = append(parts, "Δ "+better+signedExact(-sign**r.Tolerance, ""))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func directionText(d string) string {
+	switch d {
+	case string(spec.Higher):
+		return "higher"
+	case string(spec.Lower):
+		return "lower"
+	}
+	return Text(d)
+}
+
+func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func signedExact(v float64, unit string) string {
+	switch {
+	case v > 0:
+		return "+" + exact(v) + unit
+	case v < 0:
+		return exact(v) + unit
+	}
+	return "±0" + unit
+}
+
+// percent is 100*v without float noise (0.07*100 is 7.000000000000001).
+func percent(v float64) float64 {
+	p, _ := strconv.ParseFloat(strconv.FormatFloat(v*100, 'g', 12, 64), 64)
+	return p
+}
+
+func writeChart(b *strings.Builder, in Input) {
+	c := in.Compare
+	rules := rulesOf(in)
+	metric := ""
+	for i, ch := range c.Checks {
+		if len(in.Rules) > 0 && rules[i] == &in.Rules[0] {
+			metric = ch.Metric
+			break
+		}
+	}
+	if metric == "" && len(c.Checks) > 0 {
+		metric = c.Checks[0].Metric
+	}
+	cand, ok := c.Candidate.Metrics[metric]
+	if !ok {
+		return
+	}
+	type point struct {
+		label string
+		v     float64
+	}
+	var points []point
+	for i := len(in.History) - 1; i >= 0; i-- {
+		h := in.History[i]
+		if v, ok := h.Metrics[metric]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			points = append(points, point{h.Version, v})
+		}
+	}
+	if len(points) == 0 && c.Champion != nil {
+		if v, ok := c.Champion.Metrics[metric]; ok {
+			points = append(points, point{c.Champion.Version, v})
+		}
+	}
+	if len(points) == 0 {
+		return // one point makes no chart
+	}
+	if len(points) > maxChartPoints-1 {
+		points = points[len(points)-(maxChartPoints-1):]
+	}
+	points = append(points, point{"candidate", cand})
+	labels := make([]string, len(points))
+	values := make([]string, len(points))
+	for i, p := range points {
+		labels[i] = `"` + mermaidLabel(p.label, 16) + `"`
+		values[i] = strconv.FormatFloat(p.v, 'f', -1, 64)
+	}
+	title := mermaidLabel(metric, 60)
+	b.WriteString("\n<details><summary>📈 Primary metric across champions</summary>\n\n")
+	b.WriteString("```mermaid\nxychart-beta\n")
+	fmt.Fprintf(b, "    title \"%s: champions and the candidate\"\n", title)
+	fmt.Fprintf(b, "    x-axis [%s]\n", strings.Join(labels, ", "))
+	fmt.Fprintf(b, "    y-axis \"%s\"\n", title)
+	fmt.Fprintf(b, "    line [%s]\n", strings.Join(values, ", "))
+	b.WriteString("```\n\n</details>\n")
+}
+
+func writeParams(b *strings.Builder, in Input) {
+	if in.Run == nil || len(in.Run.Params) == 0 && (in.Champion == nil || len(in.Champion.Params) == 0) {
+		return
+	}
+	cand := in.Run.Params
+	if in.Champion == nil || in.Champion.Params == nil {
+		b.WriteString("\n<details><summary>Params (the champion's are not recorded)</summary>\n\n")
+		b.WriteString("| Param | Candidate |\n| :-- | :-- |\n")
+		for _, k := range keys(cand) {
+			fmt.Fprintf(b, "| %s | %s |\n", CodeCell(k), CodeCell(param(cand[k])))
+		}
+		b.WriteString("\n</details>\n")
+		return
+	}
+	champ := in.Champion.Params
+	var rows []string
+	for _, k := range union(keys(cand), keys(champ)) {
+		cv, inCand := cand[k]
+		hv, inChamp := champ[k]
+		cs, hs := "—", "—"
+		if inCand {
+			cs = CodeCell(param(cv))
+		}
+		if inChamp {
+			hs = CodeCell(param(hv))
+		}
+		if inCand && inChamp && param(cv) == param(hv) {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", CodeCell(k), hs, cs))
+	}
+	fmt.Fprintf(b, "\n<details><summary>Params changed (%d)</summary>\n\n", len(rows))
+	if len(rows) == 0 {
+		b.WriteString("The candidate was trained with the champion's params.\n")
+	} else {
+		b.WriteString("| Param | Champion | Candidate |\n| :-- | :-- | :-- |\n")
+		b.WriteString(strings.Join(rows, ""))
+	}
+	b.WriteString("\n</details>\n")
+}
+
+// param renders a param value as JSON (strings quoted, so "1" and 1
+// differ), with <, > and & left readable.
+func param(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func writeDigests(b *strings.Builder, in Input) {
+	var champ Digests
+	if in.Champion != nil {
+		champ = in.Champion.Digests
+	}
+	type kind struct {
+		name       string
+		champ, can map[string]string
+	}
+	kinds := []kind{
+		{"evaluation data", champ.EvaluationData, in.Candidate.EvaluationData},
+		{"artifact", champ.Artifacts, in.Candidate.Artifacts},
+	}
+	var rows []string
+	for _, k := range kinds {
+		for _, p := range union(keys(k.champ), keys(k.can)) {
+			hd, cd := k.champ[p], k.can[p]
+			same := "—"
+			switch {
+			case hd != "" && cd != "" && hd == cd:
+				same = "same"
+			case hd != "" && cd != "":
+				same = "changed"
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", k.name, CodeCell(p), digest(hd), digest(cd), same))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n<details><summary>Data and artifact digests</summary>\n\n")
+	b.WriteString("| Kind | Path | Champion | Candidate | |\n| :-- | :-- | :-- | :-- | :-- |\n")
+	b.WriteString(strings.Join(rows, ""))
+	b.WriteString("\n</details>\n")
+}
+
+// digest shortens "sha256:<64 hex>" to its first 12 hex digits, as git
+// shortens commits; the full digests are in compare.json and the record.
+func digest(d string) string {
+	if d == "" {
+		return "—"
+	}
+	if hex, ok := strings.CutPrefix(d, "sha256:"); ok && len(hex) > 12 {
+		d = "sha256:" + hex[:12]
+	}
+	return CodeCell(d)
+}
+
+func writeSteps(b *strings.Builder, in Input) {
+	if in.Run == nil || len(in.Run.Steps) == 0 {
+		return
+	}
+	var total float64
+	for _, s := range in.Run.Steps {
+		total += s.DurationS
+	}
+	fmt.Fprintf(b, "\n<details><summary>Steps (%d, %s)</summary>\n\n", len(in.Run.Steps), duration(total))
+	b.WriteString("| Step | Status | Duration |\n| :-- | :-- | --: |\n")
+	for _, s := range in.Run.Steps {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", CodeCell(s.Name), status(s.Status), duration(s.DurationS))
+	}
+	b.WriteString("\n</details>\n")
+}
+
+func status(s string) string {
+	switch s {
+	case rundir.StatusOK:
+		return "✅ ok"
+	case rundir.StatusCached:
+		return "♻️ cached"
+	case rundir.StatusSkipped:
+		return "⏭️ skipped"
+	case rundir.StatusFailed:
+		return "❌ failed"
+	case rundir.StatusTimeout:
+		return "⏱️ timeout"
+	}
+	return CodeCell(s)
+}
+
+func duration(seconds float64) string {
+	if math.IsNaN(seconds) || seconds < 0 || seconds > 1e9 {
+		return "—"
+	}
+	d := time.Duration(seconds * float64(time.Second))
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func writeHistory(b *strings.Builder, in Input) {
+	if len(in.History) == 0 {
+		return
+	}
+	metric := ""
+	if len(in.Compare.Checks) > 0 {
+		metric = in.Compare.Checks[0].Metric
+	}
+	b.WriteString("\n<details><summary>Champion history</summary>\n\n")
+	header := "| Version | Promoted | Commit | Message |"
+	align := "| :-- | :-- | :-- | :-- |"
+	if metric != "" {
+		header += " " + CodeCell(metric) + " |"
+		align += " --: |"
+	}
+	b.WriteString(header + "\n" + align + "\n")
+	for _, h := range in.History {
+		date := "—"
+		if !h.Date.IsZero() {
+			date = h.Date.UTC().Format(time.DateOnly)
+		}
+		row := fmt.Sprintf("| %s | %s | %s | %s |", CodeCell(h.Version), date, CodeCell(short(h.Commit)), Text(h.Subject))
+		if metric != "" {
+			v := "—"
+			if x, ok := h.Metrics[metric]; ok {
+				v = human(x, 4)
+			}
+			row += " " + v + " |"
+		}
+		b.WriteString(row + "\n")
+	}
+	b.WriteString("\n</details>\n")
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+// pair formats a champion and candidate value with the same number of
+// significant digits, enough to tell them apart when they differ.
+func pair(champ *float64, cand float64) (string, string) {
+	if champ == nil {
+		return "—", human(cand, 4)
+	}
+	digits := 4
+	for digits < 17 && *champ != cand && human(*champ, digits) == human(cand, digits) {
+		digits++
+	}
+	return human(*champ, digits), human(cand, digits)
+}
+
+// human formats v for people: digits significant digits, no exponent in
+// the everyday range, trailing zeros dropped.
+func human(v float64, digits int) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case v == 0:
+		return "0"
+	}
+	a := math.Abs(v)
+	if a >= 1e9 || a < 1e-4 {
+		return strconv.FormatFloat(v, 'g', digits, 64)
+	}
+	exp := int(math.Floor(math.Log10(a)))
+	s := strconv.FormatFloat(v, 'f', max(digits-1-exp, 0), 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+// signed formats a delta with its sign: "+0.006", "-2", "±0".
+func signed(d float64) string {
+	switch {
+	case d > 0:
+		return "+" + human(d, 3)
+	case d < 0:
+		return human(d, 3)
+	}
+	return "±0"
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func union(a, b []string) []string {
+	out := slices.Concat(a, b)
+	sort.Strings(out)
+	return slices.Compact(out)
+}
