@@ -1,0 +1,568 @@
+// Package drift measures how far current data has moved from the data a
+// model was trained on, and decides whether the model should be retrained.
+//
+// For each column of two CSV files (a header row, RFC 4180), a numeric
+// column gets the two-sample Kolmogorov–Smirnov statistic and the
+// population stability index over ten bins cut at the reference deciles; a
+// categorical column gets the PSI over its categories (categories the
+// reference never had share one extra bin) and the share of new
+// categories. Both files are read once, in parallel blocks, in bounded
+// memory, and the statistics are exact at any size (see runs.go). Rows that
+// cannot be read (a wrong number of fields, a number that does not parse)
+// are counted and their lines reported.
+//
+// Performance decay (live metrics against the champion's, by the gate
+// rules) is in decay.go. The package is pure: readers and numbers in,
+// statistics and a verdict out.
+package drift
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/podium-ml/podium/internal/diag"
+)
+
+// Kind says how a column is compared.
+type Kind string
+
+// Kinds.
+const (
+	Numeric     Kind = "numeric"
+	Categorical Kind = "categorical"
+)
+
+// Thresholds above which a statistic means drift.
+type Thresholds struct {
+	PSI float64 `json:"psi"`
+	KS  float64 `json:"ks"`
+}
+
+// Defaults, as the spec's drift section has them.
+const (
+	DefaultPSIThreshold = 0.2
+	DefaultKSThreshold  = 0.1
+	// DefaultMemoryBudget bounds the values held in memory before sorted
+	// runs go to temporary files.
+	DefaultMemoryBudget = 64 << 20
+	// MaxCategories bounds the distinct values kept for a categorical
+	// column; past it the column is reported without statistics.
+	MaxCategories = 10000
+	// MaxBadRowLines is how many bad rows are reported by line.
+	MaxBadRowLines = 10
+	// maxNewCategories is how many new categories a column lists.
+	maxNewCategories = 10
+)
+
+// Input is one CSV file.
+type Input struct {
+	Name string // for messages
+	R    io.Reader
+}
+
+// Options tune Compare. The zero value compares every column with the
+// default thresholds.
+type Options struct {
+	// Columns to compare; empty means every column, and then both headers
+	// must name the same columns.
+	Columns []string
+	// Categorical forces columns to be categorical. Otherwise a column is
+	// numeric when every non-empty value in the reference's first block
+	// (1 MiB) is a number.
+	Categorical []string
+	Thresholds  Thresholds
+	// MaxBadRows is how many bad rows a file may have before Compare fails;
+	// negative means no limit.
+	MaxBadRows int64
+	// TempDir holds sorted runs when the data outgrows MemoryBudget; ""
+	// means os.TempDir().
+	TempDir      string
+	MemoryBudget int64
+	// Workers parse blocks in parallel; 0 means GOMAXPROCS.
+	Workers int
+
+	fanIn       int // tests lower maxFanIn to exercise the multi-pass merge
+	recordLimit int // tests lower maxRecord
+}
+
+// Report is the comparison of two files.
+type Report struct {
+	Reference  FileSummary `json:"reference"`
+	Current    FileSummary `json:"current"`
+	Thresholds Thresholds  `json:"thresholds"`
+	Columns    []Column    `json:"columns"`
+	Warnings   []string    `json:"warnings"`
+}
+
+// FileSummary counts what was read from one file.
+type FileSummary struct {
+	File    string  `json:"file"`
+	Rows    int64   `json:"rows"` // data rows read, bad rows excluded
+	BadRows BadRows `json:"bad_rows"`
+}
+
+// BadRows are rows that could not be read.
+type BadRows struct {
+	Count int64    `json:"count"`
+	First []BadRow `json:"first"` // the first MaxBadRowLines, by line
+}
+
+// BadRow is one unreadable row.
+type BadRow struct {
+	Line   int64  `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// Column is one column's statistics and verdict.
+type Column struct {
+	Name string `json:"column"`
+	Kind Kind   `json:"kind"`
+	// KS is nil for categorical columns and when a side has no values.
+	KS  *float64 `json:"ks"`
+	PSI *float64 `json:"psi"`
+	// NewShare is the share of current values in categories the reference
+	// never had (categorical columns only); NewCategories names the most
+	// frequent of them.
+	NewShare      *float64 `json:"new_share,omitempty"`
+	NewCategories []string `json:"new_categories,omitempty"`
+	Drifted       bool     `json:"drifted"`
+	// Reasons say which statistics crossed their thresholds.
+	Reasons []string `json:"reasons,omitempty"`
+	// Values and Missing count non-empty and empty (or NaN) cells.
+	Values  Pair `json:"values"`
+	Missing Pair `json:"missing"`
+}
+
+// Pair is a count in the reference and in the current file.
+type Pair struct {
+	Reference int64 `json:"reference"`
+	Current   int64 `json:"current"`
+}
+
+// Severity ranks columns, worst first: the largest ratio of a statistic to
+// its threshold.
+func (c Column) Severity(t Thresholds) float64 {
+	s := 0.0
+	if c.PSI != nil && t.PSI > 0 {
+		s = max(s, *c.PSI/t.PSI)
+	}
+	if c.KS != nil && t.KS > 0 {
+		s = max(s, *c.KS/t.KS)
+	}
+	return s
+}
+
+// Compare reads both files and computes each column's statistics.
+// Invalid input (an empty file, a header without rows, headers that do not
+// match, too many bad rows) is a diag.Error, which the CLI maps to exit 2.
+func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error) {
+	if opts.Thresholds.PSI == 0 {
+		opts.Thresholds.PSI = DefaultPSIThreshold
+	}
+	if opts.Thresholds.KS == 0 {
+		opts.Thresholds.KS = DefaultKSThreshold
+	}
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = DefaultMemoryBudget
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+
+	files := []*fileState{
+		{input: ref, reader: newBlockReader(ref.Name, ref.R, opts.Workers+2)},
+		{input: cur, reader: newBlockReader(cur.Name, cur.R, opts.Workers+2)},
+	}
+	for _, f := range files {
+		f.reader.maxRecord = cmp.Or(opts.recordLimit, maxRecord)
+	}
+	for _, f := range files {
+		if err := f.readHeader(); err != nil {
+			return nil, err
+		}
+	}
+	cols, err := selectColumns(files[0], files[1], opts.Columns)
+	if err != nil {
+		return nil, err
+	}
+	forced := map[string]bool{}
+	for _, name := range opts.Categorical {
+		if !slices.Contains(cols, name) {
+			return nil, &diag.Error{Field: name, Kind: "drift",
+				Msg: fmt.Sprintf("--categorical names a column that is not compared (columns: %s)", strings.Join(cols, ", "))}
+		}
+		forced[name] = true
+	}
+	kinds := detectKinds(files[0], cols, forced)
+	for _, f := range files {
+		f.mapColumns(cols)
+	}
+
+	tmp := &tempFiles{dir: opts.TempDir}
+	defer tmp.removeAll()
+	p := newPipeline(files, kinds, opts, tmp)
+	if err := p.run(ctx); err != nil {
+		return nil, err
+	}
+
+	report := &Report{Thresholds: opts.Thresholds, Warnings: []string{}}
+	for i, f := range files {
+		sum := FileSummary{File: f.input.Name, Rows: p.rows[i], BadRows: p.bad[i].result()}
+		if opts.MaxBadRows >= 0 && sum.BadRows.Count > opts.MaxBadRows {
+			return nil, tooManyBadRows(f.input.Name, sum.BadRows, opts.MaxBadRows)
+		}
+		if sum.Rows == 0 {
+			msg := "no data rows after the header"
+			if sum.BadRows.Count > 0 {
+				msg = fmt.Sprintf("no readable data rows (%d bad rows)", sum.BadRows.Count)
+			}
+			return nil, &diag.Error{File: f.input.Name, Kind: "drift", Msg: msg}
+		}
+		if i == 0 {
+			report.Reference = sum
+		} else {
+			report.Current = sum
+		}
+	}
+	report.Columns, err = p.columns(ctx, cols)
+	if err != nil {
+		return nil, err
+	}
+	for i := range report.Columns {
+		c := &report.Columns[i]
+		judge(c, opts.Thresholds)
+		switch {
+		case c.Values.Reference == 0 || c.Values.Current == 0:
+			report.Warnings = append(report.Warnings, fmt.Sprintf("column %q has no values in the %s file: not compared", c.Name, sideWithout(c)))
+		case c.PSI == nil:
+			report.Warnings = append(report.Warnings, fmt.Sprintf("column %q has more than %d categories: not compared (use --columns to leave it out)", c.Name, MaxCategories))
+		}
+	}
+	return report, nil
+}
+
+func sideWithout(c *Column) string {
+	if c.Values.Reference == 0 {
+		return "reference"
+	}
+	return "current"
+}
+
+// judge sets a column's verdict. A statistic drifts when it is above its
+// threshold.
+func judge(c *Column, t Thresholds) {
+	if c.KS != nil && *c.KS > t.KS {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%s: KS %s > %s", c.Name, Num(*c.KS), Num(t.KS)))
+	}
+	if c.PSI != nil && *c.PSI > t.PSI {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("%s: PSI %s > %s", c.Name, Num(*c.PSI), Num(t.PSI)))
+	}
+	c.Drifted = len(c.Reasons) > 0
+}
+
+// Num formats a statistic for people: four significant digits.
+func Num(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+func tooManyBadRows(file string, b BadRows, limit int64) error {
+	var lines []string
+	for _, r := range b.First {
+		lines = append(lines, fmt.Sprintf("line %d: %s", r.Line, r.Reason))
+	}
+	return &diag.Error{File: file, Kind: "drift", Msg: fmt.Sprintf(
+		"%d bad rows, more than --max-bad-rows %d; the first: %s", b.Count, limit, strings.Join(lines, "; "))}
+}
+
+// fileState is one file being read.
+type fileState struct {
+	input  Input
+	reader *blockReader
+	header []string
+	first  *block // the rest of the first block, after the header
+	// colOf maps a field index to a compared column index, -1 if unused.
+	colOf []int
+}
+
+func (f *fileState) readHeader() error {
+	b, err := f.reader.next()
+	if err != nil {
+		return f.readError(err)
+	}
+	if b == nil {
+		return &diag.Error{File: f.input.Name, Kind: "drift", Msg: "file is empty: expected a header row"}
+	}
+	var p recordParser
+	p.reset(b.data, b.line)
+	fields, line, problem, ok := p.next()
+	if !ok {
+		f.reader.release(b)
+		return &diag.Error{File: f.input.Name, Kind: "drift", Msg: "file is empty: expected a header row"}
+	}
+	if problem != "" {
+		f.reader.release(b)
+		return &diag.Error{File: f.input.Name, Line: int(line), Kind: "drift", Msg: "header: " + problem}
+	}
+	seen := map[string]int{}
+	for i, raw := range fields {
+		if i == 0 {
+			raw = trimBOM(raw)
+		}
+		name := string(raw)
+		msg := ""
+		switch {
+		case !utf8.ValidString(name):
+			msg = fmt.Sprintf("column %d: name is not valid UTF-8", i+1)
+		case strings.TrimSpace(name) == "":
+			msg = fmt.Sprintf("column %d: empty column name", i+1)
+		case strings.ContainsFunc(name, unicode.IsControl):
+			msg = fmt.Sprintf("column %d: name %q contains a control character", i+1, name)
+		}
+		if prev, dup := seen[name]; dup && msg == "" {
+			msg = fmt.Sprintf("column %d: %q is also column %d", i+1, name, prev+1)
+		}
+		if msg != "" {
+			f.reader.release(b)
+			return &diag.Error{File: f.input.Name, Line: int(line), Kind: "drift", Msg: "header: " + msg}
+		}
+		seen[name] = i
+		f.header = append(f.header, name)
+	}
+	b.data, b.line = b.data[p.pos:], p.line
+	f.first = b
+	return nil
+}
+
+func (f *fileState) readError(err error) error {
+	var long *recordTooLong
+	if errors.As(err, &long) {
+		return &diag.Error{File: f.input.Name, Line: int(long.line), Kind: "drift", Msg: long.Error()}
+	}
+	return err
+}
+
+func trimBOM(b []byte) []byte {
+	if len(b) >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf {
+		return b[3:]
+	}
+	return b
+}
+
+func (f *fileState) mapColumns(cols []string) {
+	f.colOf = make([]int, len(f.header))
+	for i, name := range f.header {
+		f.colOf[i] = slices.Index(cols, name)
+	}
+}
+
+// selectColumns returns the columns to compare, in the reference's order.
+func selectColumns(ref, cur *fileState, want []string) ([]string, error) {
+	mismatch := func(msg string) error {
+		return &diag.Error{File: cur.input.Name, Line: 1, Kind: "drift", Msg: "header: " + msg}
+	}
+	if len(want) == 0 {
+		var missing, extra []string
+		for _, name := range ref.header {
+			if !slices.Contains(cur.header, name) {
+				missing = append(missing, strconv.Quote(name))
+			}
+		}
+		for _, name := range cur.header {
+			if !slices.Contains(ref.header, name) {
+				extra = append(extra, strconv.Quote(name))
+			}
+		}
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, "missing reference columns "+strings.Join(missing, ", "))
+		}
+		if len(extra) > 0 {
+			parts = append(parts, "has columns the reference lacks: "+strings.Join(extra, ", "))
+		}
+		if len(parts) > 0 {
+			return nil, mismatch(strings.Join(parts, "; ") + " (compare a subset with --columns)")
+		}
+		return slices.Clone(ref.header), nil
+	}
+	var cols []string
+	for _, name := range want {
+		for _, f := range []*fileState{ref, cur} {
+			if !slices.Contains(f.header, name) {
+				return nil, &diag.Error{File: f.input.Name, Line: 1, Kind: "drift",
+					Msg: fmt.Sprintf("header: no column %q (columns: %s)", name, strings.Join(f.header, ", "))}
+			}
+		}
+		if !slices.Contains(cols, name) {
+			cols = append(cols, name)
+		}
+	}
+	slices.SortFunc(cols, func(a, b string) int {
+		return cmp.Compare(slices.Index(ref.header, a), slices.Index(ref.header, b))
+	})
+	return cols, nil
+}
+
+// detectKinds decides each column's kind from the reference's first block:
+// numeric when every non-empty value there is a number.
+func detectKinds(ref *fileState, cols []string, forced map[string]bool) []Kind {
+	kinds := make([]Kind, len(cols))
+	for i, name := range cols {
+		kinds[i] = Numeric
+		if forced[name] {
+			kinds[i] = Categorical
+		}
+	}
+	idx := make([]int, len(cols))
+	for i, name := range cols {
+		idx[i] = slices.Index(ref.header, name)
+	}
+	var p recordParser
+	p.reset(ref.first.data, ref.first.line)
+	for {
+		fields, _, problem, ok := p.next()
+		if !ok {
+			break
+		}
+		if problem != "" || len(fields) != len(ref.header) {
+			continue
+		}
+		for i, fi := range idx {
+			if kinds[i] != Numeric {
+				continue
+			}
+			if _, status := parseNumber(fields[fi]); status == numBad {
+				kinds[i] = Categorical
+			}
+		}
+	}
+	return kinds
+}
+
+const (
+	numOK = iota
+	numMissing
+	numBad
+)
+
+// parseNumber parses a numeric cell: surrounding spaces are ignored, an
+// empty cell or NaN is missing.
+func parseNumber(b []byte) (float64, int) {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return 0, numMissing
+	}
+	if v, ok := fastDecimal(b); ok {
+		return v, numOK
+	}
+	// The string aliases the block only for the call; ParseFloat copies it
+	// into any error it returns, and the error is dropped.
+	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			return v, numOK // ±Inf or 0: still ordered
+		}
+		return 0, numBad
+	}
+	if math.IsNaN(v) {
+		return 0, numMissing
+	}
+	return v, numOK
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastDecimal parses the common plain decimal ([-+]digits[.digits], at most
+// 15 digits) several times faster than ParseFloat, and as exactly: the
+// digits and the power of ten are both exact float64s, so one IEEE division
+// rounds correctly (Clinger's fast path, which ParseFloat also takes after
+// a slower scan). Anything else is left to ParseFloat.
+func fastDecimal(b []byte) (float64, bool) {
+	neg := false
+	i := 0
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		i++
+	}
+	var mant uint64
+	digits, frac := 0, -1
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v := float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// tempFiles creates spill files on first use and removes them all.
+type tempFiles struct {
+	dir   string
+	mu    sync.Mutex
+	path  string
+	files []*os.File
+}
+
+func (t *tempFiles) create() (*spillFile, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.path == "" {
+		dir, err := os.MkdirTemp(t.dir, "podium-drift-")
+		if err != nil {
+			return nil, fmt.Errorf("failed to create a directory for sorted runs: %w", err)
+		}
+		t.path = dir
+	}
+	f, err := os.CreateTemp(t.path, "run-")
+	if err != nil {
+		return nil, fmt.Errorf("failed to create a file for sorted runs: %w", err)
+	}
+	t.files = append(t.files, f)
+	return &spillFile{f: f}, nil
+}
+
+func (t *tempFiles) removeAll() {
+	for _, f := range t.files {
+		f.Close()
+	}
+	if t.path != "" {
+		os.RemoveAll(t.path)
+	}
+}

@@ -1,0 +1,131 @@
+package drift
+
+import (
+	"math"
+	"sort"
+)
+
+// Bins is the number of PSI bins of a numeric column: the reference's
+// deciles.
+const Bins = 10
+
+// EmptyBinShare is the share an empty bin counts as, so ln(q/p) is finite.
+const EmptyBinShare = 0.0001
+
+// sortedStream is an ascending stream of keys, taken a group of equal keys
+// at a time.
+type sortedStream interface {
+	peek() (uint64, bool)
+	take(k uint64) int64
+}
+
+// numericStats walks the reference and current streams (n and m values,
+// both > 0) together, once, and returns:
+//
+//   - ks: the two-sample Kolmogorov–Smirnov statistic
+//     D = max over x of |F_ref(x) − F_cur(x)|, with F the empirical CDFs,
+//     evaluated after each group of equal values (where D can change);
+//   - psi: the population stability index over Bins bins cut at the
+//     reference deciles. Edge j (j = 1..9) is the reference value of rank
+//     ceil(j·n/10) (the inverse empirical CDF); bin 0 is (−∞, e1], bin j is
+//     (e_j, e_j+1], bin 9 is (e9, +∞). Shares of empty bins count as
+//     EmptyBinShare; PSI = Σ (q − p)·ln(q/p) over bins in order.
+//
+// Both statistics are exact: they need only the order of the values.
+func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
+	var edgeRank [Bins]int64 // edgeRank[j] for j = 1..9
+	for j := int64(1); j < Bins; j++ {
+		edgeRank[j] = (j*n + Bins - 1) / Bins
+	}
+	// cumRef[j], cumCur[j]: values ≤ edge j; [0] = 0 and [Bins] = all.
+	var cumRef, cumCur [Bins + 1]int64
+	cumRef[Bins], cumCur[Bins] = n, m
+	fn, fm := float64(n), float64(m)
+	var i, c int64
+	e := 1
+	for {
+		rk, rok := ref.peek()
+		ck, cok := cur.peek()
+		var v uint64
+		switch {
+		case rok && cok:
+			v = min(rk, ck)
+		case rok:
+			v = rk
+		case cok:
+			v = ck
+		default:
+			return ks, psiFromCounts(cumRef[:], cumCur[:], n, m)
+		}
+		if rok && rk == v {
+			i += ref.take(v)
+		}
+		if cok && ck == v {
+			c += cur.take(v)
+		}
+		if d := math.Abs(float64(i)/fn - float64(c)/fm); d > ks {
+			ks = d
+		}
+		for e < Bins && i >= edgeRank[e] {
+			cumRef[e], cumCur[e] = i, c
+			e++
+		}
+	}
+}
+
+// psiFromCounts returns PSI over the bins whose cumulative counts are
+// given (len = bins+1, starting at 0).
+func psiFromCounts(cumRef, cumCur []int64, n, m int64) float64 {
+	var psi float64
+	for b := 0; b+1 < len(cumRef); b++ {
+		psi += psiTerm(cumRef[b+1]-cumRef[b], cumCur[b+1]-cumCur[b], n, m)
+	}
+	return psi
+}
+
+// psiTerm is one bin's (q − p)·ln(q/p), for counts r of n and c of m.
+func psiTerm(r, c, n, m int64) float64 {
+	p, q := float64(r)/float64(n), float64(c)/float64(m)
+	if r == 0 {
+		p = EmptyBinShare
+	}
+	if c == 0 {
+		q = EmptyBinShare
+	}
+	return (q - p) * math.Log(q/p)
+}
+
+// categoricalStats returns PSI over the categories (n and m values, both
+// > 0): one bin per reference category, in byte order of the names, then
+// one bin for every category the reference never had. newShare is the
+// share of current values in that last bin; newCats lists those
+// categories, most frequent first (ties by name), at most limit of them.
+func categoricalStats(ref, cur map[string]int64, n, m int64, limit int) (psi, newShare float64, newCats []string) {
+	names := make([]string, 0, len(ref))
+	for name := range ref {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		psi += psiTerm(ref[name], cur[name], n, m)
+	}
+	var unseen int64
+	var fresh []string
+	for name, c := range cur {
+		if _, ok := ref[name]; !ok {
+			unseen += c
+			fresh = append(fresh, name)
+		}
+	}
+	psi += psiTerm(0, unseen, n, m)
+	sort.Slice(fresh, func(i, j int) bool {
+		if cur[fresh[i]] != cur[fresh[j]] {
+			return cur[fresh[i]] > cur[fresh[j]]
+		}
+		return fresh[i] < fresh[j]
+	})
+	if len(fresh) > limit {
+		fresh = fresh[:limit]
+	}
+	return psi, float64(unseen) / float64(m), fresh
+}
