@@ -47,7 +47,7 @@ type workerFile struct {
 	runs    [][]run
 	missing []int64
 	cats    []map[string]*int64 // nil for numeric columns
-	catOver []bool             // more than MaxCategories seen
+	catOver []bool              // more than MaxCategories seen
 }
 
 func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *tempFiles) *pipeline {
