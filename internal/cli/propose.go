@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/podium-ml/podium/internal/git"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/registry"
+	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/scm"
 	"github.com/podium-ml/podium/internal/spec"
@@ -481,21 +483,28 @@ func truncate(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// maxBody is the largest PR/MR description the hosts accept.
-const maxBody = 65536
-
-// proposeBody is the pull request's description: the gate report and a
-// link to the metadata record.
+// proposeBody is the pull request's description: the gate's report, as
+// report --comment posts it, and a link to the metadata record.
 func proposeBody(opts *proposeOptions, p *proposal) (string, error) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Deploys `%s` version `%s` (commit %s): the gate decided **%s**.\n", p.run.Model, p.data.Version, p.run.Commit, p.compare.Decision)
-	b.WriteString("\n---\n\n")
-	b.WriteString(recordLine(opts.Platform().Run(), p))
-	body := b.String()
-	if len(body) > maxBody {
-		body = body[:maxBody-100] + "\n\n*(truncated: the full report is in the CI run)*\n"
+	run := opts.Platform().Run()
+	md := report.Render(report.Input{
+		Compare: p.compare,
+		Rules:   p.spec.Gate.Rules,
+		Run:     p.run,
+		Branch:  run.Branch,
+		RunURL:  run.RunURL,
+		Candidate: report.Digests{
+			Artifacts:      map[string]string{p.data.Artifact.Path: p.data.Artifact.Digest},
+			EvaluationData: inputDigests(p.run, p.spec.EvaluationData),
+		},
+	})
+	// The report's hidden marker identifies podium's review comment; the
+	// deployment PR's description is not that comment.
+	if marker := report.Marker(p.run.Model) + "\n"; strings.HasPrefix(md, marker) {
+		md = md[len(marker):]
 	}
-	return body, nil
+	tail := "\n---\n\n" + recordLine(run, p)
+	return report.Truncate(md, report.MaxCommentLength-utf8.RuneCountInString(tail), run.RunURL) + tail, nil
 }
 
 // recordLine says where the metadata record is: its file name and digest,

@@ -266,6 +266,9 @@ func TestProposeOpensPR(t *testing.T) {
 	if !strings.HasPrefix(ptr.RecordDigest, "sha256:") {
 		t.Errorf("record digest = %q", ptr.RecordDigest)
 	}
+	if !strings.HasPrefix(ch.Body, "### ✅ promote `iris`\n") || strings.Contains(ch.Body, "<!-- podium:report") {
+		t.Errorf("body is not the report without its comment marker:\n%s", ch.Body)
+	}
 	if !strings.Contains(ch.Body, "Record: [podium-record-iris-0123456789ab.json](https://ci.example/run/7), `"+ptr.RecordDigest+"`") {
 		t.Errorf("body has no record link:\n%s", ch.Body)
 	}
