@@ -42,6 +42,8 @@ type Notes struct {
 	added []pending
 	// backoff says how long to wait before push attempt n (n ≥ 2).
 	backoff func(attempt int) time.Duration
+	// identity is true once git is known to have a committer.
+	identity bool
 }
 
 type pending struct {
@@ -119,9 +121,7 @@ func (n *Notes) put(ctx context.Context, commit string, line []byte) error {
 		return err
 	}
 	note := SetLine(old, line)
-	if err := n.ensureIdentity(ctx); err != nil {
-		return err
-	}
+	n.ensureIdentity(ctx)
 	if _, err := n.repo.Output(ctx, note, "notes", "--ref="+NotesRef, "add", "-f", "-F", "-", commit); err != nil {
 		return fmt.Errorf("failed to write the note on %s: %w", commit, err)
 	}
@@ -130,16 +130,19 @@ func (n *Notes) put(ctx context.Context, commit string, line []byte) error {
 
 // ensureIdentity gives git a committer when it has none (CI runners have
 // no user.name), since notes are commits on NotesRef.
-func (n *Notes) ensureIdentity(ctx context.Context) error {
+func (n *Notes) ensureIdentity(ctx context.Context) {
+	if n.identity {
+		return
+	}
+	n.identity = true
 	if _, err := n.repo.Run(ctx, "var", "GIT_COMMITTER_IDENT"); err == nil {
 		if _, err := n.repo.Run(ctx, "var", "GIT_AUTHOR_IDENT"); err == nil {
-			return nil
+			return
 		}
 	}
 	n.repo.Env = append(n.repo.Env,
 		"GIT_AUTHOR_NAME="+fallbackName, "GIT_AUTHOR_EMAIL="+fallbackEmail,
 		"GIT_COMMITTER_NAME="+fallbackName, "GIT_COMMITTER_EMAIL="+fallbackEmail)
-	return nil
 }
 
 // Push sends NotesRef to remote. When the remote rejects it because it
@@ -171,12 +174,21 @@ func (n *Notes) Push(ctx context.Context, remote string) error {
 }
 
 // rejected reports whether `git push --porcelain` output says the ref was
-// refused because the remote has commits the local ref lacks. Refusals by
-// the remote itself ("[remote rejected]": hooks, protection) and failures
-// to connect are not retried.
+// refused because the remote moved on: it has notes commits the local ref
+// lacks ("[rejected]"), or another push updated it while ours was in
+// flight (the server's "cannot lock ref" / "failed to update ref").
+// Refusals by policy (hooks, protected refs) and failures to connect are
+// not retried.
 func rejected(porcelain []byte) bool {
 	for _, line := range strings.Split(string(porcelain), "\n") {
-		if strings.HasPrefix(line, "!") && strings.Contains(line, "[rejected]") {
+		if !strings.HasPrefix(line, "!") {
+			continue
+		}
+		if strings.Contains(line, "[rejected]") {
+			return true
+		}
+		if strings.Contains(line, "[remote rejected]") &&
+			(strings.Contains(line, "cannot lock ref") || strings.Contains(line, "failed to update ref") || strings.Contains(line, "incorrect old value")) {
 			return true
 		}
 	}
@@ -188,9 +200,7 @@ func (n *Notes) mergeRemote(ctx context.Context, remote string) error {
 		return fmt.Errorf("failed to fetch %s from %s: %w", NotesRef, remote, err)
 	}
 	defer n.repo.Run(context.WithoutCancel(ctx), "update-ref", "-d", fetchedRef)
-	if err := n.ensureIdentity(ctx); err != nil {
-		return err
-	}
+	n.ensureIdentity(ctx)
 	// cat_sort_uniq keeps every line of both sides: records of other
 	// models, or of other commits, are never lost.
 	if _, err := n.repo.Run(ctx, "notes", "--ref="+NotesRef, "merge", "--quiet", "-s", "cat_sort_uniq", fetchedRef); err != nil {

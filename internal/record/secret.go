@@ -20,16 +20,16 @@ var tokenPatterns = []struct {
 	name string
 	re   *regexp.Regexp
 }{
-	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`)},
-	{"a GitHub fine-grained token", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{20,}`)},
-	{"a GitLab token", regexp.MustCompile(`\bgl(pat|dt|rt|ptt|cbt|imt|soat|oas|ft|agent)-[A-Za-z0-9_-]{16,}`)},
-	{"a Hugging Face token", regexp.MustCompile(`\bhf_[A-Za-z0-9]{30,}`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
-	{"an AWS access key id", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`)},
-	{"an npm token", regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}`)},
-	{"a PyPI token", regexp.MustCompile(`\bpypi-AgE[A-Za-z0-9_-]{50,}`)},
-	{"an OpenAI-style key", regexp.MustCompile(`\bsk-(proj-|ant-)?[A-Za-z0-9_-]{32,}`)},
+	{"a GitHub token", regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{30,}`)},
+	{"a GitHub fine-grained token", regexp.MustCompile(`github_pat_[A-Za-z0-9_]{20,}`)},
+	{"a GitLab token", regexp.MustCompile(`gl(pat|dt|rt|ptt|cbt|imt|soat|oas|ft|agent)-[A-Za-z0-9_-]{16,}`)},
+	{"a Hugging Face token", regexp.MustCompile(`hf_[A-Za-z0-9]{30,}`)},
+	{"a Slack token", regexp.MustCompile(`xox[abposr]-[A-Za-z0-9-]{10,}`)},
+	{"an AWS access key id", regexp.MustCompile(`(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a Google API key", regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`)},
+	{"an npm token", regexp.MustCompile(`npm_[A-Za-z0-9]{36}`)},
+	{"a PyPI token", regexp.MustCompile(`pypi-AgE[A-Za-z0-9_-]{50,}`)},
+	{"an OpenAI-style key", regexp.MustCompile(`sk-(proj-|ant-)?[A-Za-z0-9_-]{32,}`)},
 	{"a private key", regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
 	{"a URL with a password", regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`)},
 }
