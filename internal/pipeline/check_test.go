@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -190,5 +192,26 @@ func TestRunJSON(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("run.json (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunRecordsDurations(t *testing.T) {
+	t.Parallel()
+	p := newProject(t, spec.Step{Name: "a", Run: "true"}, spec.Step{Name: "b", Run: "true", Needs: []string{"a"}})
+	var mu sync.Mutex
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tick := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Second)
+		return clock
+	}
+	if _, err := p.run(t.Context(), func(o *Options) { o.Now = tick }); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range readRun(t, p.runDir()).Steps {
+		if s.DurationS <= 0 {
+			t.Errorf("step %s: duration %v, want it measured", s.Name, s.DurationS)
+		}
 	}
 }

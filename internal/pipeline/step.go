@@ -19,10 +19,10 @@ import (
 // consults the cache, and otherwise runs the command and digests what it
 // wrote. It never returns an error: whatever goes wrong is the step's
 // status, with the reason in its log.
-func (r *runner) execStep(ctx context.Context, n *node) rundir.Step {
+func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 	st := n.step
 	start := r.now()
-	res := rundir.Step{Name: st.Name, ExitCode: -1, Inputs: map[string]string{}, Outputs: map[string]string{}}
+	res = rundir.Step{Name: st.Name, ExitCode: -1, Inputs: map[string]string{}, Outputs: map[string]string{}}
 	lg, err := r.openLog(st.Name)
 	if err != nil {
 		res.Status = rundir.StatusFailed
