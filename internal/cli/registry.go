@@ -1,19 +1,240 @@
 package cli
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/registry"
+	"github.com/podium-ml/podium/internal/spec"
 )
 
-// Placeholder until the registry command lands.
+type registryOptions struct {
+	IO       *IOStreams
+	Platform func() ci.Platform
+
+	SpecPath string
+	Model    string
+	Limit    int
+	JSON     bool
+}
+
 func newCmdRegistry(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:    "registry",
-		Short:  "Not implemented yet",
-		Hidden: true,
+	cmd := &cobra.Command{
+		Use:   "registry <command>",
+		Short: "Show a model's champion and its history",
+		Long: heredoc(`
+			Read the git registry: the champion pointer <registry.path>/<model>.json
+			on the default branch, where merged deployment pull requests put it.
+			The default branch is fetched when the checkout lacks it; reading the
+			working tree instead is a loud warning.`) + "\n\n" + exitCodesHelp,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("registry: not implemented yet")
+			return cmd.Help()
 		},
 	}
+	cmd.AddCommand(newCmdRegistryShow(f, nil), newCmdRegistryHistory(f, nil))
+	return cmd
+}
+
+func addRegistryFlags(cmd *cobra.Command, opts *registryOptions) {
+	addSpecFlag(cmd, &opts.SpecPath)
+	cmd.Flags().StringVar(&opts.Model, "model", "", "the `model` to read (default: the spec's model)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one `JSON` document")
+}
+
+func newCmdRegistryShow(f *Factory, runF func(*registryOptions) error) *cobra.Command {
+	opts := &registryOptions{IO: f.IO, Platform: f.Platform}
+	cmd := &cobra.Command{
+		Use:   "show",
+		Short: "Show the model's champion",
+		Example: heredoc(`
+			$ podium registry show
+			$ podium registry show --model iris-classifier --json`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRegistryShow(cmd.Context(), opts)
+		},
+	}
+	addRegistryFlags(cmd, opts)
+	return cmd
+}
+
+func newCmdRegistryHistory(f *Factory, runF func(*registryOptions) error) *cobra.Command {
+	opts := &registryOptions{IO: f.IO, Platform: f.Platform}
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List the model's champions, newest first",
+		Long: heredoc(`
+			List every version of the model's champion pointer on the default
+			branch, newest first, from git log. A shallow checkout holds only the
+			commits it fetched.`),
+		Example: heredoc(`
+			$ podium registry history
+			$ podium registry history --model iris-classifier --limit 5 --json`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Limit < 0 {
+				return flagError(cmd, fmt.Errorf("invalid --limit %d: use a positive number, or 0 for all", opts.Limit))
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRegistryHistory(cmd.Context(), opts)
+		},
+	}
+	addRegistryFlags(cmd, opts)
+	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "list at most `n` champions (default: all)")
+	return cmd
+}
+
+// openRegistry loads the spec and opens its registry for the model asked.
+func openRegistry(ctx context.Context, opts *registryOptions) (*registry.Git, string, error) {
+	s, err := spec.Load(opts.SpecPath)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.Registry.Type != "" && s.Registry.Type != "git" {
+		return nil, "", inputErrorf("%s: registry.type: %q is not a registry podium knows (known: git)", s.File, s.Registry.Type)
+	}
+	model := s.Model
+	if opts.Model != "" {
+		model = opts.Model
+	}
+	if err := registry.CheckModel(model); err != nil {
+		return nil, "", err
+	}
+	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, opts.Platform().Run().DefaultBranch)
+	if err != nil {
+		return nil, "", err
+	}
+	return reg, model, nil
+}
+
+// registryShowResult is what `registry show --json` prints.
+type registryShowResult struct {
+	Model    string            `json:"model"`
+	Source   string            `json:"source"`
+	Path     string            `json:"path"`
+	Champion *registry.Pointer `json:"champion"`
+	Warnings []string          `json:"warnings"`
+}
+
+func runRegistryShow(ctx context.Context, opts *registryOptions) error {
+	reg, model, err := openRegistry(ctx, opts)
+	if err != nil {
+		return err
+	}
+	c, err := reg.Champion(ctx, model)
+	if err != nil {
+		return err
+	}
+	for _, w := range c.Warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", flatText(w))
+	}
+	if opts.JSON {
+		warnings := c.Warnings
+		if warnings == nil {
+			warnings = []string{}
+		}
+		return writeJSON(opts.IO.Out, registryShowResult{Model: model, Source: c.Source, Path: c.Path, Champion: c.Pointer, Warnings: warnings})
+	}
+	return printChampion(opts.IO.Out, model, c)
+}
+
+func printChampion(w io.Writer, model string, c *registry.Champion) error {
+	if c.Pointer == nil {
+		_, err := fmt.Fprintf(w, "%s has no champion yet (no %s on %s)\n", model, c.Path, c.Source)
+		return err
+	}
+	p := c.Pointer
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s: champion %s (from %s)\n", model, flatText(p.Version), c.Source)
+	fmt.Fprintf(tw, "commit\t%s\n", p.Commit)
+	fmt.Fprintf(tw, "promoted\t%s\n", p.PromotedAt.UTC().Format(time.RFC3339))
+	if p.RecordDigest != "" {
+		fmt.Fprintf(tw, "record\t%s\n", p.RecordDigest)
+	}
+	for _, k := range sortedKeys(p.Artifacts) {
+		fmt.Fprintf(tw, "artifact\t%s  %s\n", flatText(k), p.Artifacts[k])
+	}
+	for _, k := range sortedKeys(p.EvaluationData) {
+		fmt.Fprintf(tw, "evaluation data\t%s  %s\n", flatText(k), p.EvaluationData[k])
+	}
+	for _, k := range sortedKeys(p.Metrics) {
+		fmt.Fprintf(tw, "metric\t%s  %s\n", flatText(k), formatMetric(p.Metrics[k]))
+	}
+	return tw.Flush()
+}
+
+// registryHistoryResult is what `registry history --json` prints.
+type registryHistoryResult struct {
+	Model    string           `json:"model"`
+	Source   string           `json:"source"`
+	Path     string           `json:"path"`
+	Entries  []registry.Entry `json:"entries"`
+	Warnings []string         `json:"warnings"`
+}
+
+func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
+	reg, model, err := openRegistry(ctx, opts)
+	if err != nil {
+		return err
+	}
+	entries, err := reg.History(ctx, model, opts.Limit)
+	if err != nil {
+		return err
+	}
+	// Champion resolves the same ref and carries its warnings.
+	c, err := reg.Champion(ctx, model)
+	if err != nil {
+		return err
+	}
+	for _, w := range c.Warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", flatText(w))
+	}
+	if opts.JSON {
+		if entries == nil {
+			entries = []registry.Entry{}
+		}
+		warnings := c.Warnings
+		if warnings == nil {
+			warnings = []string{}
+		}
+		return writeJSON(opts.IO.Out, registryHistoryResult{Model: model, Source: c.Source, Path: c.Path, Entries: entries, Warnings: warnings})
+	}
+	if len(entries) == 0 {
+		_, err := fmt.Fprintf(opts.IO.Out, "%s has no champion history (no %s on %s)\n", model, c.Path, c.Source)
+		return err
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATE\tCOMMIT\tVERSION\tSUBJECT")
+	for _, e := range entries {
+		version := "(unreadable)"
+		if e.Pointer != nil {
+			version = flatText(e.Pointer.Version)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Date.UTC().Format(time.DateOnly), e.Commit[:12], version, flatText(e.Subject))
+	}
+	return tw.Flush()
+}
+
+func formatMetric(v float64) string { return fmt.Sprintf("%g", v) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

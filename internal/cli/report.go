@@ -1,21 +1,187 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/podium-ml/podium/internal/atomicfile"
+	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/registry"
+	"github.com/podium-ml/podium/internal/report"
+	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/internal/scm"
+	"github.com/podium-ml/podium/internal/spec"
 )
 
-// Placeholder until the report command lands.
-type reportOptions struct{}
+type reportOptions struct {
+	IO       *IOStreams
+	Platform func() ci.Platform
+	Host     func(ctx context.Context, opts HostOptions) (scm.Host, error)
+
+	SpecPath string
+	RunDir   string
+	Out      string
+	Comment  bool
+	PR       int
+}
 
 func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
-	return &cobra.Command{
-		Use:    "report",
-		Short:  "Not implemented yet",
-		Hidden: true,
+	opts := &reportOptions{IO: f.IO, Platform: f.Platform, Host: f.Host}
+	cmd := &cobra.Command{
+		Use:   "report --run-dir <dir> [flags]",
+		Short: "Render the gate's decision as the pull request's review report",
+		Long: heredoc(`
+			Render <dir>/compare.json (written by podium compare --run-dir) as the
+			Markdown a reviewer reads on the pull request: the verdict and why,
+			the metric table with deltas and rules, warnings, a chart of the
+			primary metric across champions, then the params that changed, the
+			data and artifact digests and the steps, folded away.
+
+			Names from the repository (metrics, params, branches, commit messages)
+			are escaped: they cannot break the table, ping people, add links or
+			HTML, or forge the hidden marker that starts the report.
+
+			Without --out or --comment the Markdown is printed. --comment creates
+			the pull request comment, or edits the one podium made before (found by
+			its marker), so reruns do not pile up comments; a report longer than
+			the host's limit is cut, with a link to the CI run. CI outputs:
+			`+"`decision`"+`, `+"`report`"+` (with --out) and `+"`comment-url`"+` (with --comment).`) + "\n\n" + exitCodesHelp,
+		Example: heredoc(`
+			$ podium report --run-dir .podium/run
+			$ podium report --run-dir .podium/run --out report.md
+			$ podium report --run-dir .podium/run --comment`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("report: not implemented yet")
+			if opts.RunDir == "" {
+				return flagError(cmd, errors.New("specify the run directory with --run-dir"))
+			}
+			if opts.PR < 0 {
+				return flagError(cmd, fmt.Errorf("invalid --pr %d: use the pull request's number", opts.PR))
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runReport(cmd.Context(), opts)
 		},
 	}
+	addSpecFlag(cmd, &opts.SpecPath)
+	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "read compare.json and run.json from `directory`")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "write the Markdown to `file` instead of printing it")
+	cmd.Flags().BoolVar(&opts.Comment, "comment", false, "create or update the report comment on the pull request")
+	cmd.Flags().IntVar(&opts.PR, "pr", 0, "comment on pull request `number` (default: the CI job's)")
+	return cmd
+}
+
+func runReport(ctx context.Context, opts *reportOptions) error {
+	s, err := spec.Load(opts.SpecPath)
+	if err != nil {
+		return err
+	}
+	platform := opts.Platform()
+	pr := opts.PR
+	if pr == 0 {
+		pr = platform.Run().PullRequest
+	}
+	if opts.Comment && pr == 0 {
+		return &FlagError{Err: errors.New("--comment needs a pull request: run in a pull request or merge request job, or pass --pr"), Command: "podium report"}
+	}
+
+	doc, err := rundir.ReadCompare(opts.RunDir)
+	if err != nil {
+		return err
+	}
+	if doc.Model != s.Model {
+		return inputErrorf("%s: model %q is not the spec's model %q", filepath.Join(opts.RunDir, rundir.CompareFile), doc.Model, s.Model)
+	}
+	// After compare --candidate there was no training run: no run.json.
+	var run *rundir.Run
+	if _, err := os.Stat(filepath.Join(opts.RunDir, rundir.RunFile)); !errors.Is(err, fs.ErrNotExist) {
+		if run, err = rundir.ReadRun(opts.RunDir); err != nil {
+			return err
+		}
+	}
+
+	champ := reportChampion(ctx, s, platform, doc, opts.IO.ErrOut)
+	candDigests, _ := candidateDigests(ctx, s, run)
+	md := report.Render(reportInput(s, platform, doc, run, candDigests, &champ))
+
+	if err := platform.SetOutput("decision", doc.Decision); err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := atomicfile.WriteFile(opts.Out, []byte(md), 0o644); err != nil {
+			return err
+		}
+		if err := platform.SetOutput("report", opts.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", opts.Out)
+	}
+	if opts.Comment {
+		return postReport(ctx, opts, platform, pr, doc.Model, md)
+	}
+	if opts.Out == "" {
+		_, err := io.WriteString(opts.IO.Out, md)
+		return err
+	}
+	return nil
+}
+
+// postReport creates or updates the PR/MR comment that holds the report's
+// marker, and prints its URL.
+func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, pr int, model, md string) error {
+	host, err := opts.Host(ctx, HostOptions{})
+	if err != nil {
+		return err
+	}
+	body := report.Truncate(md, report.MaxCommentLength, platform.Run().RunURL)
+	c, err := host.UpsertComment(ctx, pr, report.Marker(model), body)
+	if err != nil {
+		return fmt.Errorf("failed to comment on pull request %d: %w", pr, err)
+	}
+	if err := platform.SetOutput("comment-url", c.URL); err != nil {
+		return err
+	}
+	verb := "updated"
+	if c.Created {
+		verb = "created"
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "%s the report comment on pull request %d\n", verb, pr)
+	_, err = fmt.Fprintln(opts.IO.Out, c.URL)
+	return err
+}
+
+// reportChampion re-reads the champion compare.json names, for what
+// compare.json does not keep (params, digests, history). The report is
+// still worth posting without them, so problems become stderr warnings.
+func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc *rundir.Compare, errOut io.Writer) championSide {
+	var side championSide
+	if s.Registry.Type != "" && s.Registry.Type != "git" {
+		return side
+	}
+	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
+	if err != nil {
+		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", flatText(err.Error()))
+		return side
+	}
+	if doc.Champion != nil {
+		c, err := reg.Champion(ctx, s.Model)
+		switch {
+		case err != nil:
+			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", flatText(err.Error()))
+		case c.Pointer != nil && c.Pointer.Version == doc.Champion.Version:
+			side.pointer, side.source = c.Pointer, c.Source
+		}
+	}
+	if side.history, err = reg.History(ctx, s.Model, historyLimit); err != nil {
+		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", flatText(err.Error()))
+	}
+	return side
 }
