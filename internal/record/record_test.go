@@ -494,3 +494,33 @@ func TestDigest(t *testing.T) {
 		t.Errorf("Digest() = %q, want %q", got, want)
 	}
 }
+
+// The documents scripts/check-schemas.sh feeds Ajv as invalid are
+// invalid for the embedded validator too: the two agree.
+func TestInvalidDocumentsAreRejected(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("testdata/invalid/*.json")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no invalid documents: %v", err)
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			schema := SchemaName
+			if strings.HasPrefix(filepath.Base(p), "statement-") {
+				schema = StatementSchemaName
+			}
+			if err := schemas.Validate(schema, v); err == nil {
+				t.Errorf("%s accepts %s", schema, p)
+			}
+		})
+	}
+}
