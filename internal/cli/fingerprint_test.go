@@ -91,3 +91,21 @@ func TestFingerprintErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFingerprintProgressLine(t *testing.T) {
+	t.Parallel()
+	f, io := newTestFactory(t, nil)
+	p := &progressLine{io: f.IO, path: "data/"}
+	p.update(10, 100) // small trees show nothing
+	p.finish()
+	if io.Err.Len() != 0 {
+		t.Errorf("progress for a small tree: %q", io.Err)
+	}
+	p.update(3<<29, 2<<30)
+	p.update(2<<30, 2<<30)
+	p.finish()
+	want := "\rhashing data/: 1.5 GiB of 2.0 GiB (75%)\033[K\rhashing data/: 2.0 GiB of 2.0 GiB (100%)\033[K\n"
+	if got := io.Err.String(); got != want {
+		t.Errorf("stderr = %q, want %q", got, want)
+	}
+}

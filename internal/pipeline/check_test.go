@@ -100,7 +100,8 @@ func TestRunWarnsAboutUndeclaredWrites(t *testing.T) {
 		spec.Step{Name: "quiet", Run: "cat data.csv > /dev/null || true", Needs: []string{"evaluate"}},
 	)
 	p.write("data.csv", "keep me")
-	if _, err := p.run(t.Context(), func(o *Options) { o.Jobs = 1 }); err != nil {
+	res, err := p.run(t.Context(), func(o *Options) { o.Jobs = 1 })
+	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -109,6 +110,9 @@ func TestRunWarnsAboutUndeclaredWrites(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, p.warn); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, res.Warnings); diff != "" {
+		t.Errorf("result warnings (-want +got):\n%s", diff)
 	}
 }
 

@@ -364,8 +364,12 @@ func (r *runner) cacheKey() string {
 	return CacheKey(r.spec, r.params, r.external)
 }
 
+// logf and warn hold the output's lock: their lines go to the same
+// stream as the steps' output, and must not land in the middle of a line.
 func (r *runner) logf(format string, args ...any) {
 	if r.opts.Logf != nil {
+		r.out.mu.Lock()
+		defer r.out.mu.Unlock()
 		r.opts.Logf(format, args...)
 	}
 }
@@ -373,6 +377,8 @@ func (r *runner) logf(format string, args ...any) {
 func (r *runner) warn(msg string) {
 	r.warnings = append(r.warnings, msg)
 	if r.opts.Warn != nil {
+		r.out.mu.Lock()
+		defer r.out.mu.Unlock()
 		r.opts.Warn(msg)
 	}
 }
@@ -480,6 +486,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	run.FinishedAt = r.now().UTC()
+	res.Warnings = r.warnings
 	if err := rundir.WriteRun(r.runDir, run); err != nil {
 		return res, errors.Join(runErr, err)
 	}
