@@ -434,12 +434,16 @@ func reportInput(s *spec.Spec, platform ci.Platform, doc *rundir.Compare, run *r
 
 // printCompare writes the decision and one line per check for people.
 // Names come from files a PR controls: flatText keeps each on its line.
+// Warnings are not repeated here: they went out as CI annotations (on
+// stderr outside CI).
 func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", doc.Decision, flatText(doc.Model))
 	switch {
 	case doc.Champion == nil:
 		b.WriteString(" (no champion: only absolute bounds checked)")
+	case source == doc.Champion.Version:
+		fmt.Fprintf(&b, " (champion from %s)", flatText(source))
 	case source != "":
 		fmt.Fprintf(&b, " (champion %s from %s)", flatText(doc.Champion.Version), flatText(source))
 	default:
@@ -455,9 +459,6 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	}
 	if !doc.Comparable {
 		b.WriteString("not comparable: the evaluation data differs from the champion's\n")
-	}
-	for _, warn := range doc.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", flatText(warn))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -153,7 +153,7 @@ func runRegistryShow(ctx context.Context, opts *registryOptions) error {
 
 func printChampion(w io.Writer, model string, c *registry.Champion) error {
 	if c.Pointer == nil {
-		_, err := fmt.Fprintf(w, "%s has no champion yet (no %s on %s)\n", model, c.Path, c.Source)
+		_, err := fmt.Fprintf(w, "%s has no champion yet (no %s %s)\n", model, c.Path, where(c.Source))
 		return err
 	}
 	p := c.Pointer
@@ -213,7 +213,7 @@ func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
 		return writeJSON(opts.IO.Out, registryHistoryResult{Model: model, Source: c.Source, Path: c.Path, Entries: entries, Warnings: warnings})
 	}
 	if len(entries) == 0 {
-		_, err := fmt.Fprintf(opts.IO.Out, "%s has no champion history (no %s on %s)\n", model, c.Path, c.Source)
+		_, err := fmt.Fprintf(opts.IO.Out, "%s has no champion history (no %s %s)\n", model, c.Path, where(c.Source))
 		return err
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
@@ -226,6 +226,14 @@ func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Date.UTC().Format(time.DateOnly), e.Commit[:12], version, flatText(e.Subject))
 	}
 	return tw.Flush()
+}
+
+// where places a registry source in a sentence.
+func where(source string) string {
+	if source == "working tree" {
+		return "in the working tree"
+	}
+	return "on " + source
 }
 
 func formatMetric(v float64) string { return fmt.Sprintf("%g", v) }
