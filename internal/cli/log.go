@@ -1,21 +1,152 @@
 package cli
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
+
+	"github.com/podium-ml/podium/internal/record"
 )
 
-// Placeholder until the log command lands.
-type logOptions struct{}
+type logOptions struct {
+	IO *IOStreams
+
+	Dir   string // a directory inside the repository
+	Rev   string
+	Model string
+	JSON  bool
+}
 
 func newCmdLog(f *Factory, runF func(*logOptions) error) *cobra.Command {
-	return &cobra.Command{
-		Use:    "log",
-		Short:  "Not implemented yet",
-		Hidden: true,
+	opts := &logOptions{IO: f.IO, Dir: ".", Rev: "HEAD"}
+	cmd := &cobra.Command{
+		Use:   "log",
+		Short: "List the records noted on the commits reachable from HEAD",
+		Long: heredoc(`
+			Show the runs `+"`podium record --git-note`"+` noted on the commits reachable
+			from HEAD, newest first: commit, date, model, decision, primary metric
+			(the first gate rule's), and the digest of the data the run read. It
+			answers which commit and which data made a model, from git alone.
+
+			The records live in refs/notes/podium, which clones do not fetch: run
+			git fetch origin refs/notes/podium:refs/notes/podium first (and fetch
+			enough history: CI checkouts are shallow).`) + "\n\n" + exitCodesHelp,
+		Example: heredoc(`
+			$ git fetch origin refs/notes/podium:refs/notes/podium
+			$ podium log
+			$ podium log --model iris-classifier --json`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("log: not implemented yet")
+			if runF != nil {
+				return runF(opts)
+			}
+			return runLog(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.Model, "model", "", "only the records of `model`")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the records as one `JSON` document")
+	return cmd
+}
+
+// logResult is what `log --json` prints.
+type logResult struct {
+	SchemaVersion int        `json:"schema_version"`
+	Entries       []logEntry `json:"entries"`
+}
+
+type logEntry struct {
+	Commit         string         `json:"commit"`
+	Date           time.Time      `json:"date"`
+	Model          string         `json:"model"`
+	Decision       *string        `json:"decision"`
+	PrimaryMetric  *logMetric     `json:"primary_metric"`
+	DataDigest     *string        `json:"data_digest"`
+	ArtifactDigest string         `json:"artifact_digest"`
+	RecordDigest   string         `json:"record_digest"`
+	Record         *record.Record `json:"record"`
+}
+
+type logMetric struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+func runLog(ctx context.Context, opts *logOptions) error {
+	notes, err := record.OpenNotes(ctx, opts.Dir)
+	if err != nil {
+		return &InputError{Err: err}
+	}
+	history, err := notes.History(ctx, opts.Rev)
+	if err != nil {
+		return err
+	}
+	res := logResult{SchemaVersion: 1, Entries: []logEntry{}}
+	for _, e := range history {
+		r := e.Record
+		if opts.Model != "" && r.Model != opts.Model {
+			continue
+		}
+		entry := logEntry{
+			Commit: e.Commit, Date: e.Date, Model: r.Model, Decision: r.Decision,
+			DataDigest: r.DataDigest, ArtifactDigest: r.Artifact.Digest, RecordDigest: e.Digest, Record: r,
+		}
+		if r.PrimaryMetric != nil {
+			if v, ok := r.Metrics[*r.PrimaryMetric]; ok {
+				entry.PrimaryMetric = &logMetric{Name: *r.PrimaryMetric, Value: v}
+			}
+		}
+		res.Entries = append(res.Entries, entry)
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, res)
+	}
+	if len(res.Entries) == 0 {
+		fmt.Fprintln(opts.IO.ErrOut, "no records on the commits reachable from "+opts.Rev+
+			" (fetch them with: git fetch origin refs/notes/podium:refs/notes/podium)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMMIT\tDATE\tMODEL\tDECISION\tPRIMARY METRIC\tDATA")
+	for _, e := range res.Entries {
+		decision, metric, data := "-", "-", "-"
+		if e.Decision != nil {
+			decision = *e.Decision
+		}
+		if m := e.PrimaryMetric; m != nil {
+			metric = m.Name + "=" + strconv.FormatFloat(m.Value, 'g', -1, 64)
+		}
+		if e.DataDigest != nil {
+			data = shortDigest(*e.DataDigest)
+		}
+		fmt.Fprintf(tw, "%.12s\t%s\t%s\t%s\t%s\t%s\n", e.Commit, e.Date.UTC().Format(time.DateOnly),
+			printable(e.Model), printable(decision), printable(metric), printable(data))
+	}
+	return tw.Flush()
+}
+
+// shortDigest keeps a digest's algorithm and 12 hex digits, as git
+// abbreviates commits.
+func shortDigest(d string) string {
+	algo, hex, ok := strings.Cut(d, ":")
+	if !ok || len(hex) <= 12 {
+		return d
+	}
+	return algo + ":" + hex[:12]
+}
+
+// printable escapes what a note could smuggle into a terminal or a CI
+// log: control characters (a newline would start a line that a runner
+// reads as a workflow command) and tabs that would break the table.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
