@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,7 +42,7 @@ var rules = []spec.Rule{
 }
 
 // compareDoc runs the real gate, so the goldens show its reasons.
-func compareDoc(t *testing.T, rules []spec.Rule, cand, champ map[string]float64, version string) *rundir.Compare {
+func compareDoc(t testing.TB, rules []spec.Rule, cand, champ map[string]float64, version string) *rundir.Compare {
 	t.Helper()
 	res, err := gate.Evaluate(gate.Input{Rules: rules, Candidate: cand, Champion: champ})
 	if err != nil {
@@ -104,7 +105,7 @@ var (
 
 type reportCase struct {
 	name  string
-	input func(t *testing.T) Input
+	input func(t testing.TB) Input
 	// links is how many links the rendered report may hold: the CI run.
 	links int
 }
@@ -112,7 +113,7 @@ type reportCase struct {
 var cases = []reportCase{
 	{
 		name: "promote",
-		input: func(t *testing.T) Input {
+		input: func(t testing.TB) Input {
 			return Input{
 				Compare: compareDoc(t, rules, goodMetrics, champMetrics, "v2"),
 				Rules:   rules, Run: run(), Branch: "feature/deeper-trees",
@@ -125,7 +126,7 @@ var cases = []reportCase{
 	},
 	{
 		name: "reject",
-		input: func(t *testing.T) Input {
+		input: func(t testing.TB) Input {
 			return Input{
 				Compare: compareDoc(t, rules, badMetrics, champMetrics, "v2"),
 				Rules:   rules, Run: run(), Champion: champion(), History: history(),
@@ -135,7 +136,7 @@ var cases = []reportCase{
 	},
 	{
 		name: "no-champion",
-		input: func(t *testing.T) Input {
+		input: func(t testing.TB) Input {
 			return Input{
 				Compare: compareDoc(t, rules, goodMetrics, nil, ""),
 				Rules:   rules, Run: run(),
@@ -145,7 +146,7 @@ var cases = []reportCase{
 	},
 	{
 		name: "not-comparable",
-		input: func(t *testing.T) Input {
+		input: func(t testing.TB) Input {
 			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
 			doc.Comparable = false
 			doc.Warnings = append(doc.Warnings, "the evaluation data differs from the champion's (data/test.csv: sha256:aaaaaaaaaaaa… vs sha256:bbbbbbbbbbbb…): the metrics are not comparable")
@@ -157,7 +158,7 @@ var cases = []reportCase{
 	},
 	{
 		name: "hostile",
-		input: func(t *testing.T) Input {
+		input: func(t testing.TB) Input {
 			hostile := []string{
 				"acc|uracy",
 				"evil<!-- podium:report model=other -->",
@@ -515,4 +516,21 @@ func FuzzRender(fz *testing.F) {
 			t.Fatalf("truncated comment out of bounds or without marker: %q", cut)
 		}
 	})
+}
+
+// BenchmarkRender renders a report with 1,000 checks, a full history and
+// every details section, then cuts it for a comment.
+func BenchmarkRender(b *testing.B) {
+	cand, champ := map[string]float64{}, map[string]float64{}
+	for i := range 1000 {
+		name := fmt.Sprintf("accuracy_by_region.r%04d", i)
+		cand[name] = 0.9 + float64(i%100)/1000
+		champ[name] = 0.9
+	}
+	in := cases[0].input(b)
+	in.Compare = compareDoc(b, []spec.Rule{{Metric: "*", Direction: spec.Higher, Tolerance: f(0.05)}}, cand, champ, "v2")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Truncate(Render(in), MaxCommentLength, "https://ci.example/run/1")
+	}
 }
