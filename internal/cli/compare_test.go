@@ -364,7 +364,7 @@ func TestCompareNoChampion(t *testing.T) {
 		t.Errorf("report output = %q", got)
 	}
 	md, err := os.ReadFile(reportPath)
-	if err != nil || !strings.Contains(string(md), "accuracy 0\\.89 &lt; min 0\\.9") {
+	if err != nil || !strings.Contains(string(md), "accuracy 0.89 &lt; min 0.9") {
 		t.Errorf("report = %s (%v)", md, err)
 	}
 }

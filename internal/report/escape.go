@@ -17,7 +17,7 @@ import (
 //   - no invisible bidirectional overrides (Trojan Source).
 
 const (
-	zwsp = "\u200b" // zero-width space: breaks "<!--" inside code spans
+	zwsp = "\u200b" // zero-width space: breaks "<!--" in code spans, "://" and "www." in text
 	zwj  = "\u200d" // zero-width joiner: breaks "@name" mentions
 )
 
@@ -36,14 +36,17 @@ func oneLine(s string) string {
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
-// Text escapes untrusted text for Markdown prose and table cells: every
-// ASCII punctuation mark is backslash-escaped (so nothing is emphasis, a
-// link, a list or a cell separator), "<", ">" and "&" become entities (no
-// raw HTML, no "<!--" in the raw body), and "@" is followed by a zero-width
-// joiner (no mention).
+// Text escapes untrusted text for Markdown prose and table cells, which
+// never start a line in a report: the marks that make inline Markdown
+// (emphasis, code, links, images, strikethrough, math, cell separators)
+// are backslash-escaped, "<", ">" and "&" become entities (no raw HTML, no
+// "<!--" in the raw body), "@" is followed by a zero-width joiner (no
+// mention), and "://" and "www." are broken with a zero-width space so
+// nothing is autolinked.
 func Text(s string) string {
+	rs := []rune(oneLine(s))
 	var b strings.Builder
-	for _, r := range oneLine(s) {
+	for i, r := range rs {
 		switch {
 		case r == '<':
 			b.WriteString("&lt;")
@@ -53,8 +56,15 @@ func Text(s string) string {
 			b.WriteString("&amp;")
 		case r == '@':
 			b.WriteString("@" + zwj)
-		case r < 0x80 && unicode.IsPunct(r) || r < 0x80 && unicode.IsSymbol(r):
+		case strings.ContainsRune("\\`*_[]()!|~#$", r):
 			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == ':' && i+2 < len(rs) && rs[i+1] == '/' && rs[i+2] == '/',
+			r == '.' && i >= 3 && strings.EqualFold(string(rs[i-3:i]), "www"):
+			// An invisible break: autolinkers, whether they run while
+			// parsing or over the text afterwards, need "://" and "www."
+			// whole.
+			b.WriteString(zwsp)
 			b.WriteRune(r)
 		default:
 			b.WriteRune(r)

@@ -410,13 +410,17 @@ func TestEscape(t *testing.T) {
 	}{
 		{"plain", "accuracy", "accuracy", "`accuracy`", "`accuracy`"},
 		{"pipe", "a|b", `a\|b`, "`a|b`", "`a\\|b`"},
-		{"marker", "<!-- x -->", `&lt;\!\-\- x \-\-&gt;`, "`<\u200b!-- x -->`", "`<\u200b!-- x -->`"},
-		{"mention", "@org/team", "@\u200dorg\\/team", "`@org/team`", "`@org/team`"},
+		{"marker", "<!-- x -->", `&lt;\!-- x --&gt;`, "`<\u200b!-- x -->`", "`<\u200b!-- x -->`"},
+		{"mention", "@org/team", "@\u200dorg/team", "`@org/team`", "`@org/team`"},
 		{"backticks", "a`b", "a\\`b", "``a`b``", "``a`b``"},
 		{"edge backtick", "`x", "\\`x", "`` `x ``", "`` `x ``"},
-		{"newline", "a\n::x", "a \\:\\:x", "`a ::x`", "`a ::x`"},
+		{"newline", "a\n::x", "a ::x", "`a ::x`", "`a ::x`"},
 		{"bidi", "a\u202eb", "ab", "`ab`", "`ab`"},
 		{"empty", "", "", "` `", "` `"},
+		{"autolinks", "see https://e.example or WWW.e.example", "see https\u200b://e.example or WWW\u200b.e.example",
+			"`see https://e.example or WWW.e.example`", "`see https://e.example or WWW.e.example`"},
+		{"markdown", "*a* _b_ [c](d) ![e](f) ~g~ $h$ #1 \\", `\*a\* \_b\_ \[c\]\(d\) \!\[e\]\(f\) \~g\~ \$h\$ \#1 \\`,
+			"`*a* _b_ [c](d) ![e](f) ~g~ $h$ #1 \\`", "`*a* _b_ [c](d) ![e](f) ~g~ $h$ #1 \\`"},
 		{"invalid utf-8", "a\xffb", "a\uFFFDb", "`a\uFFFDb`", "`a\uFFFDb`"},
 	}
 	for _, tt := range tests {
