@@ -62,7 +62,8 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 			res.Status = rundir.StatusCached
 			res.ExitCode = 0
 			res.Outputs = outs
-			note("cached: command, env, params and input digests unchanged and outputs intact; not run (key %s)", key)
+			fmt.Fprintf(lg, "podium: cached: command, env, params and input digests unchanged and outputs intact; not run (key %s)\n", key)
+			r.logf("%s: cached", st.Name)
 			return res
 		}
 	}
