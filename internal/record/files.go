@@ -11,8 +11,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/podium-ml/podium/internal/fingerprint"
 )
@@ -80,14 +82,14 @@ func InspectArtifact(ctx context.Context, root, rel, want string) (Artifact, err
 	if err != nil {
 		return Artifact{}, fmt.Errorf("failed to list the artifact %s: %w", rel, err)
 	}
+	sums, sizes, err := hashFiles(ctx, abs, names)
+	if err != nil {
+		return Artifact{}, fmt.Errorf("failed to hash the artifact %s: %w", rel, err)
+	}
 	listing := sha256.New()
-	for _, name := range names {
-		sum, size, err := hashFile(ctx, filepath.Join(abs, filepath.FromSlash(name)))
-		if err != nil {
-			return Artifact{}, fmt.Errorf("failed to hash %s: %w", path.Join(rel, name), err)
-		}
-		listing.Write(listingLine(sum, name))
-		a.Files = append(a.Files, File{Path: path.Join(rel, name), Digest: "sha256:" + hex.EncodeToString(sum), Size: size})
+	for i, name := range names {
+		listing.Write(listingLine(sums[i], name))
+		a.Files = append(a.Files, File{Path: path.Join(rel, name), Digest: "sha256:" + hex.EncodeToString(sums[i]), Size: sizes[i]})
 	}
 	if got := "sha256:" + hex.EncodeToString(listing.Sum(nil)); got != res.Digest {
 		return Artifact{}, fmt.Errorf("the artifact %s changed while it was read (digest %s, then %s)", rel, res.Digest, got)
@@ -111,6 +113,36 @@ func listingLine(sum []byte, name string) []byte {
 	b = append(b, ' ', ' ')
 	b = append(b, name...)
 	return append(b, '\n')
+}
+
+// hashFiles hashes the files names (relative to dir) on GOMAXPROCS
+// workers, since a model is often a few large shards.
+func hashFiles(ctx context.Context, dir string, names []string) ([][]byte, []int64, error) {
+	sums := make([][]byte, len(names))
+	sizes := make([]int64, len(names))
+	errs := make([]error, len(names))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				sums[i], sizes[i], errs[i] = hashFile(ctx, filepath.Join(dir, filepath.FromSlash(names[i])))
+			}
+		}()
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", names[i], err)
+		}
+	}
+	return sums, sizes, nil
 }
 
 func hashFile(ctx context.Context, name string) ([]byte, int64, error) {
