@@ -1,0 +1,365 @@
+package shipping
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/podium-ml/podium/internal/ci"
+)
+
+// The podium binary the tests run, built once, as the Dockerfile builds it.
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "podium-shipping-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "podium")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func podiumBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", binPath, "./cmd/podium")
+		cmd.Dir = repoRoot(t)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// The image has no C library (Dockerfile.scratch runs the binary on
+// nothing at all): the binary must be static.
+func TestBinaryIsStatic(t *testing.T) {
+	t.Parallel()
+	f, err := elf.Open(podiumBinary(t))
+	if err != nil {
+		t.Skipf("not an ELF binary on this platform: %v", err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the binary asks for a dynamic loader (PT_INTERP)")
+		}
+	}
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(libs) > 0 {
+		t.Errorf("the binary links shared libraries: %v", libs)
+	}
+}
+
+// actionMeta is the part of action.yml the runner uses to start a
+// container action.
+type actionMeta struct {
+	inputs   map[string]string // name -> default
+	required map[string]bool
+	outputs  map[string]bool
+	args     []string
+	env      map[string]string
+}
+
+func loadAction(t *testing.T, path string) actionMeta {
+	t.Helper()
+	_, docs := decodeYAML(t, path)
+	doc := mapping(docs[0])
+	m := actionMeta{inputs: map[string]string{}, required: map[string]bool{}, outputs: map[string]bool{}, env: map[string]string{}}
+	for name, v := range mapping(doc["inputs"]) {
+		in := mapping(v)
+		m.inputs[name] = str(in["default"])
+		m.required[name], _ = in["required"].(bool)
+	}
+	for name := range mapping(doc["outputs"]) {
+		m.outputs[name] = true
+	}
+	runs := mapping(doc["runs"])
+	if args, ok := runs["args"].([]any); ok {
+		for _, a := range args {
+			m.args = append(m.args, str(a))
+		}
+	}
+	for k, v := range mapping(runs["env"]) {
+		m.env[k] = str(v)
+	}
+	return m
+}
+
+// expr matches the only expressions the shipped actions use.
+var expr = regexp.MustCompile(`\$\{\{\s*(inputs\.[a-z_]+|github\.token)\s*\}\}`)
+
+// evaluate substitutes ${{ inputs.x }} and ${{ github.token }} the way the
+// runner would, failing on any other expression.
+func evaluate(t *testing.T, s string, inputs map[string]string) string {
+	t.Helper()
+	out := expr.ReplaceAllStringFunc(s, func(m string) string {
+		name := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(m, "${{"), "}}"))
+		if name == "github.token" {
+			return "ghs_test_token"
+		}
+		return inputs[strings.TrimPrefix(name, "inputs.")]
+	})
+	if strings.Contains(out, "${{") {
+		t.Fatalf("unsupported expression in %q", s)
+	}
+	return out
+}
+
+// stepResult is what a step left behind.
+type stepResult struct {
+	code           int
+	stdout, stderr string
+	outputs        map[string]string
+	summary        string
+}
+
+// runAction runs the action at path with the step's `with:` values as the
+// runner runs a container action: INPUT_<NAME> for every declared input
+// (given or default), the args of action.yml after evaluating them, the
+// file-command files, and the workspace as the working directory.
+func runAction(t *testing.T, path, workspace string, with map[string]string) stepResult {
+	t.Helper()
+	meta := loadAction(t, path)
+	inputs := map[string]string{}
+	for name, def := range meta.inputs {
+		inputs[name] = evaluate(t, def, nil)
+	}
+	for name, v := range with {
+		if _, ok := meta.inputs[name]; !ok {
+			t.Fatalf("%s has no input %q", path, name)
+		}
+		inputs[name] = v
+	}
+	for name := range meta.required {
+		if meta.required[name] && inputs[name] == "" {
+			t.Fatalf("%s: required input %q is empty", path, name)
+		}
+	}
+	files := t.TempDir()
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + files,
+		"GITHUB_ACTIONS=true",
+		"CI=true",
+		"GITHUB_WORKSPACE=" + workspace,
+		"GITHUB_OUTPUT=" + filepath.Join(files, "output"),
+		"GITHUB_STEP_SUMMARY=" + filepath.Join(files, "summary.md"),
+		"GITHUB_REPOSITORY=acme/iris",
+		"GITHUB_RUN_ID=1",
+		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
+	}
+	for name, v := range inputs {
+		env = append(env, "INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))+"="+v)
+	}
+	for k, v := range meta.env {
+		env = append(env, k+"="+evaluate(t, v, inputs))
+	}
+	var args []string
+	for _, a := range meta.args {
+		args = append(args, evaluate(t, a, inputs))
+	}
+
+	cmd := exec.Command(podiumBinary(t), args...)
+	cmd.Dir = workspace
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := stepResult{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		res.code = exit.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(files, "output")); err == nil {
+		res.outputs, err = ci.ParseFileCommands(string(data))
+		if err != nil {
+			t.Fatalf("GITHUB_OUTPUT does not parse: %v\n%s", err, data)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(files, "summary.md")); err == nil {
+		res.summary = string(data)
+	}
+	for name := range res.outputs {
+		if !meta.outputs[name] {
+			t.Errorf("%s: podium set output %q, which the action does not declare", path, name)
+		}
+	}
+	return res
+}
+
+// requireActionWord skips until the CLI understands `podium action`.
+func requireActionWord(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command(podiumBinary(t), "action", "version")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil && strings.Contains(string(out), `unknown command "action"`) {
+		t.Skip("cli.Main does not expand `podium action` yet (inputs.Expand); the actions cannot run")
+	}
+}
+
+const validSpec = `version: 1
+model: iris
+pipeline:
+  - name: train
+    run: "true"
+    outputs: [metrics.json]
+metrics: metrics.json
+gate:
+  rules:
+    - {metric: accuracy, direction: higher, min_value: 0.5}
+`
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRootActionEntrypoint(t *testing.T) {
+	t.Parallel()
+	requireActionWord(t)
+	root := repoRoot(t)
+	action := filepath.Join(root, "action.yml")
+	data := "a,b\n1,2\n"
+	sum := sha256.Sum256([]byte(data))
+	dataDigest := "sha256:" + hex.EncodeToString(sum[:])
+
+	tests := []struct {
+		name        string
+		files       map[string]string
+		with        map[string]string
+		wantCode    int
+		wantOutputs map[string]string
+		wantStdout  string // substring
+		wantStderr  string // substring
+	}{
+		{
+			name:       "version",
+			with:       map[string]string{"command": "version"},
+			wantStdout: "podium ",
+		},
+		{
+			name:  "validate a good spec",
+			files: map[string]string{"podium.yaml": validSpec},
+			with:  map[string]string{"command": "validate"},
+		},
+		{
+			name:       "validate a spec named by the input",
+			files:      map[string]string{"ml/podium.yaml": validSpec},
+			with:       map[string]string{"command": "validate", "spec": "ml/podium.yaml"},
+			wantStdout: "ml/podium.yaml",
+		},
+		{
+			name:       "invalid spec: exit 2 and an error annotation on the file",
+			files:      map[string]string{"podium.yaml": "version: 1\nmodel: iris\npipeline: []\nmetrics: m.json\n"},
+			with:       map[string]string{"command": "validate"},
+			wantCode:   2,
+			wantStderr: "::error file=podium.yaml,line=",
+		},
+		{
+			name:        "fingerprint: paths from the args input, digest output",
+			files:       map[string]string{"data/train.csv": data},
+			with:        map[string]string{"command": "fingerprint", "args": "data/train.csv\n"},
+			wantOutputs: map[string]string{"digest": dataDigest},
+			wantStdout:  dataDigest,
+		},
+		{
+			// The runner would have split this into extra arguments had it
+			// gone through args; as INPUT_SPEC it stays one path.
+			name:       "injection text in an input stays one argument",
+			with:       map[string]string{"command": "validate", "spec": `x\" --json "y`},
+			wantCode:   2,
+			wantStderr: `x\" --json \"y`,
+		},
+		{
+			name:       "unknown command",
+			with:       map[string]string{"command": "deploy"},
+			wantCode:   2,
+			wantStderr: `unknown command "deploy"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ws := t.TempDir()
+			writeFiles(t, ws, tt.files)
+			res := runAction(t, action, ws, tt.with)
+			if res.code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.wantCode, res.stdout, res.stderr)
+			}
+			if !strings.Contains(res.stdout, tt.wantStdout) {
+				t.Errorf("stdout does not contain %q:\n%s", tt.wantStdout, res.stdout)
+			}
+			if !strings.Contains(res.stderr, tt.wantStderr) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, res.stderr)
+			}
+			for name, want := range tt.wantOutputs {
+				if got := res.outputs[name]; got != want {
+					t.Errorf("output %s = %q, want %q (all: %v)", name, got, want, res.outputs)
+				}
+			}
+			// Nothing untrusted starts a workflow command: every "::" line
+			// on either stream is one podium issued.
+			for _, l := range strings.Split(res.stdout+res.stderr, "\n") {
+				if strings.HasPrefix(l, "::") && !regexp.MustCompile(`^::(error|warning|notice|group|endgroup|add-mask|debug)[ :]`).MatchString(l) {
+					t.Errorf("unexpected workflow command line: %q", l)
+				}
+			}
+		})
+	}
+}
+
+// Each step's action runs its own command with its own inputs.
+func TestStepActionsRunTheirCommand(t *testing.T) {
+	t.Parallel()
+	requireActionWord(t)
+	root := repoRoot(t)
+	for _, step := range steps {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			meta := loadAction(t, filepath.Join(root, "actions", step, "action.yml"))
+			if diff := cmp.Diff([]string{"action", step}, meta.args); diff != "" {
+				t.Errorf("args (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
