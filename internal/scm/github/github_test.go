@@ -742,3 +742,56 @@ func TestCommentSearchStopsOnCyclicLinks(t *testing.T) {
 		t.Errorf("%d pages read, want 2", got)
 	}
 }
+
+func TestProposeChangeReplaysStaleRefUpdate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		faults []scmtest.Fault
+		want   string // "" for success
+	}{
+		{name: "422 reference update failed", faults: []scmtest.Fault{{Status: 422, Body: `{"message":"Reference update failed"}`}}},
+		{name: "409 is at but expected", faults: []scmtest.Fault{{Status: 409, Body: `{"message":"is at 1111 but expected 2222"}`}}},
+		{
+			name: "bounded",
+			faults: []scmtest.Fault{
+				{Status: 422, Body: `{"message":"Reference update failed"}`},
+				{Status: 422, Body: `{"message":"Reference update failed"}`},
+				{Status: 422, Body: `{"message":"Reference update failed"}`},
+			},
+			want: "failed to push branch podium/deploy/iris: the branch moved while podium was updating it: PATCH ",
+		},
+	}
+	ref := "/repos/octo/models/git/refs/heads/podium/deploy/iris"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, scmtest.GitHubOptions{})
+			ctx := t.Context()
+			if _, err := f.host.ProposeChange(ctx, change(deployFiles)); err != nil {
+				t.Fatal(err)
+			}
+			f.fake.Inject("PATCH", ref, tt.faults...)
+			next := change(map[string]string{"deploy/production/inference.yaml": "v: 2\n"})
+			pr, err := f.host.ProposeChange(ctx, next)
+			if tt.want != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+					t.Fatalf("error = %v, want prefix %q", err, tt.want)
+				}
+				if got := f.fake.Count("PATCH", ref); got != 3 {
+					t.Errorf("%d ref updates, want 3", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head := f.fake.Head("podium/deploy/iris"); head != pr.Commit {
+				t.Errorf("branch at %s, PR says %s", head, pr.Commit)
+			}
+			if got := f.fake.Count("PATCH", ref); got != 2 {
+				t.Errorf("%d ref updates, want 2", got)
+			}
+		})
+	}
+}

@@ -52,6 +52,8 @@ type GitLab struct {
 	notes    map[int][]*Comment
 	statuses map[string][]CommitStatus
 	runs     []Dispatch
+	// removeSource holds the MRs that delete their branch when merged.
+	removeSource map[int]bool
 }
 
 // NewGitLab starts a fake GitLab on 127.0.0.1, stopped when the test ends.
@@ -95,8 +97,9 @@ func NewGitLab(t testing.TB, opts GitLabOptions) *GitLab {
 		ProjectID: opts.ProjectID, Path: opts.Path, Token: opts.Token, JobToken: opts.JobToken,
 		TriggerToken: opts.TriggerToken, Username: opts.Username,
 		opts: opts, nextIID: 1, nextID: 2000,
-		notes:    map[int][]*Comment{},
-		statuses: map[string][]CommitStatus{},
+		notes:        map[int][]*Comment{},
+		statuses:     map[string][]CommitStatus{},
+		removeSource: map[int]bool{},
 	}
 	g.prefix = "/api/v4"
 	g.clock = opts.Clock
@@ -211,7 +214,8 @@ func (g *GitLab) Pipelines() []Dispatch {
 }
 
 // Merge merges MR iid into its target branch with a real merge commit, as
-// the merge button does; it returns the merge commit.
+// the merge button does, and deletes the source branch when the MR asked
+// for that (remove_source_branch); it returns the merge commit.
 func (g *GitLab) Merge(t testing.TB, iid int) string {
 	t.Helper()
 	g.mu.Lock()
@@ -226,6 +230,11 @@ func (g *GitLab) Merge(t testing.TB, iid int) string {
 		t.Fatal(err)
 	}
 	mr.State, mr.Merged, mr.HeadSHA = "merged", true, g.repo.branchHead(mr.Head)
+	if g.removeSource[iid] {
+		if _, err := g.repo.git(nil, nil, "update-ref", "-d", "refs/heads/"+mr.Head); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return sha
 }
 
@@ -561,6 +570,7 @@ func (g *GitLab) createMR(w http.ResponseWriter, r *http.Request) {
 		Title        string          `json:"title"`
 		Description  string          `json:"description"`
 		Labels       json.RawMessage `json:"labels"`
+		RemoveSource bool            `json:"remove_source_branch"`
 	}
 	if !g.decode(w, r, &in) {
 		return
@@ -589,6 +599,7 @@ func (g *GitLab) createMR(w http.ResponseWriter, r *http.Request) {
 	}
 	g.nextIID++
 	g.mrs = append(g.mrs, mr)
+	g.removeSource[mr.Number] = in.RemoveSource
 	g.writeJSON(w, http.StatusCreated, g.mrJSON(mr))
 }
 
