@@ -67,7 +67,7 @@ func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
 
 			--git-note also stores the record in a git note on the commit, under
 			refs/notes/podium: one line per model, recording a model again replaces
-			its line. --push pushes that ref to origin, fetching and merging first
+			its line. --push pushes that ref to --remote (origin), fetching and merging first
 			when another job pushed meanwhile. `+"`podium log`"+` reads the notes back.
 
 			Values that look like secrets (token shapes, or the value of an
