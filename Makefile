@@ -32,6 +32,7 @@ lint: ## gofmt check, vet, actionlint on workflows, schema checks
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@if ls .github/workflows/*.yml >/dev/null 2>&1; then $(GO) tool actionlint; fi
+	@bash scripts/check-schemas.sh
 
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')
