@@ -68,18 +68,41 @@ func step(state int, c byte) int {
 
 // lastBoundary returns the length of the longest prefix of data made of
 // whole records (data starts at a record start), or 0 when there is none.
+// It makes the same decisions as running step over every byte, but jumps
+// from quote to quote with IndexByte: only quotes change whether a line end
+// ends a record, and a quote opens a quoted field only at a field start.
 func lastBoundary(data []byte) int {
-	if bytes.IndexByte(data, '"') < 0 {
-		return bytes.LastIndexByte(data, '\n') + 1
-	}
-	end, state := 0, stFieldStart
-	for i, c := range data {
-		state = step(state, c)
-		if c == '\n' && state == stFieldStart {
-			end = i + 1
+	end, i := 0, 0
+	for {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			if k := bytes.LastIndexByte(data[i:], '\n'); k >= 0 {
+				end = i + k + 1
+			}
+			return end
+		}
+		q := i + j
+		if k := bytes.LastIndexByte(data[i:q], '\n'); k >= 0 {
+			end = i + k + 1
+		}
+		i = q + 1
+		if q > 0 && data[q-1] != ',' && data[q-1] != '\n' {
+			continue // a bare quote inside an unquoted field
+		}
+		// A quoted field: find its closing quote, stepping over "" escapes.
+		for {
+			k := bytes.IndexByte(data[i:], '"')
+			if k < 0 {
+				return end
+			}
+			i += k + 1
+			if i < len(data) && data[i] == '"' {
+				i++
+				continue
+			}
+			break
 		}
 	}
-	return end
 }
 
 // block is a run of whole records from one file.
@@ -249,6 +272,9 @@ func (p *recordParser) next() (fields [][]byte, line int64, problem string, ok b
 				return p.fields, line, "", true
 			case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
 				p.pos, p.line = i+2, p.line+1
+				return p.fields, line, "", true
+			case data[i] == '\r' && i+1 == len(data):
+				p.pos = i + 1 // a CR ends the file, as encoding/csv reads it
 				return p.fields, line, "", true
 			}
 			return nil, line, p.skipRecord(i, `extraneous or missing " in quoted-field`), true

@@ -133,9 +133,6 @@ func (p *pipeline) run(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if debugTiming != nil {
-		debugTiming("read")
-	}
 	for fi := range p.files {
 		for _, w := range p.workers {
 			p.rows[fi] += w.rows[fi]
@@ -422,5 +419,3 @@ func containsControl(s string) bool {
 	}
 	return false
 }
-
-var debugTiming func(string)
