@@ -293,7 +293,7 @@ func TestRootActionEntrypoint(t *testing.T) {
 			files:      map[string]string{"podium.yaml": "version: 1\nmodel: iris\npipeline: []\nmetrics: m.json\n"},
 			with:       map[string]string{"command": "validate"},
 			wantCode:   2,
-			wantStderr: "::error file=podium.yaml,line=",
+			wantStderr: "::error col=11,file=podium.yaml,line=3,title=podium::",
 		},
 		{
 			name:        "fingerprint: paths from the args input, digest output",
@@ -308,7 +308,7 @@ func TestRootActionEntrypoint(t *testing.T) {
 			name:       "injection text in an input stays one argument",
 			with:       map[string]string{"command": "validate", "spec": `x\" --json "y`},
 			wantCode:   2,
-			wantStderr: `x\" --json \"y`,
+			wantStderr: `x\" --json "y: no such file`,
 		},
 		{
 			name:       "unknown command",
