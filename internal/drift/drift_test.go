@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -456,6 +457,38 @@ func TestCompareCancelled(t *testing.T) {
 	_, err := Compare(ctx, Input{Name: "a", R: strings.NewReader(big)}, Input{Name: "b", R: strings.NewReader(big)}, Options{})
 	if err == nil {
 		t.Fatal("Compare() with a cancelled context succeeded")
+	}
+}
+
+// failingReader returns its data, then err.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestCompareReadError fails mid-file with every worker busy: the error
+// comes back and nothing deadlocks.
+func TestCompareReadError(t *testing.T) {
+	t.Parallel()
+	big := lines("x", seq(1, 400000)...)
+	for _, workers := range []int{1, 2, 4} {
+		boom := errors.New("disk on fire")
+		_, err := Compare(t.Context(),
+			Input{Name: "ref.csv", R: strings.NewReader(big)},
+			Input{Name: "cur.csv", R: &failingReader{data: []byte(big[:3<<19]), err: boom}},
+			Options{Workers: workers, MaxBadRows: -1})
+		if !errors.Is(err, boom) || err.Error() != "failed to read cur.csv: disk on fire" {
+			t.Errorf("workers %d: Compare() error = %v, want the read error", workers, err)
+		}
 	}
 }
 

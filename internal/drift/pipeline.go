@@ -33,7 +33,8 @@ type worker struct {
 	p       *pipeline
 	parser  recordParser
 	perFile []workerFile
-	tmpKeys []uint64 // radix sort scratch
+	capKeys int      // a buffer is sorted and spilled at this many keys
+	tmpKeys []uint64 // radix sort scratch, made at the first spill
 	spill   *spillFile
 	rows    []int64
 	bad     []badRows
@@ -78,14 +79,11 @@ func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *tempFiles)
 			}
 			w.perFile = append(w.perFile, wf)
 		}
-		w.tmpKeys = make([]uint64, 0, capKeys)
+		w.capKeys = capKeys
 		p.workers = append(p.workers, w)
 	}
 	return p
 }
-
-// capKeys is the spill threshold of one buffer.
-func (w *worker) capKeys() int { return cap(w.tmpKeys) }
 
 func (p *pipeline) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
@@ -119,7 +117,10 @@ func (p *pipeline) run(ctx context.Context) error {
 		g.Go(func() error {
 			for b := range blocks {
 				if ctx.Err() != nil {
-					continue // drain, so the readers can finish
+					// Drain, giving the buffers back, so a reader waiting
+					// for one can see the cancellation and finish.
+					p.files[b.file].reader.release(b)
+					continue
 				}
 				err := w.parse(b)
 				p.files[b.file].reader.release(b)
@@ -201,13 +202,13 @@ func (w *worker) parse(b *block) error {
 			if len(keys) == cap(keys) {
 				// Grow by doubling up to the spill size, never past it, so
 				// small files stay small and large ones stay in budget.
-				grown := make([]uint64, len(keys), min(w.capKeys(), max(1024, 2*cap(keys))))
+				grown := make([]uint64, len(keys), min(w.capKeys, max(1024, 2*cap(keys))))
 				copy(grown, keys)
 				keys = grown
 			}
 			keys = append(keys, key(w.cells[c]))
 			wf.keys[c] = keys
-			if len(keys) >= w.capKeys() {
+			if len(keys) >= w.capKeys {
 				if err := w.spillColumn(wf, c); err != nil {
 					return err
 				}
@@ -242,7 +243,10 @@ func (w *worker) spillColumn(wf *workerFile, c int) error {
 		w.spill = s
 	}
 	keys := wf.keys[c]
-	r, err := w.spill.spill(keys, w.tmpKeys[:cap(w.tmpKeys)])
+	if len(w.tmpKeys) < len(keys) {
+		w.tmpKeys = make([]uint64, w.capKeys)
+	}
+	r, err := w.spill.spill(keys, w.tmpKeys)
 	if err != nil {
 		return err
 	}
@@ -257,10 +261,6 @@ func (p *pipeline) columns(ctx context.Context, cols []string) ([]Column, error)
 	out := make([]Column, len(cols))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.Workers)
-	scratch := make(chan []uint64, p.opts.Workers)
-	for range p.opts.Workers {
-		scratch <- make([]uint64, 0, p.workers[0].capKeys())
-	}
 	for c, name := range cols {
 		g.Go(func() error {
 			if ctx.Err() != nil {
@@ -269,9 +269,7 @@ func (p *pipeline) columns(ctx context.Context, cols []string) ([]Column, error)
 			col := Column{Name: name, Kind: p.kinds[c]}
 			var err error
 			if p.kinds[c] == Numeric {
-				tmp := <-scratch
-				err = p.numericColumn(&col, c, tmp)
-				scratch <- tmp
+				err = p.numericColumn(&col, c)
 			} else {
 				p.categoricalColumn(&col, c)
 			}
@@ -285,15 +283,19 @@ func (p *pipeline) columns(ctx context.Context, cols []string) ([]Column, error)
 	return out, nil
 }
 
-func (p *pipeline) numericColumn(col *Column, c int, tmp []uint64) error {
+func (p *pipeline) numericColumn(col *Column, c int) error {
 	var streams [2]*merged
 	var counts [2]int64
+	var tmp []uint64 // radix sort scratch for the runs still in memory
 	for fi := range p.files {
 		var runs []run
 		for _, w := range p.workers {
 			wf := &w.perFile[fi]
 			if keys := wf.keys[c]; len(keys) > 0 {
-				radixSort(keys, tmp[:cap(tmp)])
+				if len(tmp) < len(keys) {
+					tmp = make([]uint64, len(keys))
+				}
+				radixSort(keys, tmp)
 				runs = append(runs, run{mem: keys, n: int64(len(keys))})
 			}
 			runs = append(runs, wf.runs[c]...)
