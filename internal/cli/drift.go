@@ -80,6 +80,9 @@ func newCmdDrift(f *Factory, runF func(*driftOptions) error) *cobra.Command {
 			(a registry pointer file with a "metrics" object, or a metrics file),
 			by default the pointer <registry.path>/<model>.json in the working tree.
 
+			The spec (--spec, default podium.yaml) gives the thresholds and
+			columns when it exists; --metrics needs it for the gate rules.
+
 			Any drifted column or decayed metric means retrain: the output says
 			so ("retrain": true with the reasons, worst column first) and the CI
 			outputs retrain, reasons (a JSON array) and decision (retrain or
