@@ -11,12 +11,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/ci/inputs"
 	"github.com/podium-ml/podium/internal/diag"
 )
 
 // Main runs podium with args and returns the process exit code.
 func Main(ctx context.Context, args []string, f *Factory) int {
 	root := NewCmdRoot(f)
+	// `podium action <command>` is how the GitHub actions and the GitLab
+	// components start podium: the flags come from the step's inputs, one
+	// argument per input, never re-split by a shell or the runner.
+	if len(args) > 0 && args[0] == inputs.Word {
+		expanded, err := inputs.Expand(root, f.Platform(), args)
+		if err != nil {
+			printError(f, root, err)
+			return exitCode(err)
+		}
+		args = expanded
+	}
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
