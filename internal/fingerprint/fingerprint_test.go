@@ -329,8 +329,8 @@ func TestComputeSameDigestForAnyWorkerCount(t *testing.T) {
 	for i := range 40 {
 		tr[fmt.Sprintf("d%d/f%d", i%5, i)] = strings.Repeat(string(rune('a'+i%26)), i*97)
 	}
-	tr["big/one"] = strings.Repeat("B", 3*bigFile)
-	tr["big/two"] = strings.Repeat("C", bigFile+1)
+	tr["big/one"] = strings.Repeat("B", 3<<20)
+	tr["big/two"] = strings.Repeat("C", 1<<20+1)
 	tr.write(t, dir)
 	want := shellDigest(t, dir)
 	for _, n := range []int{1, 2, 3, 8, 64} {

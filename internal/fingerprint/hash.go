@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"container/heap"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,10 +25,6 @@ import (
 // whatever the file sizes.
 const bufSize = 256 << 10
 
-// bigFile is the size from which a file is scheduled before the small ones,
-// largest first, so the pool does not end with one worker on one big file.
-const bigFile = 1 << 20
-
 // ProgressInterval is how often Options.Progress is called.
 const ProgressInterval = 250 * time.Millisecond
 
@@ -36,46 +33,73 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{t: t, display: display, dirIndex: map[string]int{}}
-	switch {
-	case fi.Mode().IsRegular():
-		w.files = []fileEntry{{dir: w.dir(path.Dir(real)), base: path.Base(real), size: fi.Size()}}
-	case fi.IsDir():
-		if err := w.walk(ctx, real, ""); err != nil {
-			return nil, err
-		}
-	default:
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
 		return nil, fmt.Errorf("%s: not a regular file or directory", display)
 	}
 
-	sums, err := t.hashFiles(ctx, w, opts)
-	if err != nil {
+	// The workers hash files while the walk finds more: the walk (a
+	// readdir and a stat per file) is then hidden behind the hashing
+	// instead of running alone before it.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	q := newQueue()
+	w := &walker{t: t, display: display, queue: q}
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	for range workers(opts) {
+		wg.Go(func() {
+			hw := &fileHasher{t: t, h: sha256.New(), buf: make([]byte, bufSize)}
+			defer hw.close()
+			for {
+				f, ok := q.pop()
+				if !ok || ctx.Err() != nil {
+					return
+				}
+				if err := hw.hash(ctx, f.dir, f.base, &done, &f.sum); err != nil {
+					name := w.displayName(f.name)
+					if f.name == "" {
+						name = display
+					}
+					cancel(fileError(name, err))
+					return
+				}
+			}
+		})
+	}
+	stop := reportProgress(opts.Progress, &done, &q.found)
+	if fi.Mode().IsRegular() {
+		w.add(&fileEntry{dir: path.Dir(real), base: path.Base(real), size: fi.Size()})
+	} else if err := w.walk(ctx, real, ""); err != nil {
+		cancel(err)
+	}
+	q.close()
+	wg.Wait()
+	stop()
+	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
+
 	res := &Result{Path: display, Files: len(w.files)}
 	for _, f := range w.files {
 		res.Bytes += f.size
 	}
 	if fi.Mode().IsRegular() {
-		res.Digest = Prefix + hex.EncodeToString(sums[0][:])
+		res.Digest = Prefix + hex.EncodeToString(w.files[0].sum[:])
 		return res, nil
 	}
-	res.Digest = Prefix + hex.EncodeToString(listingDigest(w.files, sums))
+	res.Digest = Prefix + hex.EncodeToString(listingDigest(w.files))
 	return res, nil
 }
 
 // listingDigest hashes the text sha256sum prints for the files, sorted by
 // name in byte order.
-func listingDigest(files []fileEntry, sums [][sha256.Size]byte) []byte {
-	order := make([]int, len(files))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(files[a].name, files[b].name) })
+func listingDigest(files []*fileEntry) []byte {
+	sorted := slices.Clone(files)
+	slices.SortFunc(sorted, func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) })
 	h := sha256.New()
 	var line []byte
-	for _, i := range order {
-		line = appendListingLine(line[:0], sums[i], files[i].name)
+	for _, f := range sorted {
+		line = appendListingLine(line[:0], f.sum, f.name)
 		h.Write(line)
 	}
 	return h.Sum(nil)
@@ -98,78 +122,66 @@ func appendListingLine(b []byte, sum [sha256.Size]byte, name string) []byte {
 	return append(b, '\n')
 }
 
-// hashFiles hashes every file of w with a bounded pool of workers and
-// returns the sums in w.files order.
-func (t *tree) hashFiles(ctx context.Context, w *walker, opts *Options) ([][sha256.Size]byte, error) {
-	files := w.files
-	sums := make([][sha256.Size]byte, len(files))
-	var total int64
-	for _, f := range files {
-		total += f.size
-	}
-
-	// Big files first, largest first; then the small ones in walk order, so
-	// that consecutive jobs share a directory and a worker reuses its handle.
-	order := make([]int, len(files))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		sa, sb := files[a].size, files[b].size
-		switch {
-		case sa >= bigFile && sb >= bigFile:
-			return int(sign(sb - sa))
-		case sa >= bigFile:
-			return -1
-		case sb >= bigFile:
-			return 1
-		}
-		return 0
-	})
-
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers(opts), len(files)) {
-		wg.Go(func() {
-			hw := &fileHasher{t: t, h: sha256.New(), buf: make([]byte, bufSize)}
-			defer hw.close()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(order) || ctx.Err() != nil {
-					return
-				}
-				i := order[k]
-				f := files[i]
-				if err := hw.hash(ctx, w.dirs[f.dir], f.base, &done, &sums[i]); err != nil {
-					name := w.displayName(f.name)
-					if f.name == "" {
-						name = w.display
-					}
-					cancel(fileError(name, err))
-					return
-				}
-			}
-		})
-	}
-	stop := reportProgress(opts.Progress, &done, total)
-	wg.Wait()
-	stop()
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
-	return sums, nil
+// queue hands files to the workers: of the files found so far, the
+// largest first, so that the pool does not end with one worker on one big
+// file while the others idle (the walk is quick next to the hashing, so
+// nearly every file is queued before the workers get far).
+type queue struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	files  bySize
+	closed bool
+	found  atomic.Int64 // bytes queued so far
 }
 
-func sign(x int64) int64 {
-	switch {
-	case x < 0:
-		return -1
-	case x > 0:
-		return 1
+func newQueue() *queue {
+	q := &queue{}
+	q.cond.L = &q.mu
+	return q
+}
+
+func (q *queue) push(f *fileEntry) {
+	q.mu.Lock()
+	heap.Push(&q.files, f)
+	q.mu.Unlock()
+	q.found.Add(f.size)
+	q.cond.Signal()
+}
+
+// close says no more files will come.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// pop waits for a file; it reports false once the queue is closed and empty.
+func (q *queue) pop() (*fileEntry, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.files) == 0 && !q.closed {
+		q.cond.Wait()
 	}
-	return 0
+	if len(q.files) == 0 {
+		return nil, false
+	}
+	return heap.Pop(&q.files).(*fileEntry), true
+}
+
+// bySize is a max-heap of files by size.
+type bySize []*fileEntry
+
+func (h bySize) Len() int           { return len(h) }
+func (h bySize) Less(i, j int) bool { return h[i].size > h[j].size }
+func (h bySize) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *bySize) Push(x any)        { *h = append(*h, x.(*fileEntry)) }
+func (h *bySize) Pop() any {
+	old := *h
+	f := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return f
 }
 
 func fileError(name string, err error) error {
@@ -180,8 +192,9 @@ func fileError(name string, err error) error {
 }
 
 // reportProgress calls progress every ProgressInterval until the returned
-// stop is called, which reports the final figures once.
-func reportProgress(progress func(done, total int64), done *atomic.Int64, total int64) (stop func()) {
+// stop is called, which reports the final figures once. The total grows
+// while the walk finds files.
+func reportProgress(progress func(done, total int64), done, total *atomic.Int64) (stop func()) {
 	if progress == nil {
 		return func() {}
 	}
@@ -195,14 +208,14 @@ func reportProgress(progress func(done, total int64), done *atomic.Int64, total 
 			case <-quit:
 				return
 			case <-tick.C:
-				progress(done.Load(), total)
+				progress(done.Load(), total.Load())
 			}
 		}
 	})
 	return func() {
 		close(quit)
 		wg.Wait()
-		progress(done.Load(), total)
+		progress(done.Load(), total.Load())
 	}
 }
 
@@ -285,8 +298,9 @@ func hashNamedFile(ctx context.Context, display, abs string, opts *Options) (*Re
 	if err != nil {
 		return nil, fileError(display, err)
 	}
-	var done atomic.Int64
-	stop := reportProgress(opts.Progress, &done, fi.Size())
+	var done, total atomic.Int64
+	total.Store(fi.Size())
+	stop := reportProgress(opts.Progress, &done, &total)
 	w := &fileHasher{h: sha256.New(), buf: make([]byte, bufSize)}
 	var sum [sha256.Size]byte
 	err = w.stream(ctx, f, &done, &sum)

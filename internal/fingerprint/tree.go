@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -165,29 +166,26 @@ func joinPath(parts []string) string {
 // fileEntry is one file of a directory's listing.
 type fileEntry struct {
 	name string // path in the listing, relative to the directory fingerprinted
-	dir  int    // index into walker.dirs: the real directory holding the file
+	dir  string // the real directory holding the file, boundary-relative
 	base string // the file's name in that directory
 	size int64
+	sum  [sha256.Size]byte // set by the worker that hashes it
 }
 
 // walker lists a directory the way `find -L DIR -type f` does: links
-// followed, only regular files kept.
+// followed, only regular files kept. Each file is handed to the queue as
+// it is found, so hashing starts while the walk goes on.
 type walker struct {
-	t        *tree
-	display  string
-	dirs     []string
-	dirIndex map[string]int
-	files    []fileEntry
-	stack    []string // real directories on the current descent, for loops
+	t       *tree
+	display string
+	queue   *queue
+	files   []*fileEntry // every file found, in walk order
+	stack   []string     // real directories on the current descent, for loops
 }
 
-func (w *walker) dir(p string) int {
-	if i, ok := w.dirIndex[p]; ok {
-		return i
-	}
-	w.dirs = append(w.dirs, p)
-	w.dirIndex[p] = len(w.dirs) - 1
-	return len(w.dirs) - 1
+func (w *walker) add(f *fileEntry) {
+	w.files = append(w.files, f)
+	w.queue.push(f)
 }
 
 func (w *walker) displayName(name string) string {
@@ -224,7 +222,6 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 	// Directory order is the filesystem's; sorting makes errors (which
 	// link is reported first) the same on every machine.
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	dirIdx := w.dir(real)
 	for _, e := range entries {
 		name := path.Join(prefix, e.Name())
 		entry := path.Join(real, e.Name())
@@ -243,7 +240,7 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 					return err
 				}
 			case fi.Mode().IsRegular():
-				w.files = append(w.files, fileEntry{name: name, dir: w.dir(path.Dir(target)), base: path.Base(target), size: fi.Size()})
+				w.add(&fileEntry{name: name, dir: path.Dir(target), base: path.Base(target), size: fi.Size()})
 			}
 		case e.IsDir():
 			if err := w.walk(ctx, entry, name); err != nil {
@@ -254,7 +251,7 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 			if err != nil {
 				return fmt.Errorf("failed to read %s: %w", w.displayName(name), unwrapPathError(err))
 			}
-			w.files = append(w.files, fileEntry{name: name, dir: dirIdx, base: e.Name(), size: fi.Size()})
+			w.add(&fileEntry{name: name, dir: real, base: e.Name(), size: fi.Size()})
 		}
 		// Sockets, FIFOs and devices are not files `find -type f` lists.
 	}
