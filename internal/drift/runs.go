@@ -163,30 +163,36 @@ func (c *cursor) advance() bool {
 	return true
 }
 
-// cursorHeap is a min-heap of cursors by current key. It is written out
-// rather than built on container/heap: the merge calls it once a value, and
-// the interface calls cost more than the comparisons.
-type cursorHeap []*cursor
+// cursorHeap is a min-heap of cursors by current key, each entry holding a
+// copy of its cursor's key so comparisons touch only the heap's own memory.
+// It is written out rather than built on container/heap: the merge calls it
+// once a value, and the interface calls cost more than the comparisons.
+type cursorHeap []heapEntry
+
+type heapEntry struct {
+	key uint64
+	c   *cursor
+}
 
 func (h cursorHeap) down(i int) {
 	n := len(h)
-	c := h[i]
+	e := h[i]
 	for {
 		l := 2*i + 1
 		if l >= n {
 			break
 		}
 		j := l
-		if r := l + 1; r < n && h[r].cur < h[l].cur {
+		if r := l + 1; r < n && h[r].key < h[l].key {
 			j = r
 		}
-		if h[j].cur >= c.cur {
+		if h[j].key >= e.key {
 			break
 		}
 		h[i] = h[j]
 		i = j
 	}
-	h[i] = c
+	h[i] = e
 }
 
 func (h cursorHeap) init() {
@@ -216,11 +222,11 @@ func newMerged(runs []run) *merged {
 		c := newCursor(r, bufKeys)
 		m.cursors = append(m.cursors, c)
 		if c.advance() {
-			m.h = append(m.h, c)
+			m.h = append(m.h, heapEntry{c.cur, c})
 		}
 	}
 	if len(m.h) == 1 {
-		m.single = m.h[0]
+		m.single = m.h[0].c
 	}
 	m.h.init()
 	return m
@@ -234,7 +240,7 @@ func (m *merged) peek() (uint64, bool) {
 	if len(m.h) == 0 {
 		return 0, false
 	}
-	return m.h[0].cur, true
+	return m.h[0].key, true
 }
 
 // take consumes every key equal to k (the current peek) and returns how
@@ -254,8 +260,8 @@ func (m *merged) take(k uint64) int64 {
 			}
 		}
 	}
-	for len(m.h) > 0 && m.h[0].cur == k {
-		c := m.h[0]
+	for len(m.h) > 0 && m.h[0].key == k {
+		c := m.h[0].c
 		for {
 			n++
 			if !c.advance() {
@@ -268,6 +274,7 @@ func (m *merged) take(k uint64) int64 {
 				break
 			}
 			if c.cur != k {
+				m.h[0].key = c.cur
 				m.h.down(0)
 				break
 			}
