@@ -591,3 +591,34 @@ func TestParseNumber(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCompare feeds two small CSV texts: Compare never panics, and every
+// statistic it returns is finite, KS within [0, 1] and PSI not negative.
+func FuzzCompare(f *testing.F) {
+	f.Add("x,c\n1,a\n2,b\n", "x,c\n3,a\n4,z\n")
+	f.Add("x\n1\n1\n1\n", "x\n-0\nNaN\n1e309\n")
+	f.Add("a,b\n\"1\n\",2\n", "b,a\n2,\"1\n\"\n")
+	f.Fuzz(func(t *testing.T, ref, cur string) {
+		if len(ref)+len(cur) > 1<<12 {
+			return
+		}
+		got, err := compare(t, ref, cur, Options{MaxBadRows: -1, Workers: 2})
+		if err != nil {
+			if len(diag.All(err)) == 0 {
+				t.Fatalf("Compare() error %v is not a diag.Error", err)
+			}
+			return
+		}
+		for _, c := range got.Columns {
+			if c.KS != nil && !(*c.KS >= 0 && *c.KS <= 1) {
+				t.Fatalf("column %q: KS %v outside [0, 1]", c.Name, *c.KS)
+			}
+			if c.PSI != nil && !(*c.PSI >= 0 && !math.IsInf(*c.PSI, 0)) {
+				t.Fatalf("column %q: PSI %v", c.Name, *c.PSI)
+			}
+			if c.NewShare != nil && !(*c.NewShare >= 0 && *c.NewShare <= 1) {
+				t.Fatalf("column %q: new share %v", c.Name, *c.NewShare)
+			}
+		}
+	})
+}
