@@ -2,6 +2,7 @@ package scmtest
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -25,7 +26,8 @@ type repo struct {
 	seq   int
 	// reads go through one long-lived git cat-file --batch: starting a
 	// git process per read made the fakes slow.
-	batch *catFile
+	batch  *catFile
+	writer *objectWriter
 }
 
 // errGit marks a git failure that is the caller's fault (a bad object, a
@@ -47,7 +49,11 @@ func newRepo(t testing.TB, defaultBranch string, clock interface{ Now() time.Tim
 		t.Fatal(err)
 	}
 	r.batch = batch
-	t.Cleanup(batch.close)
+	r.writer = &objectWriter{dir: r.dir, tmp: r.tmp}
+	t.Cleanup(func() {
+		batch.close()
+		r.writer.close()
+	})
 	return r
 }
 
@@ -132,7 +138,7 @@ func (r *repo) blobSHA(rev, path string) string {
 }
 
 func (r *repo) writeBlob(content []byte) (string, error) {
-	return r.git(content, nil, "hash-object", "-w", "--stdin")
+	return r.writer.blob(content)
 }
 
 // treeEdit is one change to a tree: a file to write (Content or an
@@ -145,68 +151,109 @@ type treeEdit struct {
 	Delete  bool
 }
 
-// buildTree applies edits to baseTree ("" for an empty tree) through a
-// throwaway index and writes the result.
+// buildTree applies edits to baseTree ("" for an empty tree) and writes
+// the trees that change, bottom up, with git mktree; contents are written
+// with git hash-object. Both run as long-lived --batch/--stdin-paths
+// processes: a git process per object made the fakes slow.
 func (r *repo) buildTree(baseTree string, edits []treeEdit) (string, error) {
-	r.seq++
-	index := filepath.Join(r.tmp, fmt.Sprintf("index-%d", r.seq))
-	defer os.Remove(index)
-	env := []string{"GIT_INDEX_FILE=" + index}
-	// Without a base the missing index file is the empty tree.
-	if baseTree != "" {
-		if _, err := r.git(nil, env, "read-tree", baseTree); err != nil {
-			return "", err
+	byPath := map[string]treeEdit{}
+	for _, e := range edits {
+		if !validPath(e.Path) {
+			return "", fmt.Errorf("%w: invalid path %q", errGit, e.Path)
 		}
-	}
-	// Contents go into the object store in one hash-object run.
-	var paths []string
-	for i, e := range edits {
 		if !e.Delete && e.SHA == "" {
-			p := filepath.Join(r.tmp, fmt.Sprintf("blob-%d-%d", r.seq, i))
-			if err := os.WriteFile(p, e.Content, 0o600); err != nil {
+			sha, err := r.writeBlob(e.Content)
+			if err != nil {
 				return "", err
 			}
-			defer os.Remove(p)
-			paths = append(paths, p)
+			e.SHA = sha
+		}
+		if e.Mode == "" {
+			e.Mode = "100644"
+		}
+		byPath[e.Path] = e
+	}
+	return r.editTree(baseTree, byPath)
+}
+
+// treeEntry is one line of a tree object.
+type treeEntry struct {
+	mode, typ, sha string
+}
+
+// editTree writes tree with edits (paths relative to it) applied and
+// returns its id; a tree left empty returns "".
+func (r *repo) editTree(tree string, edits map[string]treeEdit) (string, error) {
+	entries, err := r.readTree(tree)
+	if err != nil {
+		return "", err
+	}
+	sub := map[string]map[string]treeEdit{}
+	for path, e := range edits {
+		dir, rest, nested := strings.Cut(path, "/")
+		switch {
+		case nested:
+			if sub[dir] == nil {
+				sub[dir] = map[string]treeEdit{}
+			}
+			sub[dir][rest] = e
+		case e.Delete:
+			delete(entries, path)
+		default:
+			entries[path] = treeEntry{mode: e.Mode, typ: "blob", sha: e.SHA}
 		}
 	}
-	var shas []string
-	if len(paths) > 0 {
-		out, err := r.git([]byte(strings.Join(paths, "\n")+"\n"), nil, "hash-object", "-w", "--no-filters", "--stdin-paths")
+	for dir, subEdits := range sub {
+		base := ""
+		if old, ok := entries[dir]; ok && old.typ == "tree" {
+			base = old.sha
+		}
+		sha, err := r.editTree(base, subEdits)
 		if err != nil {
 			return "", err
 		}
-		shas = strings.Fields(out)
-	}
-	var info bytes.Buffer
-	var remove []string
-	for _, e := range edits {
-		if e.Delete {
-			remove = append(remove, e.Path)
-			continue
-		}
-		sha := e.SHA
 		if sha == "" {
-			sha, shas = shas[0], shas[1:]
-		}
-		mode := e.Mode
-		if mode == "" {
-			mode = "100644"
-		}
-		fmt.Fprintf(&info, "%s %s\t%s\n", mode, sha, e.Path)
-	}
-	if len(remove) > 0 {
-		args := append([]string{"update-index", "--force-remove", "--"}, remove...)
-		if _, err := r.git(nil, env, args...); err != nil {
-			return "", err
+			delete(entries, dir) // git keeps no empty directories
+		} else {
+			entries[dir] = treeEntry{mode: "040000", typ: "tree", sha: sha}
 		}
 	}
-	if info.Len() > 0 {
-		if _, err := r.git(info.Bytes(), env, "update-index", "--add", "--index-info"); err != nil {
-			return "", err
-		}
+	if len(entries) == 0 {
+		return "", nil
 	}
-	return r.git(nil, env, "write-tree")
+	return r.writer.mktree(entries)
+}
+
+// readTree parses a tree object into its entries by name.
+func (r *repo) readTree(tree string) (map[string]treeEntry, error) {
+	entries := map[string]treeEntry{}
+	if tree == "" {
+		return entries, nil
+	}
+	_, typ, data := r.batch.read(tree)
+	if typ != "tree" {
+		return nil, fmt.Errorf("%w: %s is not a tree", errGit, tree)
+	}
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		nul := bytes.IndexByte(data, 0)
+		if sp < 0 || nul < sp || len(data) < nul+21 {
+			return nil, fmt.Errorf("%w: corrupt tree %s", errGit, tree)
+		}
+		mode := string(data[:sp])
+		name := string(data[sp+1 : nul])
+		sha := hex.EncodeToString(data[nul+1 : nul+21])
+		e := treeEntry{mode: mode, typ: "blob", sha: sha}
+		switch mode {
+		case "40000":
+			e = treeEntry{mode: "040000", typ: "tree", sha: sha}
+		case "160000":
+			e.typ = "commit"
+		}
+		entries[name] = e
+		data = data[nul+21:]
+	}
+	return entries, nil
 }
 
 // commitTree writes a commit of tree with parents, by author.
@@ -361,8 +408,13 @@ func isHex(s string) bool {
 
 // validPath reports a repository path the hosts accept.
 func validPath(p string) bool {
-	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.ContainsRune(p, 0) {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		return false
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
 	}
 	for _, seg := range strings.Split(p, "/") {
 		if seg == "" || seg == "." || seg == ".." || seg == ".git" {
