@@ -238,6 +238,9 @@ func deliver(t *testing.T, h fakeHost, faults faultPlan) {
 			t.Errorf("the second propose printed %q, the first %q", got, prURL)
 		}
 	}
+	if data, err := os.ReadFile(h.outputFile(out)); err != nil || !strings.Contains(string(data), prURL) || !strings.Contains(string(data), deployBranch) {
+		t.Errorf("the step outputs do not hold the PR URL %q and branch (%v):\n%s", prURL, err, data)
+	}
 	prs := deployPRs(h)
 	if len(prs) != 1 {
 		t.Fatalf("propose twice left %d deployment PRs, want 1: %+v", len(prs), prs)
