@@ -29,6 +29,8 @@ type GitHub struct {
 	opts   options
 	log    *stickyWriter
 	action *githubactions.Action
+	// masker writes `::add-mask::` to the raw stream (options.mask).
+	masker *githubactions.Action
 
 	runOnce sync.Once
 	run     Run
@@ -44,6 +46,10 @@ func NewGitHub(opts ...Option) *GitHub {
 		action: githubactions.New(
 			githubactions.WithGetenv(o.getenv),
 			githubactions.WithWriter(log),
+		),
+		masker: githubactions.New(
+			githubactions.WithGetenv(o.getenv),
+			githubactions.WithWriter(&stickyWriter{w: o.mask}),
 		),
 	}
 }
@@ -96,15 +102,18 @@ func (g *GitHub) AppendSummary(markdown string) error {
 }
 
 // Mask registers secret with the runner, one `::add-mask::` per line, since
-// the runner matches masks against single log lines. The secret is escaped
-// as command data and so never appears as a line of its own.
+// the runner matches masks against single log lines. The commands go to
+// the raw stream (WithMaskWriter), not through podium's redactor, which
+// would turn them into `::add-mask::***`. The secret is escaped as command
+// data and so never appears as a line of its own, and nothing else echoes
+// it.
 func (g *GitHub) Mask(secret string) {
 	for _, line := range strings.Split(secret, "\n") {
 		line = strings.TrimSuffix(line, "\r")
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		g.action.AddMask(line)
+		g.masker.AddMask(line)
 	}
 }
 

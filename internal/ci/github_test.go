@@ -2,12 +2,15 @@ package ci
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/podium-ml/podium/internal/redact"
 )
 
 // env is a fake environment for WithGetenv.
@@ -484,6 +487,50 @@ func TestGitHubRun(t *testing.T) {
 			g := NewGitHub(WithGetenv(tt.env.get), WithWriter(&bytes.Buffer{}), withEventLimit(1<<10))
 			if diff := cmp.Diff(tt.want, g.Run()); diff != "" {
 				t.Errorf("Run() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The runner learns a secret only from `::add-mask::<secret>`: masks must
+// bypass podium's redactor, while everything else stays redacted.
+func TestGitHubMaskBypassesRedactor(t *testing.T) {
+	t.Parallel()
+	secrets := &redact.Redactor{}
+	secrets.Add("ghp_CANARY1234")
+	tests := []struct {
+		name string
+		opts func(raw, log io.Writer) []Option
+	}{
+		{
+			name: "redacting log stream is unwrapped",
+			opts: func(raw, _ io.Writer) []Option {
+				return []Option{WithWriter(secrets.Writer(raw))}
+			},
+		},
+		{
+			name: "explicit mask writer",
+			opts: func(raw, log io.Writer) []Option {
+				return []Option{WithWriter(log), WithMaskWriter(raw)}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var raw, log bytes.Buffer
+			g := NewGitHub(append([]Option{WithGetenv(env{}.get)}, tt.opts(&raw, secrets.Writer(&log))...)...)
+			g.Mask("ghp_CANARY1234")
+			g.Annotate(Annotation{Level: LevelError, Message: "token ghp_CANARY1234 rejected"})
+			all := raw.String() + log.String()
+			if got, want := strings.Count(all, "ghp_CANARY1234"), 1; got != want {
+				t.Errorf("secret appears %d times, want %d (the mask only): %q", got, want, all)
+			}
+			if !strings.HasPrefix(raw.String(), "::add-mask::ghp_CANARY1234\n") {
+				t.Errorf("raw stream = %q, want it to start with the real mask", raw.String())
+			}
+			if !strings.Contains(all, "::error::token *** rejected\n") {
+				t.Errorf("annotation not redacted: %q", all)
 			}
 		})
 	}

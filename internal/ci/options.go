@@ -14,7 +14,10 @@ type Option func(*options)
 type options struct {
 	getenv func(string) string
 	log    io.Writer // workflow commands, log sections, messages
-	now    func() time.Time
+	// mask receives GitHub's `::add-mask::` commands. It must not be
+	// redacted: the runner has to read the secret itself to hide it.
+	mask io.Writer
+	now  func() time.Time
 	// delimiter makes the heredoc delimiter of a GitHub file command; tests
 	// replace it to force a collision.
 	delimiter func() string
@@ -35,7 +38,23 @@ func newOptions(opts []Option) options {
 			opt(&o)
 		}
 	}
+	if o.mask == nil {
+		o.mask = unredacted(o.log)
+	}
 	return o
+}
+
+// unredacted returns the stream under w when w is a redacting wrapper (it
+// has Unwrap, as redact's Writer does), else w. A mask written through the
+// redactor would reach the runner as `::add-mask::***` and hide nothing.
+func unredacted(w io.Writer) io.Writer {
+	for {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
 }
 
 // WithGetenv sets how the platform reads environment variables.
@@ -49,6 +68,15 @@ func WithGetenv(getenv func(string) string) Option {
 // GitHub runner reads workflow commands from both streams.
 func WithWriter(w io.Writer) Option {
 	return func(o *options) { o.log = w }
+}
+
+// WithMaskWriter sets the stream GitHub `::add-mask::` commands go to. It
+// must be the raw stream (podium passes os.Stderr, not its redacting
+// wrapper): the runner learns the secret from the command itself. By
+// default masks go to the WithWriter stream, unwrapped when it is a
+// redacting writer. Nothing but mask commands is written to it.
+func WithMaskWriter(w io.Writer) Option {
+	return func(o *options) { o.mask = w }
 }
 
 // WithClock sets the clock GitLab section markers are stamped with.

@@ -91,6 +91,11 @@ type writer struct {
 	w io.Writer
 }
 
+// Unwrap returns the stream under the redactor. Only the GitHub platform
+// uses it, to send `::add-mask::` commands, which must carry the real
+// secret for the runner to hide it.
+func (w *writer) Unwrap() io.Writer { return w.w }
+
 func (w *writer) Write(p []byte) (int, error) {
 	s := w.r.String(string(p))
 	if _, err := io.WriteString(w.w, s); err != nil {
