@@ -36,7 +36,9 @@ func newCmdTest(f *Factory, runF func(*testOptions) error) *cobra.Command {
 		Long: heredoc(`
 			Run each component's build command, then its test command when the
 			build passed, through sh -c in the component's path (relative to the
-			spec). Their output is streamed into one log group per component.
+			spec), with the job's tokens (GITHUB_TOKEN, INPUT_*TOKEN*, CI_JOB_TOKEN
+			and the like) removed from their environment. Their output is
+			streamed into one log group per component.
 			Every component runs even after one fails, unless --fail-fast; the
 			exit code is 1 when any failed.
 

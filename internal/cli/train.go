@@ -44,7 +44,10 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			Run the spec's pipeline steps as a DAG: each step after the steps it
 			needs, independent steps at the same time (up to --jobs), each through
 			sh -c in the spec's directory. A step sees PODIUM_RUN_DIR, PODIUM_STEP,
-			PODIUM_PARAM_<NAME> for every param, and its own env. Its output is
+			PODIUM_PARAM_<NAME> for every param, and its own env, but not the job's
+			tokens (GITHUB_TOKEN, GH_TOKEN, INPUT_*TOKEN*, GITLAB_TOKEN, CI_JOB_TOKEN,
+			PODIUM_TRIGGER_TOKEN, ACTIONS_* tokens): podium uses them, the pipeline
+			runs your code and has no need of them. Its output is
 			streamed (prefixed with [step] when steps run concurrently) and kept in
 			<run-dir>/logs/<step>.log. A step's timeout stops its whole process
 			group; Ctrl-C or SIGTERM stops every running step, and run.json is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -36,7 +37,8 @@ func (c ComponentResult) Failed() bool { return c.Build == PhaseFailed || c.Test
 type TestOptions struct {
 	// Dir is the directory component paths are relative to (the spec's).
 	Dir string
-	// Environ is the environment the commands run with.
+	// Environ is the environment the commands run with, less the token
+	// variables (IsTokenVar); nil means the process's.
 	Environ []string
 	// Out receives the commands' output as it is written.
 	Out io.Writer
@@ -62,6 +64,13 @@ func TestComponents(ctx context.Context, comps []spec.Component, opts TestOption
 	if out == nil {
 		out = io.Discard
 	}
+	// nil would make exec inherit the whole process environment, tokens
+	// included.
+	environ := opts.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	env := StripTokens(environ)
 	results := make([]ComponentResult, len(comps))
 	stop := false
 	for i, c := range comps {
@@ -95,7 +104,7 @@ func TestComponents(ctx context.Context, comps []spec.Component, opts TestOption
 				if ph.script == "" {
 					continue
 				}
-				o := shell{Script: ph.script, Dir: dir, Env: opts.Environ, Out: out, KillGrace: opts.KillGrace}.run(ctx)
+				o := shell{Script: ph.script, Dir: dir, Env: env, Out: out, KillGrace: opts.KillGrace}.run(ctx)
 				if o.ok() {
 					*ph.status = PhaseOK
 					continue

@@ -57,3 +57,52 @@ func paramEnv(params map[string]any) ([]string, error) {
 	}
 	return env, nil
 }
+
+// tokenVars are the variables that hold a CI job's or podium's own
+// credentials. Steps and components run the user's code, and a token in
+// their environment is one `env` or crash dump away from a log or an
+// uploaded artifact; podium needs these itself, the pipeline does not.
+var tokenVars = map[string]bool{
+	"GITHUB_TOKEN":                   true,
+	"GH_TOKEN":                       true,
+	"GH_ENTERPRISE_TOKEN":            true,
+	"GITHUB_ENTERPRISE_TOKEN":        true,
+	"ACTIONS_RUNTIME_TOKEN":          true,
+	"ACTIONS_ID_TOKEN_REQUEST_TOKEN": true,
+	"ACTIONS_ID_TOKEN_REQUEST_URL":   true,
+	"GITLAB_TOKEN":                   true,
+	"CI_JOB_TOKEN":                   true,
+	"CI_JOB_JWT":                     true,
+	"CI_JOB_JWT_V1":                  true,
+	"CI_JOB_JWT_V2":                  true,
+	// GitLab embeds the job token in these.
+	"CI_REGISTRY_PASSWORD":         true,
+	"CI_DEPENDENCY_PROXY_PASSWORD": true,
+	"CI_REPOSITORY_URL":            true,
+	"PODIUM_TRIGGER_TOKEN":         true,
+}
+
+// IsTokenVar reports whether the variable name holds a credential podium
+// keeps from steps: one of the CI and podium token variables, or an action
+// input whose name mentions a token (INPUT_TOKEN, INPUT_GITHUB_TOKEN).
+func IsTokenVar(name string) bool {
+	name = strings.ToUpper(name)
+	if tokenVars[name] {
+		return true
+	}
+	rest, ok := strings.CutPrefix(name, "INPUT_")
+	return ok && strings.Contains(rest, "TOKEN")
+}
+
+// StripTokens returns environ without the token variables (IsTokenVar).
+// A step that needs a credential of its own names it in its env.
+func StripTokens(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !IsTokenVar(name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

@@ -37,7 +37,8 @@ type Options struct {
 	// Jobs bounds how many steps run at once; 0 means the number of CPUs.
 	Jobs int
 	// Environ is the environment steps inherit (KEY=VALUE), before the
-	// PODIUM_ variables and the step's env are added.
+	// PODIUM_ variables and the step's env are added. Token variables
+	// (IsTokenVar) are dropped from it.
 	Environ []string
 	// Out receives the steps' output as it is written. When steps can run
 	// concurrently each line is prefixed with "[step] ".
@@ -200,7 +201,7 @@ func newRunner(opts Options) (*runner, error) {
 	if err != nil {
 		return nil, specProblem(s, "params", "%v", err)
 	}
-	r.env = append(slices.Clip(opts.Environ), "PODIUM_RUN_DIR="+runDir)
+	r.env = append(StripTokens(opts.Environ), "PODIUM_RUN_DIR="+runDir)
 	r.env = append(r.env, penv...)
 
 	var probs diag.List
