@@ -388,6 +388,16 @@ func TestRunEnvironment(t *testing.T) {
 	if got := readLog(t, p.runDir(), "show"); got != want {
 		t.Errorf("log = %q, want %q", got, want)
 	}
+	// Logs are as readable as run.json (CreateTemp alone makes them 0600).
+	for _, name := range []string{rundir.LogPath(p.runDir(), "show"), filepath.Join(p.runDir(), rundir.RunFile)} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != 0o644 {
+			t.Errorf("%s mode = %v, want 0644", filepath.Base(name), got)
+		}
+	}
 }
 
 func TestParamEnvName(t *testing.T) {

@@ -172,6 +172,12 @@ func (r *runner) openLog(step string) (*stepLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log: %w", err)
 	}
+	// CreateTemp makes the file 0600; a log is as readable as run.json.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("failed to create log: %w", err)
+	}
 	return &stepLog{File: f, path: path}, nil
 }
 
