@@ -125,7 +125,7 @@ func Parse(name string, data []byte) (*Result, error) {
 		return nil, &diag.Error{File: name, Line: line, Col: col, Kind: kind,
 			Msg: fmt.Sprintf("invalid UTF-8 byte 0x%02x: save the file as UTF-8", data[off])}
 	}
-	p := &parser{file: name, data: data, res: &Result{Metrics: Set{}}, seen: map[string]seenName{}}
+	p := &parser{file: name, kind: kind, data: data, res: &Result{Metrics: Set{}}, seen: map[string]seenName{}}
 	var err error
 	switch formatOf(name, data) {
 	case formatJSON:
@@ -175,6 +175,7 @@ func formatOf(name string, data []byte) format {
 // parser holds the state shared by the three formats.
 type parser struct {
 	file  string
+	kind  string // shown in brackets after each error
 	data  []byte
 	res   *Result
 	seen  map[string]seenName // folded flattened name -> first occurrence
@@ -203,7 +204,7 @@ func (p *parser) resolve(at pos) (line, col int) {
 
 // errAt returns a positioned error about metric (may be "").
 func (p *parser) errAt(line, col int, metric, format string, args ...any) error {
-	return &diag.Error{File: p.file, Line: line, Col: col, Field: metric, Kind: kind,
+	return &diag.Error{File: p.file, Line: line, Col: col, Field: metric, Kind: p.kind,
 		Msg: fmt.Sprintf(format, args...)}
 }
 
