@@ -54,7 +54,7 @@ func writeRun(t *testing.T, dir string, metrics map[string]float64, dataDigest s
 	t.Helper()
 	runDir := filepath.Join(dir, "run")
 	err := rundir.WriteRun(runDir, &rundir.Run{
-		Model: "iris-classifier", Commit: testCommitID, Params: map[string]any{"seed": 42.0},
+		Model: "iris-classifier", SpecDigest: fingerprint.Bytes([]byte(compareSpec)), Commit: testCommitID, Params: map[string]any{"seed": 42.0},
 		Steps: []rundir.Step{{Name: "evaluate", Status: rundir.StatusOK, DurationS: 1.5,
 			Inputs: map[string]string{"data/test.csv": dataDigest}, Outputs: map[string]string{"metrics.json": fingerprint.Bytes([]byte("{}"))}}},
 		Metrics: metrics,

@@ -232,9 +232,6 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 		if cmp.Model != run.Model {
 			return nil, inputErrorf("%s is for model %q but %s is for %q", filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Model, rundir.RunFile, run.Model)
 		}
-		if cmp.Decision != rundir.Promote && cmp.Decision != rundir.Reject {
-			return nil, inputErrorf("%s: decision %q is not %s or %s", filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Decision, rundir.Promote, rundir.Reject)
-		}
 	}
 
 	s, err := spec.Load(opts.SpecPath)

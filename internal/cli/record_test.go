@@ -294,7 +294,7 @@ func TestRecordRefusesIncompleteRunDir(t *testing.T) {
 				editRunJSON(t, r.runDir, func(m map[string]any) { delete(m, "commit"); delete(m, "finished_at") })
 				return r.runDir
 			},
-			wantErr: "run.json: missing fields: commit, finished_at (run podium train --run-dir",
+			wantErr: "run.json: /: missing properties: 'commit', 'finished_at' [schema]",
 		},
 		{
 			name: "run.json is not JSON",
@@ -302,7 +302,7 @@ func TestRecordRefusesIncompleteRunDir(t *testing.T) {
 				os.WriteFile(filepath.Join(r.runDir, "run.json"), []byte("{"), 0o644)
 				return r.runDir
 			},
-			wantErr: "run.json: not valid JSON",
+			wantErr: "run.json:1:2: unexpected end of file: the JSON is truncated [json]",
 		},
 		{
 			name: "compare.json is not JSON",
@@ -310,12 +310,13 @@ func TestRecordRefusesIncompleteRunDir(t *testing.T) {
 				os.WriteFile(filepath.Join(r.runDir, "compare.json"), []byte("nope"), 0o644)
 				return r.runDir
 			},
-			wantErr: "compare.json: not valid JSON",
+			wantErr: "compare.json:1:2: invalid character 'o' in literal null (expecting 'u') [json]",
 		},
 		{
 			name: "compare.json of another model",
 			breakIt: func(t *testing.T, r recordRepo) string {
-				rundir.WriteCompare(r.runDir, &rundir.Compare{Model: "other", Decision: rundir.Promote})
+				rundir.WriteCompare(r.runDir, &rundir.Compare{Model: "other", Decision: rundir.Promote,
+					Candidate: rundir.Candidate{Metrics: map[string]float64{}}, Checks: []rundir.Check{}, Warnings: []string{}})
 				return r.runDir
 			},
 			wantErr: `compare.json is for model "other" but run.json is for "demo"`,

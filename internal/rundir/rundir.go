@@ -9,13 +9,33 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"syscall"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
 	"github.com/podium-ml/podium/internal/atomicfile"
+	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/metrics"
+	"github.com/podium-ml/podium/schemas"
 )
+
+// Schemas the documents are checked against when read: a later job reads
+// them from an artifact or a cache that anyone with write access to the
+// pipeline could have edited, and acts on what they say.
+const (
+	RunSchema     = "run.schema.json"
+	CompareSchema = "compare.schema.json"
+)
+
+// MaxFileSize bounds what is read of run.json or compare.json: each holds
+// at most a few metrics files' worth of numbers.
+const MaxFileSize = 64 << 20
 
 // File names inside a run directory.
 const (
@@ -117,10 +137,11 @@ func (e *IncompleteError) Error() string {
 func (e *IncompleteError) Unwrap() error      { return e.Err }
 func (e *IncompleteError) InvalidInput() bool { return true }
 
-// ReadRun reads dir/run.json.
+// ReadRun reads dir/run.json, strictly (see readJSON) and checked against
+// RunSchema.
 func ReadRun(dir string) (*Run, error) {
 	var r Run
-	if err := readJSON(dir, RunFile, "podium train --run-dir "+dir, &r); err != nil {
+	if err := readJSON(dir, RunFile, "podium train --run-dir "+dir, RunSchema, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -131,13 +152,41 @@ func WriteRun(dir string, r *Run) error {
 	return writeJSON(filepath.Join(dir, RunFile), r)
 }
 
-// ReadCompare reads dir/compare.json.
+// ReadCompare reads dir/compare.json, strictly (see readJSON), checked
+// against CompareSchema and for consistency: the decision is promote
+// exactly when every check passed. report and propose act on the decision
+// (a review comment, a deployment pull request), so a hand-edited or
+// forged file must not reach them.
 func ReadCompare(dir string) (*Compare, error) {
 	var c Compare
-	if err := readJSON(dir, CompareFile, "podium compare --run-dir "+dir, &c); err != nil {
+	if err := readJSON(dir, CompareFile, "podium compare --run-dir "+dir, CompareSchema, &c); err != nil {
+		return nil, err
+	}
+	if err := c.check(filepath.Join(dir, CompareFile)); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// check refuses a decision its checks do not support. The schema has
+// already limited Decision to promote or reject.
+func (c *Compare) check(file string) error {
+	failed := -1
+	for i, ch := range c.Checks {
+		if !ch.Passed {
+			failed = i
+			break
+		}
+	}
+	switch {
+	case c.Decision == Promote && failed >= 0:
+		return &diag.Error{File: file, Field: "decision", Kind: "compare",
+			Msg: fmt.Sprintf("promote, but checks[%d] (%s) did not pass: the decision is promote only when every check passes", failed, c.Checks[failed].Metric)}
+	case c.Decision == Reject && failed < 0:
+		return &diag.Error{File: file, Field: "decision", Kind: "compare",
+			Msg: "reject, but every check passed: the decision is reject only when a check fails"}
+	}
+	return nil
 }
 
 // WriteCompare writes dir/compare.json atomically.
@@ -150,19 +199,87 @@ func LogPath(dir, step string) string {
 	return filepath.Join(dir, LogsDir, step+".log")
 }
 
-func readJSON(dir, name, hint string, v any) error {
-	data, err := os.ReadFile(filepath.Join(dir, name))
+// readJSON reads dir/name into v. The file must be one strict JSON
+// document (no duplicate or case-variant keys, no NaN, no byte order mark,
+// nothing after it: metrics.DecodeJSON) that schema accepts; every problem
+// is invalid input naming the file, and the position or field.
+func readJSON(dir, name, hint, schema string, v any) error {
+	path := filepath.Join(dir, name)
+	data, err := readFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return &IncompleteError{Dir: dir, File: name, Hint: hint, Err: errors.New("no such file")}
+		case errors.Is(err, syscall.ENOTDIR):
+			return &diag.Error{File: dir, Msg: "not a directory: the run directory holds " + name}
+		case errors.Is(err, syscall.EISDIR):
+			return &diag.Error{File: path, Msg: "is a directory, not a file"}
+		case errors.Is(err, errTooLarge):
+			return &diag.Error{File: path, Msg: fmt.Sprintf("file is larger than the %d MiB limit", MaxFileSize>>20)}
 		}
-		return fmt.Errorf("failed to read %s: %w", filepath.Join(dir, name), err)
+		return fmt.Errorf("failed to read %s: %w", path, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return &IncompleteError{Dir: dir, File: name, Err: fmt.Errorf("not valid JSON: %w", err)}
+	var decoded any
+	if err := metrics.DecodeJSON(path, data, &decoded); err != nil {
+		return err
+	}
+	if err := schemas.Validate(schema, decoded); err != nil {
+		return schemaError(path, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return &diag.Error{File: path, Msg: err.Error(), Kind: "schema"}
 	}
 	return nil
+}
+
+var errTooLarge = errors.New("too large")
+
+// readFile reads at most MaxFileSize bytes of path.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// schemaError turns a jsonschema failure into one diag.Error per leaf,
+// each naming the field (a JSON pointer) that is wrong.
+func schemaError(file string, err error) error {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return &diag.Error{File: file, Msg: err.Error(), Kind: "schema"}
+	}
+	var list diag.List
+	seen := map[string]bool{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		field := e.InstanceLocation
+		if field == "" {
+			field = "/"
+		}
+		if k := field + "\x00" + e.Message; !seen[k] {
+			seen[k] = true
+			list = append(list, &diag.Error{File: file, Field: field, Msg: e.Message, Kind: "schema"})
+		}
+	}
+	walk(ve)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Field < list[j].Field })
+	return list
 }
 
 func writeJSON(path string, v any) error {
