@@ -507,3 +507,40 @@ func TestProposeHostFailure(t *testing.T) {
 		t.Error("set a status although no PR was opened")
 	}
 }
+
+// TestProposeRefusesForgedCompare: compare.json comes from an artifact a
+// pipeline could edit; a promote its checks do not support opens nothing.
+func TestProposeRefusesForgedCompare(t *testing.T) {
+	t.Parallel()
+	for _, dryRun := range []bool{false, true} {
+		repo := newProposeRepo(t, rundir.Reject, "")
+		file := filepath.Join(repo.runDir, rundir.CompareFile)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged := strings.Replace(string(data), `"decision": "reject"`, `"decision": "promote"`, 1)
+		if forged == string(data) {
+			t.Fatalf("compare.json has no reject decision to forge:\n%s", data)
+		}
+		if err := os.WriteFile(file, []byte(forged), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		host := newFakeHost("github")
+		f, io, _ := hostFactory(t, host, &citest.Platform{})
+		args := []string{"propose", "--spec", repo.spec, "--run-dir", repo.runDir}
+		if dryRun {
+			args = append(args, "--dry-run")
+		}
+		if code := runCLI(t, f, args...); code != ExitInvalid {
+			t.Fatalf("dry run %v: exit %d, want %d\nstderr: %s", dryRun, code, ExitInvalid, io.Err)
+		}
+		want := file + ": decision: promote, but checks[0] (accuracy) did not pass: the decision is promote only when every check passes [compare]\n"
+		if io.Err.String() != want {
+			t.Errorf("dry run %v: stderr:\n%s\nwant:\n%s", dryRun, io.Err, want)
+		}
+		if len(host.calls) != 0 || io.Out.Len() != 0 {
+			t.Errorf("dry run %v: host calls %v, stdout %q", dryRun, host.calls, io.Out)
+		}
+	}
+}

@@ -251,3 +251,58 @@ func TestRegistryCommands(t *testing.T) {
 		t.Errorf("history --limit -1: exit %d, %s", code, io.Err)
 	}
 }
+
+// TestReportRefusesForgedCompare: a decision that is not promote or reject,
+// or one its checks do not support, sets no output and posts nothing.
+func TestReportRefusesForgedCompare(t *testing.T) {
+	gittest.SetEnv(t)
+	specPath, runDir := reportRunDir(t, 0)
+	file := filepath.Join(runDir, rundir.CompareFile)
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		old     string
+		new     string
+		wantErr string
+	}{
+		{
+			name:    "workflow command in the decision",
+			old:     `"decision": "promote"`,
+			new:     `"decision": "maybe\n::error::spoofed"`,
+			wantErr: file + `: /decision: value must be one of "promote", "reject" [schema]`,
+		},
+		{
+			name:    "promote with a failed check",
+			old:     `"passed": true`,
+			new:     `"passed": false`,
+			wantErr: file + ": decision: promote, but checks[0] (accuracy) did not pass: the decision is promote only when every check passes [compare]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forged := strings.Replace(string(orig), tt.old, tt.new, 1)
+			if forged == string(orig) {
+				t.Fatalf("compare.json lacks %s", tt.old)
+			}
+			if err := os.WriteFile(file, []byte(forged), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			platform := &citest.Platform{RunInfo: ci.Run{PullRequest: 7}}
+			f, io := platformFactory(t, platform)
+			f.Host = func(ctx context.Context, opts HostOptions) (scm.Host, error) {
+				t.Error("the host was built for a forged compare.json")
+				return nil, errors.New("no host")
+			}
+			code := runCLI(t, f, "report", "--spec", specPath, "--run-dir", runDir, "--comment")
+			if code != ExitInvalid || strings.TrimSpace(io.Err.String()) != tt.wantErr {
+				t.Errorf("exit %d, stderr:\n%s\nwant 2 and:\n%s", code, io.Err, tt.wantErr)
+			}
+			if len(platform.Outputs()) != 0 || io.Out.Len() != 0 {
+				t.Errorf("outputs %v, stdout %q", platform.Outputs(), io.Out)
+			}
+		})
+	}
+}
