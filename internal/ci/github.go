@@ -18,8 +18,11 @@ import (
 const maxEventBytes = 25 << 20
 
 // maxSummaryBytes is the runner's limit on a step's summary: a larger file
-// is not shown at all, so podium refuses the append that would cross it.
+// is not shown at all, so podium cuts an append that would cross it.
 const maxSummaryBytes = 1 << 20
+
+// summaryCut ends a summary podium cut to fit maxSummaryBytes.
+const summaryCut = "\n\n> **Note:** podium cut this summary to fit GitHub's 1 MiB step summary limit; the run directory and the job log hold the full results.\n"
 
 // GitHub is GitHub Actions. Workflow commands go to the log stream through
 // go-githubactions where it escapes its data (masks, groups, annotations);
@@ -79,7 +82,11 @@ func (g *GitHub) SetOutput(name, value string) error {
 }
 
 // AppendSummary appends Markdown to the GITHUB_STEP_SUMMARY file, ending it
-// with a newline so the next append starts a new block.
+// with a newline so the next append starts a new block. GitHub shows no
+// summary at all over 1 MiB, so Markdown that would cross the limit is cut
+// at a line boundary and ends with a note saying so; when not even the note
+// fits, the append is dropped with a line in the log. Neither is an error:
+// the summary is a view of results podium keeps elsewhere.
 func (g *GitHub) AppendSummary(markdown string) error {
 	path := g.opts.getenv("GITHUB_STEP_SUMMARY")
 	if path == "" {
@@ -92,13 +99,29 @@ func (g *GitHub) AppendSummary(markdown string) error {
 	if fi, err := os.Stat(path); err == nil {
 		size = fi.Size()
 	}
-	if size+int64(len(markdown)) > maxSummaryBytes {
-		return fmt.Errorf("failed to append to the step summary: it would exceed GitHub's limit of %d bytes", maxSummaryBytes)
+	if room := maxSummaryBytes - size; int64(len(markdown)) > room {
+		if room < int64(len(summaryCut)) {
+			fmt.Fprintf(g.log, "podium: the step summary is full (GitHub's limit is %d bytes); %d bytes not added\n", maxSummaryBytes, len(markdown))
+			return nil
+		}
+		markdown = cutSummary(markdown, int(room)-len(summaryCut)) + summaryCut
 	}
 	if err := appendFile(path, markdown); err != nil {
 		return fmt.Errorf("failed to append to the step summary: %w", err)
 	}
 	return nil
+}
+
+// cutSummary returns the whole lines of markdown that fit in n bytes
+// (never a partial line, so no Markdown or UTF-8 sequence is split).
+func cutSummary(markdown string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if i := strings.LastIndexByte(markdown[:n], '\n'); i >= 0 {
+		return markdown[:i]
+	}
+	return ""
 }
 
 // Mask registers secret with the runner, one `::add-mask::` per line, since

@@ -180,19 +180,56 @@ func TestGitHubAppendSummary(t *testing.T) {
 
 func TestGitHubAppendSummaryLimit(t *testing.T) {
 	t.Parallel()
-	g, e, _ := newTestGitHub(t, nil)
-	if err := g.AppendSummary(strings.Repeat("x", maxSummaryBytes-1)); err != nil {
-		t.Fatal(err)
+	row := "| accuracy_by_region.r0001 | 0.91 | 0.92 | pass |\n" // 50 bytes
+	big := strings.Repeat(row, maxSummaryBytes/len(row)+10)
+	tests := []struct {
+		name    string
+		before  int // bytes already in the summary
+		md      string
+		want    string // the appended text, "" for none
+		wantLog string
+	}{
+		{name: "fits", before: maxSummaryBytes - 6, md: "fits", want: "fits\n"},
+		{name: "exactly fits", before: maxSummaryBytes - 5, md: "fits", want: "fits\n"},
+		{
+			name: "cut at a line with a note",
+			md:   big,
+			want: strings.Repeat(row, (maxSummaryBytes-len(summaryCut))/len(row))[:((maxSummaryBytes-len(summaryCut))/len(row))*len(row)-1] + summaryCut,
+		},
+		{
+			name:    "full: dropped with a log line",
+			before:  maxSummaryBytes - len(summaryCut) + 1,
+			md:      big,
+			wantLog: "podium: the step summary is full (GitHub's limit is 1048576 bytes); 1049050 bytes not added\n",
+		},
+		{name: "one long line: only the note", md: strings.Repeat("x", maxSummaryBytes+1), want: summaryCut},
 	}
-	err := g.AppendSummary("more")
-	want := "failed to append to the step summary: it would exceed GitHub's limit of 1048576 bytes"
-	if err == nil || err.Error() != want {
-		t.Fatalf("AppendSummary() error = %v, want %s", err, want)
-	}
-	if n := len(readFile(t, e["GITHUB_STEP_SUMMARY"])); n != maxSummaryBytes {
-		t.Errorf("summary holds %d bytes, want %d", n, maxSummaryBytes)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g, e, log := newTestGitHub(t, nil)
+			prefix := strings.Repeat("p", tt.before)
+			if err := os.WriteFile(e["GITHUB_STEP_SUMMARY"], []byte(prefix), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := g.AppendSummary(tt.md); err != nil {
+				t.Fatalf("AppendSummary() error = %v, want none", err)
+			}
+			got := strings.TrimPrefix(readFile(t, e["GITHUB_STEP_SUMMARY"]), prefix)
+			if got != tt.want {
+				t.Errorf("appended %d bytes ending %q, want %d bytes ending %q", len(got), tail(got), len(tt.want), tail(tt.want))
+			}
+			if n := tt.before + len(got); n > maxSummaryBytes {
+				t.Errorf("summary holds %d bytes, over the limit %d", n, maxSummaryBytes)
+			}
+			if diff := cmp.Diff(tt.wantLog, log.String()); diff != "" {
+				t.Errorf("log (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
+
+func tail(s string) string { return s[max(0, len(s)-120):] }
 
 // commandLines returns the lines of log that the runner would read as
 // workflow commands.
