@@ -60,7 +60,7 @@ func newCmdTest(f *Factory, runF func(*testOptions) error) *cobra.Command {
 	addSpecFlag(cmd, &opts.SpecPath)
 	cmd.Flags().StringArrayVar(&opts.Components, "component", nil, "test only the component `name` (repeatable)")
 	cmd.Flags().BoolVar(&opts.FailFast, "fail-fast", false, "stop at the first failure; the rest are reported as skipped")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the results as one `JSON` document")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the results as one JSON document")
 	return cmd
 }
 

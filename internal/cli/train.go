@@ -88,7 +88,7 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "write run.json and logs/ to `directory` (default: .podium/run next to the spec)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "run every step, ignoring the cache")
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "run up to `n` steps at once (default: one per CPU)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print run.json, with run_dir and cache_key, as one `JSON` document")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print run.json, with run_dir and cache_key, as one JSON document")
 	return cmd
 }
 
@@ -111,6 +111,9 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	runDir := opts.RunDir
 	if runDir == "" {
 		runDir = filepath.Join(s.Dir, filepath.FromSlash(defaultRunDir))
+	}
+	if err := checkRunDir(runDir); err != nil {
+		return err
 	}
 	platform := opts.Platform()
 	errOut := opts.IO.ErrOut
@@ -159,6 +162,26 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		return errors.Join(runErr, err)
 	}
 	return runErr
+}
+
+// checkRunDir refuses a run directory that is a file, or lies under one,
+// before any step runs: otherwise the steps run and the failure comes at
+// the end, as a syscall's "not a directory".
+func checkRunDir(dir string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && fi.IsDir():
+			return nil
+		case err == nil && p == filepath.Clean(dir):
+			return inputErrorf("%s: --run-dir is not a directory", dir)
+		case err == nil:
+			return inputErrorf("%s: --run-dir is not a directory (%s is not one)", dir, p)
+		}
+		if parent := filepath.Dir(p); parent == p {
+			return nil
+		}
+	}
 }
 
 // commitOf is the commit the pipeline runs on: the CI job's, else git's

@@ -100,6 +100,7 @@ func TestTrainExitCodes(t *testing.T) {
 	tests := []struct {
 		name     string
 		files    map[string]string
+		runDir   string // --run-dir, relative to the spec's directory
 		wantCode int
 		wantErr  string // substring of stderr
 		wantOut  string // substring of stdout
@@ -135,6 +136,20 @@ func TestTrainExitCodes(t *testing.T) {
 			wantCode: ExitInvalid,
 			wantErr:  `unknown step "b"`,
 		},
+		{
+			name:     "run dir is a file",
+			files:    map[string]string{"podium.yaml": trainSpec, "data/raw.csv": "x", "run.json": "{}"},
+			runDir:   "run.json",
+			wantCode: ExitInvalid,
+			wantErr:  "run.json: --run-dir is not a directory\n",
+		},
+		{
+			name:     "run dir under a file",
+			files:    map[string]string{"podium.yaml": trainSpec, "data/raw.csv": "x", "file": "x"},
+			runDir:   "file/run",
+			wantCode: ExitInvalid,
+			wantErr:  "file/run: --run-dir is not a directory (",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +157,11 @@ func TestTrainExitCodes(t *testing.T) {
 			dir := t.TempDir()
 			writeFiles(t, dir, tt.files)
 			f, io := newTestFactory(t, nil)
-			code := runCLI(t, f, "train", "--spec", filepath.Join(dir, "podium.yaml"))
+			args := []string{"train", "--spec", filepath.Join(dir, "podium.yaml")}
+			if tt.runDir != "" {
+				args = append(args, "--run-dir", filepath.Join(dir, tt.runDir))
+			}
+			code := runCLI(t, f, args...)
 			if code != tt.wantCode {
 				t.Errorf("exit = %d, want %d\nstderr: %s", code, tt.wantCode, io.Err)
 			}
