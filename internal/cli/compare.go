@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -305,27 +304,17 @@ func readChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, file 
 }
 
 func readChampionFile(file string) (championSide, error) {
-	data, err := os.ReadFile(file)
+	c, err := registry.ReadChampionFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return championSide{}, inputErrorf("--champion %s: no such file", file)
 	}
 	if err != nil {
-		return championSide{}, fmt.Errorf("failed to read the champion: %w", err)
-	}
-	side := championSide{source: file}
-	if registry.IsPointer(data) {
-		p, err := registry.Parse(file, data)
-		if err != nil {
-			return championSide{}, err
-		}
-		side.pointer, side.version, side.metrics = p, p.Version, p.Metrics
-		return side, nil
-	}
-	res, err := metrics.Parse(file, data)
-	if err != nil {
 		return championSide{}, err
 	}
-	side.version, side.metrics = file, res.Metrics
+	side := championSide{source: file, pointer: c.Pointer, version: file, metrics: c.Metrics}
+	if c.Pointer != nil {
+		side.version = c.Pointer.Version
+	}
 	return side, nil
 }
 

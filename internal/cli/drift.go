@@ -18,6 +18,7 @@ import (
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/drift"
 	"github.com/podium-ml/podium/internal/metrics"
+	"github.com/podium-ml/podium/internal/registry"
 	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/spec"
 )
@@ -309,12 +310,15 @@ func checkDecay(opts *driftOptions, s *spec.Spec) (*decayResult, []string, error
 	if path == "" {
 		path = filepath.Join(s.Dir, s.Registry.Path, s.Model+".json")
 	}
-	champion, err := readChampionMetrics(path)
+	var champion map[string]float64
+	c, err := registry.ReadChampionFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.Champion == "":
 		warnings = append(warnings, fmt.Sprintf("no champion at %s: only min_value and max_value are checked", path))
 	case err != nil:
 		return nil, nil, asInput(err)
+	default:
+		champion = c.Metrics
 	}
 	d := &decayResult{Metrics: opts.Metrics, Checks: []drift.DecayCheck{}}
 	if champion != nil {
@@ -335,42 +339,6 @@ func asInput(err error) error {
 		return &InputError{Err: err}
 	}
 	return err
-}
-
-// readChampionMetrics reads the champion's metrics: the "metrics" object of
-// a registry pointer file, or a whole metrics file. The file goes through
-// the metrics parser either way, so duplicates, NaN and the rest are
-// rejected with their positions.
-func readChampionMetrics(path string) (map[string]float64, error) {
-	res, err := metrics.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if !isPointer(path) {
-		return res.Metrics, nil
-	}
-	out := map[string]float64{}
-	for name, v := range res.Metrics {
-		if rest, ok := strings.CutPrefix(name, "metrics."); ok {
-			out[rest] = v
-		}
-	}
-	return out, nil
-}
-
-// isPointer reports whether path is a JSON object with a top-level
-// "metrics" object, as registry pointer files are.
-func isPointer(path string) bool {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) != nil {
-		return false
-	}
-	m, ok := top["metrics"]
-	return ok && strings.HasPrefix(strings.TrimSpace(string(m)), "{")
 }
 
 func optNum(p *float64) string {

@@ -286,8 +286,8 @@ func TestDriftDecay(t *testing.T) {
 		    - {metric: f1, direction: higher, min_delta: 0.01}
 	`))
 	writeFile(t, dir, ".podium/registry/weather.json", `{"schema_version": 1, "model": "weather", "version": "abc",
-		"metrics": {"accuracy": 0.9, "accuracy_by_location": {"seattle": 0.93, "new_york": 0.88}},
-		"commit": "abc", "promoted_at": "2026-01-01T00:00:00Z"}`)
+		"metrics": {"accuracy": 0.9, "accuracy_by_location.seattle": 0.93, "accuracy_by_location.new_york": 0.88},
+		"commit": "0123456789abcdef0123456789abcdef01234567", "promoted_at": "2026-01-01T00:00:00Z"}`)
 	healthy := writeFile(t, dir, "healthy.json", `{"accuracy": 0.88, "accuracy_by_location": {"seattle": 0.88, "new_york": 0.85}, "latency_ms": {"p95": 50}}`)
 	decayed := writeFile(t, dir, "decayed.yaml", "accuracy: 0.87\naccuracy_by_location:\n  seattle: 0.8\n  new_york: 0.9\nlatency_ms: {p95: 51}\n")
 	plain := writeFile(t, dir, "champion.csv", "accuracy,0.95\n")
@@ -392,14 +392,26 @@ func TestDriftDecayNoChampion(t *testing.T) {
 		t.Errorf("stderr = %q, want %q", io.Err, wantErr)
 	}
 
-	// A champion named explicitly must exist; a broken live file is invalid input.
-	for _, args := range [][]string{
-		{"--metrics", live, "--champion", filepath.Join(dir, "gone.json")},
-		{"--metrics", writeFile(t, dir, "nan.json", `{"accuracy": NaN}`)},
+	// A champion named explicitly must exist and be a valid pointer or
+	// metrics file; a broken live file is invalid input.
+	badPointer := writeFile(t, dir, "bad-pointer.json", `{"schema_version": 1, "model": "weather", "version": "v1",
+		"metrics": {"accuracy": "high"}, "commit": "abc", "promoted_at": "2026-01-01T00:00:00Z"}`)
+	for _, tt := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--metrics", live, "--champion", filepath.Join(dir, "gone.json")}, "gone.json: no such file or directory"},
+		{[]string{"--metrics", writeFile(t, dir, "nan.json", `{"accuracy": NaN}`)}, "nan.json:1:14: accuracy: NaN"},
+		{[]string{"--metrics", live, "--champion", badPointer}, badPointer + ": /commit: does not match pattern"},
+		{[]string{"--metrics", live, "--champion", badPointer}, badPointer + ": /metrics/accuracy: expected number, but got string [registry]"},
+		{[]string{"--metrics", live, "--champion", dir}, dir + ": is a directory: name a champion pointer or a metrics file [registry]"},
 	} {
 		f, io, _ := driftFactory(t)
-		if code := runCLI(t, f, append([]string{"drift", "--spec", specPath}, args...)...); code != ExitInvalid {
-			t.Errorf("drift %v: exit code = %d, want 2\nstderr: %s", args, code, io.Err)
+		if code := runCLI(t, f, append([]string{"drift", "--spec", specPath}, tt.args...)...); code != ExitInvalid {
+			t.Errorf("drift %v: exit code = %d, want 2\nstderr: %s", tt.args, code, io.Err)
+		}
+		if !strings.Contains(io.Err.String(), tt.wantErr) {
+			t.Errorf("drift %v: stderr = %q, want it to contain %q", tt.args, io.Err, tt.wantErr)
 		}
 	}
 }

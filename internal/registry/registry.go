@@ -13,14 +13,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -245,4 +248,52 @@ func checkKeys(data []byte) error {
 			stack[len(stack)-1].wantKey = true
 		}
 	}
+}
+
+// ChampionFile is a champion read from a file named on the command line
+// (compare --champion, drift --champion) or the pointer file in the
+// working tree.
+type ChampionFile struct {
+	// Pointer is nil when the file is a plain metrics file.
+	Pointer *Pointer
+	// Metrics are the pointer's metrics, or the metrics file's.
+	Metrics map[string]float64
+}
+
+// ReadChampionFile reads path, once: a registry pointer (a JSON object
+// with schema_version, model and metrics, checked against the registry
+// schema) or a plain metrics file (JSON, YAML or CSV, read by the metrics
+// parser). Either way duplicate keys, NaN and the rest are invalid input.
+// A missing file is an error that matches fs.ErrNotExist.
+func ReadChampionFile(path string) (*ChampionFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the champion: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, metrics.MaxFileSize+1))
+	switch {
+	case errors.Is(err, syscall.EISDIR):
+		return nil, &diag.Error{File: path, Msg: "is a directory: name a champion pointer or a metrics file", Kind: "registry"}
+	case err != nil:
+		return nil, fmt.Errorf("failed to read the champion %s: %w", path, err)
+	case len(data) > metrics.MaxFileSize:
+		return nil, &diag.Error{File: path, Msg: fmt.Sprintf("file is larger than the %d MiB limit", metrics.MaxFileSize>>20), Kind: "registry"}
+	}
+	if IsPointer(data) {
+		p, err := Parse(path, data)
+		if err != nil {
+			return nil, err
+		}
+		m := p.Metrics
+		if m == nil {
+			m = map[string]float64{}
+		}
+		return &ChampionFile{Pointer: p, Metrics: m}, nil
+	}
+	res, err := metrics.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return &ChampionFile{Metrics: res.Metrics}, nil
 }

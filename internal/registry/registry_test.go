@@ -2,6 +2,9 @@ package registry
 
 import (
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +229,105 @@ func FuzzParse(f *testing.F) {
 		// An empty map is written as nothing and reads back as nil.
 		if diff := cmp.Diff(p, q, cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+func TestReadChampionFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	pointerData, err := Marshal(testPointer("v1", 0.925))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pointer := write("pointer.json", string(pointerData))
+	tests := []struct {
+		name        string
+		path        string
+		wantPointer bool
+		wantMetrics map[string]float64
+		wantErr     string
+	}{
+		{
+			name:        "registry pointer",
+			path:        pointer,
+			wantPointer: true,
+			wantMetrics: map[string]float64{"accuracy": 0.925, "latency_ms.p95": 41},
+		},
+		{
+			name:        "plain metrics file, nested",
+			path:        write("m.json", `{"accuracy": 0.9, "latency_ms": {"p95": 40}}`),
+			wantMetrics: map[string]float64{"accuracy": 0.9, "latency_ms.p95": 40},
+		},
+		{
+			name:        "a metrics file with a metrics object is not a pointer",
+			path:        write("nested.json", `{"metrics": {"accuracy": 0.9}}`),
+			wantMetrics: map[string]float64{"metrics.accuracy": 0.9},
+		},
+		{
+			name:        "CSV metrics file",
+			path:        write("m.csv", "accuracy,0.8\n"),
+			wantMetrics: map[string]float64{"accuracy": 0.8},
+		},
+		{
+			name:    "pointer that the schema refuses",
+			path:    write("bad.json", `{"schema_version": 1, "model": "iris", "version": "v1", "metrics": {"accuracy": {"x": 1}}, "commit": "`+testCommit+`", "promoted_at": "2026-01-01T00:00:00Z"}`),
+			wantErr: "bad.json: /metrics/accuracy: expected number, but got object [registry]",
+		},
+		{
+			name:    "pointer with a duplicate metric",
+			path:    write("dup.json", `{"schema_version": 1, "model": "iris", "version": "v1", "metrics": {"accuracy": 0.1, "accuracy": 0.99}, "commit": "`+testCommit+`", "promoted_at": "2026-01-01T00:00:00Z"}`),
+			wantErr: `dup.json: duplicate key "accuracy" [registry]`,
+		},
+		{
+			name:    "metrics file with NaN",
+			path:    write("nan.json", `{"accuracy": NaN}`),
+			wantErr: "nan.json:1:14: accuracy: NaN",
+		},
+		{
+			name:    "a directory",
+			path:    dir,
+			wantErr: dir + ": is a directory: name a champion pointer or a metrics file [registry]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ReadChampionFile(tt.path)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ReadChampionFile() error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				var in interface{ InvalidInput() bool }
+				if !errors.As(err, &in) {
+					t.Errorf("error %T is not invalid input", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ReadChampionFile() error: %v", err)
+			}
+			if (got.Pointer != nil) != tt.wantPointer {
+				t.Errorf("Pointer = %+v, want a pointer: %v", got.Pointer, tt.wantPointer)
+			}
+			if diff := cmp.Diff(tt.wantMetrics, got.Metrics); diff != "" {
+				t.Errorf("Metrics (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("missing file", func(t *testing.T) {
+		t.Parallel()
+		_, err := ReadChampionFile(filepath.Join(dir, "gone.json"))
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadChampionFile() error = %v, want fs.ErrNotExist", err)
 		}
 	})
 }
