@@ -50,11 +50,14 @@ func (g *GitLab) Name() string { return "gitlab-ci" }
 func (g *GitLab) Input(name string) string { return podiumInput(g.opts.getenv, name) }
 
 // DotenvName is the variable an output becomes in the dotenv report:
-// PODIUM_ and the name upper-cased with '-' as '_' (`decision` becomes
-// PODIUM_DECISION), so podium's outputs do not clobber a pipeline's own
+// PODIUM_OUT_ and the name upper-cased with '-' as '_' (`decision` becomes
+// PODIUM_OUT_DECISION). The prefix keeps outputs apart from podium's
+// inputs (PODIUM_<NAME>): a later job sees every earlier job's dotenv
+// variables, and compare's `report` output would otherwise arrive as the
+// next compare's --report. It also keeps them off a pipeline's own
 // variables.
 func DotenvName(name string) string {
-	return "PODIUM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	return "PODIUM_OUT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
 // SetOutput sets DotenvName(name) in the dotenv file (PODIUM_DOTENV, default

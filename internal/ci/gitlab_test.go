@@ -47,18 +47,18 @@ func TestGitLabDotenvParsesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"PODIUM_DECISION":   "reject",
-		"PODIUM_RUN_DIR":    ".podium/run",
-		"PODIUM_REPORT_URL": "https://gitlab.example.com/g/p/-/merge_requests/3#note_1?a=b&c=d",
-		"PODIUM_EMPTY":      "",
-		"PODIUM_EQUALS":     "a=b=c",
-		"PODIUM_COMMANDS":   "::add-mask::x # not a comment",
-		"PODIUM_QUOTES":     `"quoted" 'single'`,
+		"PODIUM_OUT_DECISION":   "reject",
+		"PODIUM_OUT_RUN_DIR":    ".podium/run",
+		"PODIUM_OUT_REPORT_URL": "https://gitlab.example.com/g/p/-/merge_requests/3#note_1?a=b&c=d",
+		"PODIUM_OUT_EMPTY":      "",
+		"PODIUM_OUT_EQUALS":     "a=b=c",
+		"PODIUM_OUT_COMMANDS":   "::add-mask::x # not a comment",
+		"PODIUM_OUT_QUOTES":     `"quoted" 'single'`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parsed dotenv (-want +got):\n%s", diff)
 	}
-	if !strings.HasPrefix(data, "PODIUM_DECISION=reject\n") {
+	if !strings.HasPrefix(data, "PODIUM_OUT_DECISION=reject\n") {
 		t.Errorf("a replaced value moved: %q", data)
 	}
 }
@@ -83,7 +83,7 @@ func TestGitLabDotenvPath(t *testing.T) {
 			if !filepath.IsAbs(want) {
 				want = filepath.Join(dir, want)
 			}
-			if got := readFile(t, want); got != "PODIUM_DECISION=promote\n" {
+			if got := readFile(t, want); got != "PODIUM_OUT_DECISION=promote\n" {
 				t.Errorf("%s holds %q", want, got)
 			}
 		})
@@ -354,5 +354,32 @@ func TestGitLabRun(t *testing.T) {
 				t.Errorf("Run() (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A later job sees an earlier job's outputs as variables: no output may
+// read back as an input of the same name (compare's `report` output must
+// not become the next compare's --report).
+func TestGitLabOutputsAreNotInputs(t *testing.T) {
+	t.Parallel()
+	g, dir, _ := newTestGitLab(t, nil)
+	names := []string{"decision", "report", "run-dir", "ref", "pr-url", "retrain"}
+	for _, n := range names {
+		if err := g.SetOutput(n, "from-an-earlier-job"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars, err := ParseDotenv(readFile(t, filepath.Join(dir, "podium.env")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := NewGitLab(WithGetenv(env(vars).get), WithWriter(&bytes.Buffer{}))
+	for _, n := range names {
+		if got := later.Input(n); got != "" {
+			t.Errorf("output %q reads back as input %q = %q", n, n, got)
+		}
+	}
+	if got := vars["PODIUM_OUT_PR_URL"]; got != "from-an-earlier-job" {
+		t.Errorf("PODIUM_OUT_PR_URL = %q (dotenv: %v)", got, vars)
 	}
 }

@@ -176,8 +176,8 @@ func TestCompareComponentDecision(t *testing.T) {
 			if res.code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\nstderr:\n%s", res.code, tt.wantCode, res.stderr)
 			}
-			if got := dotenv["PODIUM_DECISION"]; got != tt.wantDecision {
-				t.Errorf("PODIUM_DECISION = %q, want %q (dotenv: %v)", got, tt.wantDecision, dotenv)
+			if got := dotenv["PODIUM_OUT_DECISION"]; got != tt.wantDecision {
+				t.Errorf("PODIUM_OUT_DECISION = %q, want %q (dotenv: %v)", got, tt.wantDecision, dotenv)
 			}
 			if !strings.Contains(res.summary, "accuracy") {
 				t.Errorf("podium-summary.md does not show the metric:\n%s", res.summary)

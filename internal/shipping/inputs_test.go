@@ -132,6 +132,32 @@ func TestRootInputsMatchFlags(t *testing.T) {
 	}
 }
 
+// On GitLab an input is PODIUM_<NAME> and an output PODIUM_OUT_<NAME>
+// (ci.DotenvName), and a later job sees the earlier jobs' outputs as
+// variables: no input may be named out_<x>, or an output would read back
+// as that input.
+func TestNoInputLooksLikeAnOutput(t *testing.T) {
+	t.Parallel()
+	if got := ci.DotenvName("run-dir"); got != "PODIUM_OUT_RUN_DIR" {
+		t.Fatalf("DotenvName(run-dir) = %q, want PODIUM_OUT_RUN_DIR", got)
+	}
+	cmdRoot := podiumRoot(t)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Runnable() && sub.Name() != "help" && sub.Name() != "completion" {
+				for _, in := range commandInputs(t, cmdRoot, strings.Fields(strings.TrimPrefix(sub.CommandPath(), cmdRoot.Name()+" "))...) {
+					if strings.HasPrefix("PODIUM_"+strings.ToUpper(in), "PODIUM_OUT_") {
+						t.Errorf("%s: input %q is read from PODIUM_%s, which is where an output goes", sub.CommandPath(), in, strings.ToUpper(in))
+					}
+				}
+			}
+			walk(sub)
+		}
+	}
+	walk(cmdRoot)
+}
+
 // component is the part of a GitLab component template the tests read.
 type component struct {
 	inputs    map[string]string // name -> default
