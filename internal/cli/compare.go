@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -125,6 +127,9 @@ type championSide struct {
 }
 
 func runCompare(ctx context.Context, opts *compareOptions) error {
+	if err := checkComparePaths(opts); err != nil {
+		return err
+	}
 	s, err := spec.Load(opts.SpecPath)
 	if err != nil {
 		return err
@@ -225,6 +230,28 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 	}
 	if doc.Decision == rundir.Reject && opts.FailOnReject {
 		return &RejectedError{Model: s.Model}
+	}
+	return nil
+}
+
+func checkComparePaths(opts *compareOptions) error {
+	if opts.RunDir != "" {
+		if err := checkRunDir(opts.RunDir); err != nil {
+			return err
+		}
+	}
+	if opts.Candidate != "" {
+		if err := checkInputFile("--candidate", opts.Candidate); err != nil {
+			return err
+		}
+	}
+	if opts.Champion != "" {
+		if err := checkInputFile("--champion", opts.Champion); err != nil {
+			return err
+		}
+	}
+	if opts.ReportFile != "" {
+		return checkOutputFile("--report", opts.ReportFile)
 	}
 	return nil
 }
@@ -458,4 +485,37 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 // shown escaped.
 func flatText(s string) string {
 	return printable(s)
+}
+
+// The path checks below run before anything is read or written, so a path
+// of the wrong kind is invalid input (exit 2) naming the flag, rather than
+// a runtime failure in the syscall's words ("not a directory", or "file
+// exists" from the final rename). A path that does not exist is left to
+// the reader, whose message says what to run first. --run-dir is checked
+// by checkRunDir (train.go).
+
+// checkInputFile refuses a directory given where a file is read.
+func checkInputFile(flag, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return inputErrorf("%s: %s is a directory, not a file", path, flag)
+	}
+	return nil
+}
+
+// checkOutputFile refuses an output path podium cannot write as asked: a
+// directory, or a file in a directory that does not exist (writing would
+// create directories nobody asked for, hiding a typo).
+func checkOutputFile(flag, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return inputErrorf("%s: %s is a directory; name a file", path, flag)
+	}
+	parent := filepath.Dir(path)
+	fi, err := os.Stat(parent)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return inputErrorf("%s: %s names a file in %s, which does not exist", path, flag, parent)
+	case errors.Is(err, syscall.ENOTDIR) || err == nil && !fi.IsDir():
+		return inputErrorf("%s: %s names a file in %s, which is not a directory", path, flag, parent)
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -346,6 +348,9 @@ func TestCompareNoChampion(t *testing.T) {
 	cand := filepath.Join(dir, "metrics.json")
 	gittest.WriteFile(t, dir, "metrics.json", `{"accuracy": 0.89, "accuracy_by_location": {"seattle": 0.5}}`)
 	reportPath := filepath.Join(dir, "out", "report.md")
+	if err := os.Mkdir(filepath.Dir(reportPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	platform := &citest.Platform{}
 	f, io := platformFactory(t, platform)
@@ -366,5 +371,58 @@ func TestCompareNoChampion(t *testing.T) {
 	md, err := os.ReadFile(reportPath)
 	if err != nil || !strings.Contains(string(md), "accuracy 0.89 &lt; min 0.9") {
 		t.Errorf("report = %s (%v)", md, err)
+	}
+}
+
+// TestPathOfTheWrongKind: a directory where a file goes, a file where a
+// directory goes, or an output in a directory that does not exist is
+// invalid input naming the flag, before anything is read or written.
+func TestPathOfTheWrongKind(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "nonexistent", "dir", "r.md")
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"compare --run-dir file", []string{"compare", "--run-dir", file}, file + ": --run-dir is not a directory"},
+		{"record --run-dir file", []string{"record", "--run-dir", file}, file + ": --run-dir is not a directory"},
+		{"report --run-dir file", []string{"report", "--run-dir", file}, file + ": --run-dir is not a directory"},
+		{"propose --run-dir file", []string{"propose", "--run-dir", file}, file + ": --run-dir is not a directory"},
+		{"compare --candidate dir", []string{"compare", "--candidate", dir}, dir + ": --candidate is a directory, not a file"},
+		{"compare --champion dir", []string{"compare", "--candidate", file, "--champion", dir}, dir + ": --champion is a directory, not a file"},
+		{"compare --report dir", []string{"compare", "--candidate", file, "--report", dir}, dir + ": --report is a directory; name a file"},
+		{"compare --report in a missing dir", []string{"compare", "--candidate", file, "--report", missing},
+			missing + ": --report names a file in " + filepath.Dir(missing) + ", which does not exist"},
+		{"compare --report under a file", []string{"compare", "--candidate", file, "--report", filepath.Join(file, "r.md")},
+			filepath.Join(file, "r.md") + ": --report names a file in " + file + ", which is not a directory"},
+		{"report --out dir", []string{"report", "--run-dir", dir, "--out", dir}, dir + ": --out is a directory; name a file"},
+		{"report --out in a missing dir", []string{"report", "--run-dir", dir, "--out", missing},
+			missing + ": --out names a file in " + filepath.Dir(missing) + ", which does not exist"},
+		{"record --out dir", []string{"record", "--run-dir", dir, "--out", dir}, dir + ": --out is a directory; name a file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, io := platformFactory(t, &citest.Platform{})
+			args := append(tt.args, "--spec", filepath.Join(dir, "podium.yaml"))
+			if code := runCLI(t, f, args...); code != ExitInvalid {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, ExitInvalid, io.Err)
+			}
+			if got := strings.TrimSpace(io.Err.String()); got != tt.wantErr {
+				t.Errorf("stderr:\n%s\nwant:\n%s", got, tt.wantErr)
+			}
+			if io.Out.Len() != 0 {
+				t.Errorf("stdout = %q, want nothing", io.Out)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nonexistent")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a directory was created for the output: %v", err)
 	}
 }

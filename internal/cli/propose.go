@@ -296,6 +296,9 @@ var commitRE = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 // and the run directory. Every invalid input is found here, before a
 // request is sent.
 func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, error) {
+	if err := checkRunDir(opts.RunDir); err != nil {
+		return nil, err
+	}
 	s, err := spec.Load(opts.SpecPath)
 	if err != nil {
 		return nil, err

@@ -119,6 +119,14 @@ type recordResult struct {
 }
 
 func runRecord(ctx context.Context, opts *recordOptions) error {
+	if err := checkRunDir(opts.RunDir); err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := checkOutputFile("--out", opts.Out); err != nil {
+			return err
+		}
+	}
 	rec, err := buildRecord(ctx, opts)
 	if err != nil {
 		return err

@@ -80,6 +80,14 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 }
 
 func runReport(ctx context.Context, opts *reportOptions) error {
+	if err := checkRunDir(opts.RunDir); err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := checkOutputFile("--out", opts.Out); err != nil {
+			return err
+		}
+	}
 	s, err := spec.Load(opts.SpecPath)
 	if err != nil {
 		return err
