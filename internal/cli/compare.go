@@ -102,7 +102,7 @@ func newCmdCompare(f *Factory, runF func(*compareOptions) error) *cobra.Command 
 	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "read the candidate from run.json in `directory` and write compare.json there")
 	cmd.Flags().StringVar(&opts.Candidate, "candidate", "", "read the candidate's metrics from `file`")
 	cmd.Flags().StringVar(&opts.Champion, "champion", "", "compare with the champion in `file` (a registry pointer or a metrics file) instead of the registry's")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one `JSON` document")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	cmd.Flags().StringVar(&opts.ReportFile, "report", "", "write the Markdown report to `file` (default: report.md in the run directory)")
 	cmd.Flags().BoolVar(&opts.FailOnReject, "fail-on-reject", false, "exit 3 when the gate rejects the candidate")
 	return cmd

@@ -137,7 +137,7 @@ func newCmdDrift(f *Factory, runF func(*driftOptions) error) *cobra.Command {
 	fl.Int64Var(&opts.MaxBadRows, "max-bad-rows", 100, "fail when a file has more than `n` unreadable rows (-1: no limit)")
 	fl.StringVar(&opts.Metrics, "metrics", "", "check live metrics from this `file` (JSON, YAML or CSV) for decay")
 	fl.StringVar(&opts.Champion, "champion", "", "the champion's metrics `file` (default: <registry.path>/<model>.json)")
-	fl.BoolVar(&opts.JSON, "json", false, "print the result as one `JSON` document")
+	fl.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	return cmd
 }
 

@@ -50,7 +50,7 @@ func newCmdLog(f *Factory, runF func(*logOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.Model, "model", "", "only the records of `model`")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the records as one `JSON` document")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the records as one JSON document")
 	return cmd
 }
 

@@ -84,10 +84,10 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			return runPropose(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.SpecPath, "spec", spec.DefaultFile, "read the pipeline spec from `file`")
+	addSpecFlag(cmd, &opts.SpecPath)
 	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "read run.json and compare.json from `dir`")
-	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change `nothing`")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as `JSON`")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change nothing")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	return cmd
 }
 

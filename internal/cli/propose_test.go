@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/ci/citest"
@@ -542,5 +544,31 @@ func TestProposeRefusesForgedCompare(t *testing.T) {
 		if len(host.calls) != 0 || io.Out.Len() != 0 {
 			t.Errorf("dry run %v: host calls %v, stdout %q", dryRun, host.calls, io.Out)
 		}
+	}
+}
+
+// TestFlagHelp: a boolean flag's help shows no value name (a backticked
+// word would print as `--json JSON`, which then fails as an argument),
+// and every flag that takes a value names it.
+func TestFlagHelp(t *testing.T) {
+	t.Parallel()
+	f, _ := newTestFactory(t, nil)
+	for _, cmd := range []*cobra.Command{
+		newCmdCompare(f, nil), newCmdRecord(f, nil), newCmdReport(f, nil),
+		newCmdPropose(f, nil), newCmdDrift(f, nil), newCmdLog(f, nil),
+	} {
+		cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+			name, _ := pflag.UnquoteUsage(fl)
+			isBool := fl.Value.Type() == "bool"
+			if isBool && name != "" {
+				t.Errorf("%s --%s: boolean flag shows a value name %q", cmd.Name(), fl.Name, name)
+			}
+			if !isBool && !strings.Contains(fl.Usage, "`") {
+				t.Errorf("%s --%s: help names no value: %q", cmd.Name(), fl.Name, fl.Usage)
+			}
+		})
+	}
+	if got := newCmdPropose(f, nil).Flags().Lookup("spec").Usage; got != newCmdCompare(f, nil).Flags().Lookup("spec").Usage {
+		t.Errorf("propose --spec help %q differs from the other commands'", got)
 	}
 }

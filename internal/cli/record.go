@@ -101,7 +101,7 @@ func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.GitNote, "git-note", false, "also store the record in a git note on the commit (refs/notes/podium)")
 	cmd.Flags().BoolVar(&opts.Push, "push", false, "push refs/notes/podium to the remote after writing the note")
 	cmd.Flags().StringVar(&opts.Remote, "remote", "origin", "the git `remote` --push pushes to")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result (path, digest, note) as one `JSON` document")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result (path, digest, note) as one JSON document")
 	return cmd
 }
 
