@@ -95,3 +95,23 @@ func TestIsTokenVar(t *testing.T) {
 		})
 	}
 }
+
+// A token-shaped param reaches its step but not run.json, which is
+// uploaded and rendered into reports.
+func TestRunMasksTokenShapedParamsInRunJSON(t *testing.T) {
+	t.Parallel()
+	tok := "ghp_CANARY" + strings.Repeat("a", 30)
+	p := newProject(t, spec.Step{Name: "use", Run: `test "$PODIUM_PARAM_API" = "` + tok + `" && echo ok > used.txt`, Outputs: []string{"used.txt"}})
+	p.spec.Params["api"] = tok
+	if _, err := p.run(t.Context()); err != nil {
+		t.Fatalf("%v\n%s", err, p.out.String())
+	}
+	if got := p.read("used.txt"); got != "ok\n" {
+		t.Errorf("the step did not see the real param: %q", got)
+	}
+	got := readRun(t, p.runDir()).Params
+	want := map[string]any{"api": "***", "learning_rate": 0.1, "seed": 42.0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("run.json params (-want +got):\n%s", diff)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 	"github.com/podium-ml/podium/internal/metrics"
+	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 )
@@ -400,7 +401,15 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		Steps:      []rundir.Step{},
 		Metrics:    map[string]float64{},
 	}
-	maps.Copy(run.Params, r.spec.Params)
+	// run.json is uploaded as an artifact and read into reports: a param
+	// shaped like a token (put there by mistake) is masked, as the record
+	// masks it. The steps still see the real value.
+	for name, v := range r.spec.Params {
+		if redact.LooksLikeToken(name) || redact.LooksLikeToken(ParamValue(v)) {
+			v = redact.Mask
+		}
+		run.Params[name] = v
+	}
 	res.Run = run
 
 	if err := r.prepareRunDir(); err != nil {

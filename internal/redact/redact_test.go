@@ -148,3 +148,27 @@ func firstLineWith(s, sub string) string {
 	}
 	return ""
 }
+
+func TestShaped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "github token", in: "ghp_CANARY" + strings.Repeat("a", 30), want: Mask},
+		{name: "inside text", in: "api=ghp_" + strings.Repeat("Z", 36) + "!", want: Mask},
+		{name: "gitlab token", in: "glpat-" + strings.Repeat("x", 20), want: Mask},
+		{name: "private key", in: "-----BEGIN RSA PRIVATE KEY-----\nMIIE", want: Mask},
+		{name: "url with password", in: "https://user:hunter22@example.com/x", want: Mask},
+		{name: "url without password", in: "https://example.com/x", want: "https://example.com/x"},
+		{name: "short ghp_ is a word", in: "ghp_short", want: "ghp_short"},
+		{name: "number", in: "0.1", want: "0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Shaped(tt.in); got != tt.want {
+				t.Errorf("Shaped(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/podium-ml/podium/internal/gate"
+	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 )
@@ -356,7 +357,7 @@ func writeParams(b *strings.Builder, in Input) {
 		b.WriteString("\n<details><summary>Params (the champion's are not recorded)</summary>\n\n")
 		b.WriteString("| Param | Candidate |\n| :-- | :-- |\n")
 		for _, k := range keys(cand) {
-			fmt.Fprintf(b, "| %s | %s |\n", CodeCell(k), CodeCell(param(cand[k])))
+			fmt.Fprintf(b, "| %s | %s |\n", CodeCell(redact.Shaped(k)), CodeCell(shownParam(cand[k])))
 		}
 		b.WriteString("\n</details>\n")
 		return
@@ -368,15 +369,15 @@ func writeParams(b *strings.Builder, in Input) {
 		hv, inChamp := champ[k]
 		cs, hs := "—", "—"
 		if inCand {
-			cs = CodeCell(param(cv))
+			cs = CodeCell(shownParam(cv))
 		}
 		if inChamp {
-			hs = CodeCell(param(hv))
+			hs = CodeCell(shownParam(hv))
 		}
 		if inCand && inChamp && param(cv) == param(hv) {
 			continue
 		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", CodeCell(k), hs, cs))
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", CodeCell(redact.Shaped(k)), hs, cs))
 	}
 	fmt.Fprintf(b, "\n<details><summary>Params changed (%d)</summary>\n\n", len(rows))
 	if len(rows) == 0 {
@@ -387,6 +388,11 @@ func writeParams(b *strings.Builder, in Input) {
 	}
 	b.WriteString("\n</details>\n")
 }
+
+// shownParam is param with a token-shaped value masked: the report is
+// published (PR comment, step summary), and a param that holds a token by
+// mistake must not be, as the record masks it too.
+func shownParam(v any) string { return redact.Shaped(param(v)) }
 
 // param renders a param value as JSON (strings quoted, so "1" and 1
 // differ), with <, > and & left readable.

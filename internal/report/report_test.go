@@ -538,3 +538,38 @@ func BenchmarkRender(b *testing.B) {
 		_ = Truncate(Render(in), MaxCommentLength, "https://ci.example/run/1")
 	}
 }
+
+// Token-shaped params are masked in the report as the record masks them:
+// the report is published as a PR comment and a step summary.
+func TestRenderMasksTokenShapedParams(t *testing.T) {
+	t.Parallel()
+	tok := "ghp_CANARY" + strings.Repeat("x", 30)
+	key := "glpat-CANARY" + strings.Repeat("y", 12)
+	tests := []struct {
+		name     string
+		champion *Champion
+	}{
+		{name: "no champion params"},
+		{name: "changed from the champion's", champion: &Champion{Version: "v1", Params: map[string]any{"api": "old", "learning_rate": 0.1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := run()
+			r.Params = map[string]any{"api": tok, key: 1.0, "nested": map[string]any{"url": "https://u:hunter22@example.com"}, "learning_rate": 0.2}
+			one := []spec.Rule{{Metric: "accuracy", Direction: spec.Higher}}
+			got := Render(Input{
+				Compare: compareDoc(t, one, map[string]float64{"accuracy": 0.95}, map[string]float64{"accuracy": 0.9}, "v1"),
+				Rules:   one, Run: r, Champion: tt.champion,
+			})
+			for _, secret := range []string{"CANARY", "hunter22"} {
+				if strings.Contains(got, secret) {
+					t.Errorf("report holds %q:\n%s", secret, got)
+				}
+			}
+			if !strings.Contains(got, "0.2") || strings.Count(got, "***") < 3 {
+				t.Errorf("want learning_rate shown and three masked cells:\n%s", got)
+			}
+		})
+	}
+}
