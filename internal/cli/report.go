@@ -30,6 +30,20 @@ type reportOptions struct {
 	Out      string
 	Comment  bool
 	PR       int
+	JSON     bool
+}
+
+// reportResult is what `report --json` prints.
+type reportResult struct {
+	SchemaVersion int    `json:"schema_version"`
+	Model         string `json:"model"`
+	Decision      string `json:"decision"`
+	// Report is the file --out wrote; null without --out.
+	Report *string `json:"report"`
+	// CommentURL is the comment --comment created or updated; null without --comment.
+	CommentURL *string `json:"comment_url"`
+	// Markdown is the whole report, before any cut to fit a comment.
+	Markdown string `json:"markdown"`
 }
 
 func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
@@ -48,7 +62,8 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 			are escaped: they cannot break the table, ping people, add links or
 			HTML, or forge the hidden marker that starts the report.
 
-			Without --out or --comment the Markdown is printed. --comment creates
+			Without --out or --comment the Markdown is printed; with --json, one
+			JSON document holds the decision, the paths and the Markdown. --comment creates
 			the pull request comment, or edits the one podium made before (found by
 			its marker), so reruns do not pile up comments; a report longer than
 			the host's limit is cut, with a link to the CI run. CI outputs:
@@ -56,7 +71,8 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 		Example: heredoc(`
 			$ podium report --run-dir .podium/run
 			$ podium report --run-dir .podium/run --out report.md
-			$ podium report --run-dir .podium/run --comment`),
+			$ podium report --run-dir .podium/run --comment
+			$ podium report --run-dir .podium/run --json`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.RunDir == "" {
@@ -76,6 +92,7 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Out, "out", "", "write the Markdown to `file` instead of printing it")
 	cmd.Flags().BoolVar(&opts.Comment, "comment", false, "create or update the report comment on the pull request")
 	cmd.Flags().IntVar(&opts.PR, "pr", 0, "comment on pull request `number` (default: the CI job's)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result and the Markdown as one JSON document")
 	return cmd
 }
 
@@ -123,6 +140,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	if err := platform.SetOutput("decision", doc.Decision); err != nil {
 		return err
 	}
+	res := reportResult{SchemaVersion: 1, Model: doc.Model, Decision: doc.Decision, Markdown: md}
 	if opts.Out != "" {
 		if err := atomicfile.WriteFile(opts.Out, []byte(md), 0o644); err != nil {
 			return err
@@ -131,11 +149,23 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 			return err
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", opts.Out)
+		res.Report = &opts.Out
 	}
 	if opts.Comment {
-		return postReport(ctx, opts, platform, pr, doc.Model, md)
+		url, err := postReport(ctx, opts, platform, pr, doc.Model, md)
+		if err != nil {
+			return err
+		}
+		res.CommentURL = &url
+		if !opts.JSON {
+			_, err = fmt.Fprintln(opts.IO.Out, url)
+			return err
+		}
 	}
-	if opts.Out == "" {
+	switch {
+	case opts.JSON:
+		return writeJSON(opts.IO.Out, res)
+	case opts.Out == "" && !opts.Comment:
 		_, err := io.WriteString(opts.IO.Out, md)
 		return err
 	}
@@ -143,27 +173,26 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 }
 
 // postReport creates or updates the PR/MR comment that holds the report's
-// marker, and prints its URL.
-func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, pr int, model, md string) error {
+// marker, and returns its URL.
+func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, pr int, model, md string) (string, error) {
 	host, err := opts.Host(ctx, HostOptions{})
 	if err != nil {
-		return err
+		return "", err
 	}
 	body := report.Truncate(md, report.MaxCommentLength, platform.Run().RunURL)
 	c, err := host.UpsertComment(ctx, pr, report.Marker(model), body)
 	if err != nil {
-		return fmt.Errorf("failed to comment on pull request %d: %w", pr, err)
+		return "", fmt.Errorf("failed to comment on pull request %d: %w", pr, err)
 	}
 	if err := platform.SetOutput("comment-url", c.URL); err != nil {
-		return err
+		return "", err
 	}
 	verb := "updated"
 	if c.Created {
 		verb = "created"
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "%s the report comment on pull request %d\n", verb, pr)
-	_, err = fmt.Fprintln(opts.IO.Out, c.URL)
-	return err
+	return c.URL, nil
 }
 
 // reportChampion re-reads the champion compare.json names, for what

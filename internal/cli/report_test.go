@@ -306,3 +306,55 @@ func TestReportRefusesForgedCompare(t *testing.T) {
 		})
 	}
 }
+
+func TestReportJSON(t *testing.T) {
+	gittest.SetEnv(t)
+	specPath, runDir := reportRunDir(t, 0)
+
+	f, io := platformFactory(t, &citest.Platform{})
+	if code := runCLI(t, f, "report", "--spec", specPath, "--run-dir", runDir); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, io.Err)
+	}
+	md := io.Out.String()
+
+	out := filepath.Join(t.TempDir(), "r.md")
+	url := "https://github.example/acme/iris/pull/7#issuecomment-1"
+	tests := []struct {
+		name string
+		args []string
+		want reportResult
+	}{
+		{
+			name: "printed",
+			want: reportResult{SchemaVersion: 1, Model: "iris-classifier", Decision: "promote", Markdown: md},
+		},
+		{
+			name: "--out and --comment",
+			args: []string{"--out", out, "--comment", "--pr", "7"},
+			want: reportResult{SchemaVersion: 1, Model: "iris-classifier", Decision: "promote", Report: &out, CommentURL: &url, Markdown: md},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, io := platformFactory(t, &citest.Platform{})
+			host := &commentHost{t: t, comments: map[string]string{}}
+			f.Host = func(ctx context.Context, opts HostOptions) (scm.Host, error) { return host, nil }
+			args := append([]string{"report", "--spec", specPath, "--run-dir", runDir, "--json"}, tt.args...)
+			if code := runCLI(t, f, args...); code != ExitOK {
+				t.Fatalf("exit %d\n%s", code, io.Err)
+			}
+			dec := json.NewDecoder(io.Out)
+			dec.DisallowUnknownFields()
+			var got reportResult
+			if err := dec.Decode(&got); err != nil {
+				t.Fatalf("stdout is not a report document: %v\n%s", err, io.Out)
+			}
+			if dec.More() {
+				t.Errorf("stdout holds more than one document")
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("report --json (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
