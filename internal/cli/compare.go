@@ -325,7 +325,7 @@ func readChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, file 
 	// The history only draws the report's chart: do not fail the
 	// comparison over it.
 	if side.history, err = reg.History(ctx, s.Model, historyLimit); err != nil {
-		fmt.Fprintf(errOut, "warning: %s\n", flatText(err.Error()))
+		fmt.Fprintf(errOut, "warning: %s\n", printable(err.Error()))
 	}
 	return side, nil
 }
@@ -449,21 +449,21 @@ func reportInput(s *spec.Spec, platform ci.Platform, doc *rundir.Compare, run *r
 }
 
 // printCompare writes the decision and one line per check for people.
-// Names come from files a PR controls: flatText keeps each on its line.
+// Names come from files a PR controls: printable keeps each on its line.
 // Warnings are not repeated here: they went out as CI annotations (on
 // stderr outside CI).
 func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", doc.Decision, flatText(doc.Model))
+	fmt.Fprintf(&b, "%s %s", doc.Decision, printable(doc.Model))
 	switch {
 	case doc.Champion == nil:
 		b.WriteString(" (no champion: only absolute bounds checked)")
 	case source == doc.Champion.Version:
-		fmt.Fprintf(&b, " (champion from %s)", flatText(source))
+		fmt.Fprintf(&b, " (champion from %s)", printable(source))
 	case source != "":
-		fmt.Fprintf(&b, " (champion %s from %s)", flatText(doc.Champion.Version), flatText(source))
+		fmt.Fprintf(&b, " (champion %s from %s)", printable(doc.Champion.Version), printable(source))
 	default:
-		fmt.Fprintf(&b, " (champion %s)", flatText(doc.Champion.Version))
+		fmt.Fprintf(&b, " (champion %s)", printable(doc.Champion.Version))
 	}
 	b.WriteString("\n")
 	for _, c := range doc.Checks {
@@ -471,7 +471,7 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 		if !c.Passed {
 			mark = "✗"
 		}
-		fmt.Fprintf(&b, "  %s %s\n", mark, flatText(c.Reason))
+		fmt.Fprintf(&b, "  %s %s\n", mark, printable(c.Reason))
 	}
 	if !doc.Comparable {
 		b.WriteString("not comparable: the evaluation data differs from the champion's\n")
@@ -480,9 +480,9 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	return err
 }
 
-// flatText keeps untrusted text on one line: control characters (a
-// newline would start a line a CI runner reads as a workflow command) are
-// shown escaped.
+// flatText is printable under an older name.
+//
+// Deprecated: call printable (log.go); kept until registry.go stops using it.
 func flatText(s string) string {
 	return printable(s)
 }

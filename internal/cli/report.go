@@ -205,20 +205,20 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 	}
 	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
 	if err != nil {
-		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", flatText(err.Error()))
+		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
 		return side
 	}
 	if doc.Champion != nil {
 		c, err := reg.Champion(ctx, s.Model)
 		switch {
 		case err != nil:
-			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", flatText(err.Error()))
+			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", printable(err.Error()))
 		case c.Pointer != nil && c.Pointer.Version == doc.Champion.Version:
 			side.pointer, side.source = c.Pointer, c.Source
 		}
 	}
 	if side.history, err = reg.History(ctx, s.Model, historyLimit); err != nil {
-		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", flatText(err.Error()))
+		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
 	}
 	return side
 }
