@@ -420,11 +420,21 @@ func TestRecordKeepsSecretsOut(t *testing.T) {
 	spec := strings.Replace(recordSpec, "params: {seed: 42}",
 		"params: {seed: 42, hub_token: "+recordCanaryParam+", tracking: "+recordCanaryEnv+"}", 1)
 	r := newRecordRepo(t, spec)
+	// train already masks a token-shaped param in run.json; the record
+	// masks it again for a run.json written some other way.
+	data, err := os.ReadFile(filepath.Join(r.runDir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), recordCanaryParam) {
+		t.Errorf("run.json holds the token-shaped param:\n%s", data)
+	}
+	editRunJSON(t, r.runDir, func(m map[string]any) { m["params"].(map[string]any)["hub_token"] = recordCanaryParam })
 	code, io, p := recordCmd(t, "--spec", r.spec, "--run-dir", r.runDir, "--git-note", "--json")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, io.Err)
 	}
-	data, err := os.ReadFile(r.defaultRecord())
+	data, err = os.ReadFile(r.defaultRecord())
 	if err != nil {
 		t.Fatal(err)
 	}
