@@ -111,7 +111,9 @@ func runFingerprint(ctx context.Context, opts *fingerprintOptions) error {
 		return writeJSON(opts.IO.Out, results)
 	}
 	for _, r := range results {
-		if _, err := fmt.Fprintf(opts.IO.Out, "%s  %s\n", r.Digest, r.Path); err != nil {
+		// A path with a newline must not start a second line (which a CI
+		// runner could read as a workflow command): it is shown escaped.
+		if _, err := fmt.Fprintf(opts.IO.Out, "%s  %s\n", r.Digest, escapeControl(r.Path)); err != nil {
 			return err
 		}
 	}
@@ -131,7 +133,7 @@ func (p *progressLine) update(done, total int64) {
 		return
 	}
 	p.shown = true
-	fmt.Fprintf(p.io.ErrOut, "\rhashing %s: %s of %s (%d%%)\033[K", p.path, humanBytes(done), humanBytes(total), done*100/max(total, 1))
+	fmt.Fprintf(p.io.ErrOut, "\rhashing %s: %s of %s (%d%%)\033[K", escapeControl(p.path), humanBytes(done), humanBytes(total), done*100/max(total, 1))
 }
 
 func (p *progressLine) finish() {

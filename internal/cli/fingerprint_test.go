@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +75,7 @@ func TestFingerprintErrors(t *testing.T) {
 	}{
 		{"no path", nil, ExitInvalid, "requires at least 1 arg(s)"},
 		{"missing", []string{filepath.Join(dir, "nope")}, ExitInvalid, filepath.Join(dir, "nope") + ": no such file or directory\n"},
-		{"escaping link", []string{filepath.Join(dir, "model")}, ExitInvalid, filepath.Join(dir, "model", "env") + " -> /proc/self/environ: resolves outside the boundary " + filepath.Join(dir, "model") + "\n"},
+		{"escaping link", []string{filepath.Join(dir, "model")}, ExitInvalid, fmt.Sprintf("%q -> \"/proc/self/environ\": resolves outside the boundary %q\n", filepath.Join(dir, "model", "env"), filepath.Join(dir, "model"))},
 		{"NUL", []string{"a\x00b"}, ExitInvalid, `invalid path "a\x00b": empty or contains a NUL byte`},
 	}
 	for _, tt := range tests {

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/redact"
 )
 
@@ -119,5 +123,92 @@ func TestErrorsAreRedacted(t *testing.T) {
 	printError(f, NewCmdRoot(f), inputErrorf("server said: bad token ghp_CANARY0123456789"))
 	if strings.Contains(io.Err.String(), "CANARY") || !strings.Contains(io.Err.String(), "bad token ***") {
 		t.Errorf("stderr = %q, want the token masked", io.Err)
+	}
+}
+
+func TestPrintErrorEscapesControlCharacters(t *testing.T) {
+	t.Parallel()
+	problems := diag.List{
+		{File: "a.yaml", Line: 1, Col: 2, Field: "model", Msg: "bad\n::error::x", Kind: "spec"},
+		{File: "a.yaml", Line: 3, Msg: "second"},
+	}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"newline starts no command", inputErrorf("x\n::stop-commands::abc: no such file"),
+			`x\n::stop-commands::abc: no such file` + "\n"},
+		{"carriage return", inputErrorf("run\r::add-mask::reject/run.json: not found"),
+			`run\r::add-mask::reject/run.json: not found` + "\n"},
+		{"percent-encoded newline stays literal", errors.New("x%0A::error::y"), "x%0A::error::y\n"},
+		{"message that begins with ::", inputErrorf("::stop-commands::abc: no such file"),
+			"podium: ::stop-commands::abc: no such file\n"},
+		{"blanks before ::", inputErrorf("  ::add-mask::x"), "podium:   ::add-mask::x\n"},
+		{"legacy ##[ command", inputErrorf("x ##[add-mask]y"), `x #\x23[add-mask]y` + "\n"},
+		{"other C0 and C1", inputErrorf("a\x1b[31mb\u0085c\x00d"), `a\x1b[31mb\u0085c\x00d` + "\n"},
+		{"bidi override", inputErrorf("a\u202egnp.exe"), `a\u202egnp.exe` + "\n"},
+		{"invalid UTF-8", inputErrorf("a\xffb"), `a\xffb` + "\n"},
+		{"ordinary text stays readable", inputErrorf(`unknown step "b" in modèle	x`), `unknown step "b" in modèle\tx` + "\n"},
+		{"diag list: one problem a line, each escaped", problems,
+			`a.yaml:1:2: model: bad\n::error::x [spec]` + "\n" + "a.yaml:3: second\n"},
+		{"wrapped list keeps one problem a line", fmt.Errorf("failed to load: %w", problems),
+			`failed to load: a.yaml:1:2: model: bad\n::error::x [spec]` + "\n" + "a.yaml:3: second\n"},
+		{"joined errors", errors.Join(errors.New("one\n::x"), errors.New("::two")),
+			`one\n::x` + "\npodium: ::two\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, io := newTestFactory(t, nil)
+			printError(f, NewCmdRoot(f), tt.err)
+			if diff := cmp.Diff(tt.want, io.Err.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// FuzzErrorLines checks the rule that no printed error line can be read as
+// a workflow command, whatever the message holds.
+func FuzzErrorLines(f *testing.F) {
+	for _, s := range []string{"x\n::stop-commands::abc", "\r::add-mask::a", "%0A::error::x", " ::x", "##[add-mask]x", "#", "a\u2028::b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, msg string) {
+		for _, err := range []error{errors.New(msg), errors.Join(errors.New(msg), errors.New(msg)), diag.List{{File: msg, Msg: msg}}} {
+			for _, line := range errorLines(err, func(s string) string { return s }) {
+				if strings.ContainsAny(line, "\r\n") {
+					t.Fatalf("line %q holds a line break", line)
+				}
+				if strings.HasPrefix(strings.TrimSpace(line), "::") || strings.Contains(line, "##[") {
+					t.Fatalf("line %q reads as a workflow command", line)
+				}
+			}
+		}
+	})
+}
+
+func TestActionInputsCannotInjectCommands(t *testing.T) {
+	t.Parallel()
+	outFile := filepath.Join(t.TempDir(), "out")
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": outFile,
+		"INPUT_SPEC": "x\n::stop-commands::abc",
+	}
+	f, io := newTestFactory(t, env)
+	code := runCLI(t, f, "action", "validate")
+	if code != ExitInvalid {
+		t.Errorf("exit = %d, want %d\nstderr: %s", code, ExitInvalid, io.Err)
+	}
+	for _, stream := range []string{io.Out.String(), io.Err.String()} {
+		for _, line := range strings.Split(stream, "\n") {
+			if strings.HasPrefix(line, "::stop-commands") {
+				t.Errorf("a line starts a workflow command: %q\nin: %q", line, stream)
+			}
+		}
+	}
+	if !strings.Contains(io.Err.String(), `x\n::stop-commands::abc`) {
+		t.Errorf("stderr = %q, want the path shown escaped", io.Err)
 	}
 }

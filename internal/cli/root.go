@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -50,11 +51,7 @@ func printError(f *Factory, root *cobra.Command, err error) {
 		// The decision and its reasons are already printed.
 		return
 	}
-	msg := err.Error()
-	if f.Secrets != nil {
-		msg = f.Secrets.String(msg)
-	}
-	fmt.Fprintln(f.IO.ErrOut, msg)
+	printErrorLines(f.IO.ErrOut, f.Secrets.String, err)
 
 	var flagErr *FlagError
 	if errors.As(err, &flagErr) {
@@ -75,6 +72,15 @@ func printError(f *Factory, root *cobra.Command, err error) {
 				Title: "podium", Message: f.Secrets.String(d.Msg),
 			})
 		}
+	}
+}
+
+// printErrorLines writes err to w one problem a line, each line escaped
+// so that no message (a file name from a step input, a server's reply) can
+// start a line the CI runner reads as a workflow command.
+func printErrorLines(w io.Writer, redact func(string) string, err error) {
+	for _, line := range errorLines(err, redact) {
+		fmt.Fprintln(w, line)
 	}
 }
 

@@ -90,7 +90,7 @@ func runValidate(opts *validateOptions) error {
 	}
 	if err != nil {
 		// Still print the problems for humans reading the log, then exit 2.
-		fmt.Fprintln(opts.IO.ErrOut, err)
+		printErrorLines(opts.IO.ErrOut, func(s string) string { return s }, err)
 		return &ExitError{Code: ExitInvalid}
 	}
 	return nil

@@ -32,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -143,14 +144,17 @@ type LinkError struct {
 	Reason   string // "resolves outside the boundary", "dangles", "is a loop"
 }
 
+// Error names the link, its target and the boundary quoted (%q): a link's
+// name and target are whatever the tree holds, newlines included, and
+// must not start a line of their own in a CI log.
 func (e *LinkError) Error() string {
-	msg := e.Link
+	msg := strconv.Quote(e.Link)
 	if e.Target != "" {
-		msg += " -> " + e.Target
+		msg += " -> " + strconv.Quote(e.Target)
 	}
 	msg += ": " + e.Reason
 	if e.Boundary != "" && strings.Contains(e.Reason, "boundary") {
-		msg += " " + e.Boundary
+		msg += " " + strconv.Quote(e.Boundary)
 	}
 	return msg
 }

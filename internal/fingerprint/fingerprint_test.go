@@ -195,55 +195,63 @@ func TestComputeLinkErrors(t *testing.T) {
 			name:    "relative link out of the repository",
 			tree:    layout{"model/leak": "-> ../../../outside"},
 			path:    "model",
-			wantErr: "REPO/model/leak -> ../../../outside: resolves outside the boundary REPO",
+			wantErr: `"REPO/model/leak" -> "../../../outside": resolves outside the boundary "REPO"`,
 		},
 		{
 			name:    "absolute link to the environment",
 			tree:    layout{"model/env": "-> /proc/self/environ"},
 			path:    "model",
-			wantErr: "REPO/model/env -> /proc/self/environ: resolves outside the boundary REPO",
+			wantErr: `"REPO/model/env" -> "/proc/self/environ": resolves outside the boundary "REPO"`,
 		},
 		{
 			name:    "link to the filesystem root",
 			tree:    layout{"model/slash": "-> /"},
 			path:    "model",
-			wantErr: "REPO/model/slash -> /: resolves outside the boundary REPO",
+			wantErr: `"REPO/model/slash" -> "/": resolves outside the boundary "REPO"`,
 		},
 		{
 			name:    "dangling",
 			tree:    layout{"model/gone": "-> nowhere.bin"},
 			path:    "model",
-			wantErr: "REPO/model/gone -> nowhere.bin: dangles (its target does not exist)",
+			wantErr: `"REPO/model/gone" -> "nowhere.bin": dangles (its target does not exist)`,
 		},
 		{
 			name:    "self loop",
 			tree:    layout{"model/me": "-> me"},
 			path:    "model",
-			wantErr: "REPO/model/me -> me: is a loop of symbolic links",
+			wantErr: `"REPO/model/me" -> "me": is a loop of symbolic links`,
 		},
 		{
 			name:    "two-link loop",
 			tree:    layout{"model/a": "-> b", "model/b": "-> a"},
 			path:    "model",
-			wantErr: "REPO/model/a -> b: is a loop of symbolic links",
+			wantErr: `"REPO/model/a" -> "b": is a loop of symbolic links`,
 		},
 		{
 			name:    "directory loop",
 			tree:    layout{"model/sub/up": "-> ..", "model/f": "x"},
 			path:    "model",
-			wantErr: "REPO/model/sub/up -> ..: is a loop (it leads back to a directory that holds it)",
+			wantErr: `"REPO/model/sub/up" -> "..": is a loop (it leads back to a directory that holds it)`,
 		},
 		{
 			name:    "loop through the parent of the path",
 			tree:    layout{"data/model/back": "-> ../../data", "data/x": "x"},
 			path:    "data/model",
-			wantErr: "REPO/data/model/back -> ../../data: is a loop (it leads back to a directory that holds it)",
+			wantErr: `"REPO/data/model/back" -> "../../data": is a loop (it leads back to a directory that holds it)`,
 		},
 		{
 			name:    "the path itself escapes",
 			tree:    layout{"model": "-> /etc"},
 			path:    "model",
-			wantErr: "REPO/model -> /etc: resolves outside the boundary REPO",
+			wantErr: `"REPO/model" -> "/etc": resolves outside the boundary "REPO"`,
+		},
+		{
+			// A link's name and target are the tree's: a newline in either
+			// must not start a line in a CI log.
+			name:    "names with newlines are quoted",
+			tree:    layout{"model/x\n::error::hi": "-> ../../\n::stop-commands::t"},
+			path:    "model",
+			wantErr: `"REPO/model/x\n::error::hi" -> "../../\n::stop-commands::t": resolves outside the boundary "REPO"`,
 		},
 		{
 			name:    "missing path",
@@ -299,7 +307,7 @@ func TestComputeOutsideRepositoryBoundaryIsThePath(t *testing.T) {
 	base := t.TempDir()
 	layout{"secret": "s", "model/ok": "ok", "model/up": "-> ../secret"}.write(t, base)
 	_, err := Compute(t.Context(), filepath.Join(base, "model"), nil)
-	want := fmt.Sprintf("%s/model/up -> ../secret: resolves outside the boundary %s/model", base, base)
+	want := fmt.Sprintf("%q -> \"../secret\": resolves outside the boundary %q", base+"/model/up", base+"/model")
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v\nwant    %s", err, want)
 	}
