@@ -72,6 +72,9 @@ func TestExitCodes(t *testing.T) {
 		{"invalid spec json", []string{"validate", "--spec", bad, "--json"}, ExitInvalid, `"valid": false`, `unknown step "b"`},
 		{"missing spec", []string{"validate", "--spec", filepath.Join(dir, "none.yaml")}, ExitInvalid, "", "none.yaml: no such file"},
 		{"version", []string{"version"}, ExitOK, "podium dev", ""},
+		{"flag error found while running names the command", []string{"trigger", "--input", "a"}, ExitInvalid, "", "--input \"a\": want key=value\nRun 'podium trigger --help' for usage."},
+		{"fingerprint --jobs names the command", []string{"fingerprint", "--jobs", "-1", "x"}, ExitInvalid, "", "Run 'podium fingerprint --help' for usage."},
+		{"subcommand flag error names the subcommand", []string{"registry", "history", "--limit", "-1"}, ExitInvalid, "", "Run 'podium registry history --help' for usage."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,17 +35,24 @@ func Main(ctx context.Context, args []string, f *Factory) int {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 
-	err := root.ExecuteContext(ctx)
+	// ExecuteC returns the command that ran (or failed to parse its flags),
+	// so a usage hint names it and not the root.
+	cmd, err := root.ExecuteContextC(ctx)
 	code := exitCode(err)
 	var exitErr *ExitError
 	if err == nil || errors.Is(err, SilentError) || errors.As(err, &exitErr) {
 		return code
 	}
-	printError(f, root, err)
+	if cmd == nil {
+		cmd = root
+	}
+	printError(f, cmd, err)
 	return code
 }
 
-func printError(f *Factory, root *cobra.Command, err error) {
+// printError prints err for the person reading the log; cmd is the command
+// that ran, named in the usage hint of a FlagError that does not name one.
+func printError(f *Factory, cmd *cobra.Command, err error) {
 	var rejected *RejectedError
 	if errors.As(err, &rejected) {
 		// The decision and its reasons are already printed.
@@ -57,7 +64,7 @@ func printError(f *Factory, root *cobra.Command, err error) {
 	if errors.As(err, &flagErr) {
 		path := flagErr.Command
 		if path == "" {
-			path = root.CommandPath()
+			path = cmd.CommandPath()
 		}
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", path)
 		return
