@@ -72,7 +72,7 @@ func newCmdFingerprint(f *Factory, runF func(*fingerprintOptions) error) *cobra.
 		},
 	}
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "hash up to `n` files at once (default: one per CPU)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one `JSON` array of {path, digest, files, bytes}")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON array of {path, digest, files, bytes}")
 	return cmd
 }
 

@@ -46,7 +46,7 @@ func newCmdRegistry(f *Factory) *cobra.Command {
 func addRegistryFlags(cmd *cobra.Command, opts *registryOptions) {
 	addSpecFlag(cmd, &opts.SpecPath)
 	cmd.Flags().StringVar(&opts.Model, "model", "", "the `model` to read (default: the spec's model)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one `JSON` document")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 }
 
 func newCmdRegistryShow(f *Factory, runF func(*registryOptions) error) *cobra.Command {
@@ -54,6 +54,17 @@ func newCmdRegistryShow(f *Factory, runF func(*registryOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "show",
 		Short: "Show the model's champion",
+		Long: heredoc(`
+			Show the model's champion: the pointer file <registry.path>/<model>.json
+			on the default branch, which a merged deployment pull request wrote.
+			It names the version, the commit it was trained from, when it was
+			promoted, the digests of its record, artifacts and evaluation data,
+			and its metrics: what compare holds the next candidate against.
+
+			The default branch is fetched when a shallow checkout lacks it;
+			reading the working tree instead is printed as a warning (a pull
+			request could edit its own copy). A model without a champion yet is
+			not an error. --model reads another model of the same registry.`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium registry show
 			$ podium registry show --model iris-classifier --json`),
@@ -76,8 +87,10 @@ func newCmdRegistryHistory(f *Factory, runF func(*registryOptions) error) *cobra
 		Short: "List the model's champions, newest first",
 		Long: heredoc(`
 			List every version of the model's champion pointer on the default
-			branch, newest first, from git log. A shallow checkout holds only the
-			commits it fetched.`),
+			branch, newest first, from git log: the promotions, each with its
+			date, commit, version and the merge's subject. A shallow checkout
+			holds only the commits it fetched; fetch more history
+			(fetch-depth: 0) to see older promotions.`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium registry history
 			$ podium registry history --model iris-classifier --limit 5 --json`),

@@ -65,7 +65,7 @@ func newCmdTrigger(f *Factory, runF func(*triggerOptions) error) *cobra.Command 
 	cmd.Flags().StringVar(&opts.Workflow, "workflow", "", "start the GitHub workflow `file` (or id)")
 	cmd.Flags().StringVar(&opts.Ref, "ref", "", "run on `ref` (default: the default branch)")
 	cmd.Flags().StringArrayVar(&opts.Inputs, "input", nil, "pass `key=value` to the workflow (repeatable)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as `JSON`")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
 }
 

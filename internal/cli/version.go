@@ -18,7 +18,13 @@ func newCmdVersion(f *Factory, runF func(*versionOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print podium's version, commit and build date",
-		Args:  cobra.NoArgs,
+		Long: heredoc(`
+			Print the version podium was built as, the commit it was built from,
+			the build date, and the Go version and platform: what a bug report
+			needs, and what the metadata record names as the tool that made it.
+			Builds from source without release flags say "dev" and take the
+			commit from the Go build information when there is one.`) + "\n\n" + exitCodesHelp,
+		Args: cobra.NoArgs,
 		Example: heredoc(`
 			$ podium version
 			$ podium version --json`),
@@ -29,7 +35,7 @@ func newCmdVersion(f *Factory, runF func(*versionOptions) error) *cobra.Command 
 			return runVersion(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print `JSON` instead of text")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON instead of text")
 	return cmd
 }
 
