@@ -69,16 +69,23 @@ func printError(f *Factory, cmd *cobra.Command, err error) {
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", path)
 		return
 	}
-	// Positioned problems also become CI annotations on the file and line.
-	// Locally the message above is all a person needs.
-	if f.Platform != nil && f.Platform().Name() != "local" {
-		p := f.Platform()
-		for _, d := range diag.All(err) {
-			p.Annotate(ci.Annotation{
-				Level: ci.LevelError, File: d.File, Line: d.Line, Col: d.Col,
-				Title: "podium", Message: f.Secrets.String(d.Msg),
-			})
-		}
+	if f.Platform != nil {
+		annotateProblems(f.Platform(), f.Secrets.String, err)
+	}
+}
+
+// annotateProblems makes each positioned problem in err a CI error
+// annotation on its file and line. Locally the printed message is all a
+// person needs, so nothing is written.
+func annotateProblems(p ci.Platform, redact func(string) string, err error) {
+	if p == nil || p.Name() == "local" {
+		return
+	}
+	for _, d := range diag.All(err) {
+		p.Annotate(ci.Annotation{
+			Level: ci.LevelError, File: d.File, Line: d.Line, Col: d.Col,
+			Title: "podium", Message: redact(d.Msg),
+		})
 	}
 }
 

@@ -308,7 +308,7 @@ func validateSchema(doc *document) []problem {
 			}
 			return
 		}
-		for _, p := range schemaProblems(e) {
+		for _, p := range schemaProblems(e, doc.value) {
 			k := p.ptr + "\x00" + p.msg
 			if !seen[k] {
 				seen[k] = true
@@ -327,7 +327,8 @@ var (
 )
 
 // schemaProblems rewrites a jsonschema message into one users read easily.
-func schemaProblems(e *jsonschema.ValidationError) []problem {
+// root is the document's decoded value, for messages that name the value.
+func schemaProblems(e *jsonschema.ValidationError, root any) []problem {
 	ptr := e.InstanceLocation
 	if m := additionalRE.FindStringSubmatch(e.Message); m != nil {
 		allowed := allowedKeys(e.KeywordLocation)
@@ -354,7 +355,7 @@ func schemaProblems(e *jsonschema.ValidationError) []problem {
 	msg := e.Message
 	switch {
 	case strings.HasSuffix(e.KeywordLocation, "/const") && ptr == "/version":
-		msg = "unsupported spec version; this podium reads version: 1"
+		msg = versionProblem(root)
 	case strings.HasSuffix(e.AbsoluteKeywordLocation, "/$defs/name/pattern"):
 		msg = "a name is 1-100 characters of letters, digits, '.', '_' and '-', starting with a letter or digit"
 	case strings.HasSuffix(e.KeywordLocation, "/propertyNames/pattern"):
@@ -363,6 +364,26 @@ func schemaProblems(e *jsonschema.ValidationError) []problem {
 		msg = "a field is a dotted path with optional indexes, e.g. spec.predictor.model.storageUri or spec.containers[0].image"
 	}
 	return []problem{{ptr: ptr, msg: msg}}
+}
+
+// versionProblem says why version is not 1: a number podium does not read,
+// or a value of the wrong type (version: "1" is a string, not the integer).
+func versionProblem(root any) string {
+	m, _ := root.(map[string]any)
+	switch v := m["version"].(type) {
+	case float64:
+		return "unsupported spec version; this podium reads version: 1"
+	case string:
+		return fmt.Sprintf("expected integer 1, got string %q (write version: 1, without quotes)", v)
+	case nil:
+		return "expected integer 1, got null"
+	case bool:
+		return "expected integer 1, got boolean"
+	case []any:
+		return "expected integer 1, got a list"
+	default:
+		return "expected integer 1, got a mapping"
+	}
 }
 
 // allowedKeys reads the property names allowed at the schema location of an

@@ -195,6 +195,16 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`podium.yaml:1:10: version: unsupported spec version; this podium reads version: 1`},
 		},
 		{
+			name: "version as a string",
+			src:  "version: \"1\"\nmodel: m\n",
+			want: []string{`podium.yaml:1:10: version: expected integer 1, got string "1" (write version: 1, without quotes)`},
+		},
+		{
+			name: "version as a list",
+			src:  "version: [1]\nmodel: m\n",
+			want: []string{`podium.yaml:1:10: version: expected integer 1, got a list`},
+		},
+		{
 			name: "bad model name",
 			src:  "version: 1\nmodel: \"a b/../c\"\n",
 			want: []string{`podium.yaml:2:8: model: a name is 1-100 characters of letters, digits, '.', '_' and '-', starting with a letter or digit`},
