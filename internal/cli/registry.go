@@ -35,9 +35,7 @@ func newCmdRegistry(f *Factory) *cobra.Command {
 			The default branch is fetched when the checkout lacks it; reading the
 			working tree instead is a loud warning.`) + "\n\n" + exitCodesHelp,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
+		RunE: requireSubcommand,
 	}
 	cmd.AddCommand(newCmdRegistryShow(f, nil), newCmdRegistryHistory(f, nil))
 	return cmd

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -142,6 +143,22 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	)
 	markUsageErrors(root)
 	return root
+}
+
+// requireSubcommand is the RunE of a command group (registry): run alone
+// it is a usage error (exit 2) naming its commands, so a CI step that
+// forgot the subcommand fails instead of passing having done nothing.
+func requireSubcommand(cmd *cobra.Command, args []string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return &FlagError{
+		Err:     fmt.Errorf("%s needs a command: %s", cmd.CommandPath(), strings.Join(names, ", ")),
+		Command: cmd.CommandPath(),
+	}
 }
 
 // markUsageErrors makes every error cobra raises before a command runs (bad
