@@ -42,13 +42,15 @@ type Factory struct {
 	Host func(ctx context.Context, opts HostOptions) (scm.Host, error)
 }
 
-// HostOptions override what the CI environment says about the code host.
-type HostOptions struct {
-	Kind     string // "github" or "gitlab"; "" detects from the environment
-	APIURL   string
-	Repo     string // owner/name (GitHub) or project id/path (GitLab)
-	TokenEnv string // name of the env var holding the token, "" for the default
-}
+// HostOptions is what a command adds to the CI environment's description
+// of the code host. Today it adds nothing: the host, its API URL, the
+// repository and the token all come from the environment the CI job sets
+// (GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN; CI_PROJECT_ID,
+// CI_API_V4_URL, GITLAB_TOKEN), which a workflow can also set by hand to
+// reach another repository. Flags for them would need matching inputs in
+// every action and component; the struct keeps the Host signature stable
+// until one is needed.
+type HostOptions struct{}
 
 // System returns the Factory for the real process: os streams, the real
 // environment and clock, CI detection from the environment.

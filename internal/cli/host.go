@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/podium-ml/podium/internal/httpclient"
@@ -19,19 +20,13 @@ func defaultHost(f *Factory) func(context.Context, HostOptions) (scm.Host, error
 	}
 }
 
-// hostKinds lists the code hosts podium knows, for error messages.
-const hostKinds = "github or gitlab"
-
-// newHost builds the Host that opts (over the CI environment) describe.
-// Tokens are registered with the redactor and masked in the CI log before
-// any request is made. hc configures the HTTP client; its Redact and Logf
-// are filled in here.
-func newHost(f *Factory, opts HostOptions, hc httpclient.Options) (scm.Host, error) {
+// newHost builds the Host that the CI environment describes. Tokens are
+// registered with the redactor and masked in the CI log before any request
+// is made. hc configures the HTTP client; its Redact and Logf are filled
+// in here.
+func newHost(f *Factory, _ HostOptions, hc httpclient.Options) (scm.Host, error) {
 	getenv := f.Getenv
-	kind := strings.ToLower(strings.TrimSpace(opts.Kind))
-	if kind == "" {
-		kind = detectHost(getenv)
-	}
+	kind := detectHost(getenv)
 	redact := func(s string) string { return s }
 	if f.Secrets != nil {
 		redact = f.Secrets.String
@@ -50,12 +45,15 @@ func newHost(f *Factory, opts HostOptions, hc httpclient.Options) (scm.Host, err
 
 	switch kind {
 	case "github":
-		apiURL := firstNonEmpty(opts.APIURL, getenv("GITHUB_API_URL"), github.DefaultAPIURL)
-		repo := firstNonEmpty(opts.Repo, getenv("GITHUB_REPOSITORY"))
+		apiURL := firstNonEmpty(getenv("GITHUB_API_URL"), github.DefaultAPIURL)
+		if err := checkAPIURL(f, "GITHUB_API_URL", apiURL); err != nil {
+			return nil, err
+		}
+		repo := firstNonEmpty(getenv("GITHUB_REPOSITORY"))
 		if repo == "" {
 			return nil, inputErrorf("no GitHub repository: set GITHUB_REPOSITORY to owner/name")
 		}
-		tokenEnv, token := lookupToken(getenv, opts.TokenEnv, "GITHUB_TOKEN", "GH_TOKEN")
+		tokenEnv, token := lookupToken(getenv, "GITHUB_TOKEN", "GH_TOKEN")
 		if token == "" {
 			return nil, inputErrorf("no GitHub token: set %s (in a workflow: env: %s: ${{ github.token }})", tokenEnv, tokenEnv)
 		}
@@ -71,12 +69,15 @@ func newHost(f *Factory, opts HostOptions, hc httpclient.Options) (scm.Host, err
 		return host, nil
 
 	case "gitlab":
-		apiURL := firstNonEmpty(opts.APIURL, getenv("CI_API_V4_URL"), gitlab.DefaultAPIURL)
-		project := firstNonEmpty(opts.Repo, getenv("CI_PROJECT_ID"), getenv("CI_PROJECT_PATH"))
+		apiURL := firstNonEmpty(getenv("CI_API_V4_URL"), gitlab.DefaultAPIURL)
+		if err := checkAPIURL(f, "CI_API_V4_URL", apiURL); err != nil {
+			return nil, err
+		}
+		project := firstNonEmpty(getenv("CI_PROJECT_ID"), getenv("CI_PROJECT_PATH"))
 		if project == "" {
 			return nil, inputErrorf("no GitLab project: set CI_PROJECT_ID or CI_PROJECT_PATH")
 		}
-		tokenEnv, token := lookupToken(getenv, opts.TokenEnv, "GITLAB_TOKEN", "CI_JOB_TOKEN")
+		tokenEnv, token := lookupToken(getenv, "GITLAB_TOKEN", "CI_JOB_TOKEN")
 		if token == "" {
 			return nil, inputErrorf("no GitLab token: set GITLAB_TOKEN (a project or personal access token with api scope) or run in a job with CI_JOB_TOKEN")
 		}
@@ -95,11 +96,38 @@ func newHost(f *Factory, opts HostOptions, hc httpclient.Options) (scm.Host, err
 		}
 		return host, nil
 
-	case "":
-		return nil, inputErrorf("no code host found: run in GitHub Actions or GitLab CI, or name the host (%s) with its API URL and repository", hostKinds)
 	default:
-		return nil, inputErrorf("unknown code host %q: want %s", opts.Kind, hostKinds)
+		// GitHub Actions and GitLab CI set all of these in every job.
+		return nil, inputErrorf("no code host found: set GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN for GitHub (GITHUB_API_URL for GitHub Enterprise Server), or CI_PROJECT_ID, CI_API_V4_URL and GITLAB_TOKEN for GitLab")
 	}
+}
+
+// checkAPIURL refuses an API base URL that carries credentials (user:pass@
+// or a query such as ?access_token=...) or is not an http(s) URL. The
+// message never shows the URL, and the credentials are masked in case
+// anything else prints them: the token belongs in GITHUB_TOKEN or
+// GITLAB_TOKEN, sent in a header.
+func checkAPIURL(f *Factory, name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return inputErrorf("%s is not an http(s) URL (want e.g. https://HOST/api/v3 or https://HOST/api/v4)", name)
+	}
+	if u.User == nil && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" {
+		return nil
+	}
+	if u.User != nil {
+		registerSecret(f, u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			registerSecret(f, p)
+		}
+	}
+	for _, values := range u.Query() {
+		for _, v := range values {
+			registerSecret(f, v)
+		}
+	}
+	registerSecret(f, u.RawQuery)
+	return inputErrorf("%s must not carry credentials, a query or a fragment: give the API root only, and the token in the token variable", name)
 }
 
 // detectHost names the code host from the CI environment, or "".
@@ -117,18 +145,15 @@ func detectHost(getenv func(string) string) string {
 	return ""
 }
 
-// lookupToken returns the first set variable among the named one (when
-// given) or the defaults, and its name.
-func lookupToken(getenv func(string) string, named string, defaults ...string) (string, string) {
-	if named != "" {
-		return named, strings.TrimSpace(getenv(named))
-	}
-	for _, name := range defaults {
+// lookupToken returns the first set variable among names, and its name;
+// with none set, the first name and "".
+func lookupToken(getenv func(string) string, names ...string) (string, string) {
+	for _, name := range names {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return name, v
 		}
 	}
-	return defaults[0], ""
+	return names[0], ""
 }
 
 // registerSecret keeps a token out of everything podium prints and out of

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,16 +42,14 @@ func TestDefaultHostFromEnvironment(t *testing.T) {
 	tests := []struct {
 		name      string
 		env       []string
-		opts      HostOptions
 		wantName  string
 		wantToken string
 	}{
 		{name: "GitHub Actions", env: append(gh.Env(), "GITHUB_ACTIONS=true"), wantName: "github", wantToken: gh.Token},
 		{name: "GitHub from GITHUB_REPOSITORY", env: gh.Env(), wantName: "github", wantToken: gh.Token},
 		{
-			name:     "GitHub with flags and a named token variable",
-			env:      []string{"DEPLOY_TOKEN=" + gh.Token},
-			opts:     HostOptions{Kind: "github", APIURL: gh.URL, Repo: "octo/models", TokenEnv: "DEPLOY_TOKEN"},
+			name:     "GitHub outside Actions, from the variables alone",
+			env:      []string{"GITHUB_API_URL=" + gh.URL, "GITHUB_REPOSITORY=octo/models", "GH_TOKEN=" + gh.Token},
 			wantName: "github", wantToken: gh.Token,
 		},
 		{name: "GitLab CI with GITLAB_TOKEN", env: append(gl.Env(), "GITLAB_CI=true"), wantName: "gitlab", wantToken: gl.Token},
@@ -60,7 +59,7 @@ func TestDefaultHostFromEnvironment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f, platform, _ := hostTestFactory(tt.env)
-			host, err := f.Host(t.Context(), tt.opts)
+			host, err := f.Host(t.Context(), HostOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,27 +84,20 @@ func TestDefaultHostFromEnvironment(t *testing.T) {
 
 func TestDefaultHostErrors(t *testing.T) {
 	t.Parallel()
+	const canary = "ghp_CANARY0123456789abcdef"
 	tests := []struct {
 		name string
 		env  []string
-		opts HostOptions
 		want string
 	}{
 		{
 			name: "nowhere",
-			want: "no code host found: run in GitHub Actions or GitLab CI, or name the host (github or gitlab) with its API URL and repository",
+			want: "no code host found: set GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN for GitHub (GITHUB_API_URL for GitHub Enterprise Server), or CI_PROJECT_ID, CI_API_V4_URL and GITLAB_TOKEN for GitLab",
 		},
-		{name: "unknown kind", opts: HostOptions{Kind: "gitea"}, want: `unknown code host "gitea": want github or gitlab`},
 		{
 			name: "GitHub without a token",
 			env:  []string{"GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=octo/models"},
 			want: "no GitHub token: set GITHUB_TOKEN (in a workflow: env: GITHUB_TOKEN: ${{ github.token }})",
-		},
-		{
-			name: "GitHub with an empty named token",
-			env:  []string{"GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=octo/models", "GITHUB_TOKEN=x"},
-			opts: HostOptions{TokenEnv: "DEPLOY_TOKEN"},
-			want: "no GitHub token: set DEPLOY_TOKEN (in a workflow: env: DEPLOY_TOKEN: ${{ github.token }})",
 		},
 		{
 			name: "GitHub without a repository",
@@ -114,9 +106,28 @@ func TestDefaultHostErrors(t *testing.T) {
 		},
 		{
 			name: "GitHub with a bad repository",
-			env:  []string{"GITHUB_ACTIONS=true", "GITHUB_TOKEN=x"},
-			opts: HostOptions{Repo: "models"},
+			env:  []string{"GITHUB_ACTIONS=true", "GITHUB_TOKEN=x", "GITHUB_REPOSITORY=models"},
 			want: `invalid GitHub repository "models": want owner/name`,
+		},
+		{
+			name: "token in the query of GITHUB_API_URL",
+			env:  []string{"GITHUB_ACTIONS=true", "GITHUB_TOKEN=x", "GITHUB_REPOSITORY=o/r", "GITHUB_API_URL=https://ghe.example/api/v3?access_token=" + canary},
+			want: "GITHUB_API_URL must not carry credentials, a query or a fragment: give the API root only, and the token in the token variable",
+		},
+		{
+			name: "token as the user of GITHUB_API_URL",
+			env:  []string{"GITHUB_ACTIONS=true", "GITHUB_TOKEN=x", "GITHUB_REPOSITORY=o/r", "GITHUB_API_URL=https://" + canary + "@ghe.example/api/v3"},
+			want: "GITHUB_API_URL must not carry credentials, a query or a fragment: give the API root only, and the token in the token variable",
+		},
+		{
+			name: "GITHUB_API_URL that does not parse",
+			env:  []string{"GITHUB_ACTIONS=true", "GITHUB_TOKEN=x", "GITHUB_REPOSITORY=o/r", "GITHUB_API_URL=https://ghe.example/%zz?t=" + canary},
+			want: "GITHUB_API_URL is not an http(s) URL (want e.g. https://HOST/api/v3 or https://HOST/api/v4)",
+		},
+		{
+			name: "token in the query of CI_API_V4_URL",
+			env:  []string{"GITLAB_CI=true", "GITLAB_TOKEN=x", "CI_PROJECT_ID=1", "CI_API_V4_URL=https://gl.example/api/v4?private_token=" + canary},
+			want: "CI_API_V4_URL must not carry credentials, a query or a fragment: give the API root only, and the token in the token variable",
 		},
 		{
 			name: "GitLab without a token",
@@ -132,13 +143,25 @@ func TestDefaultHostErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := hostTestFactory(tt.env)
-			_, err := f.Host(t.Context(), tt.opts)
+			f, platform, errOut := hostTestFactory(tt.env)
+			_, err := f.Host(t.Context(), HostOptions{})
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("error = %v, want %s", err, tt.want)
 			}
 			if code := exitCode(err); code != ExitInvalid {
 				t.Errorf("exit code = %d, want %d", code, ExitInvalid)
+			}
+			if strings.Contains(err.Error()+errOut.String(), "CANARY") {
+				t.Errorf("the token is printed: %v\n%s", err, errOut)
+			}
+			// A token found in a URL is masked from then on.
+			if strings.Contains(strings.Join(tt.env, " "), canary) && strings.Contains(tt.want, "credentials") {
+				if got := f.Secrets.String(canary); got != "***" {
+					t.Errorf("the token in the URL is not registered as a secret: %q", got)
+				}
+				if !slices.Contains(platform.Masks(), canary) {
+					t.Errorf("the token in the URL is not masked in the CI log: %v", platform.Masks())
+				}
 			}
 		})
 	}

@@ -22,7 +22,6 @@ type triggerOptions struct {
 	Ref      string
 	Inputs   []string
 	JSON     bool
-	HostOpts HostOptions
 }
 
 // triggerResult is what `trigger --json` prints.
@@ -93,7 +92,7 @@ func runTrigger(ctx context.Context, opts *triggerOptions) error {
 	if err != nil {
 		return err
 	}
-	host, err := opts.Host(ctx, opts.HostOpts)
+	host, err := opts.Host(ctx, HostOptions{})
 	if err != nil {
 		return err
 	}
