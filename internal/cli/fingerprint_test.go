@@ -76,6 +76,7 @@ func TestFingerprintErrors(t *testing.T) {
 		{"no path", nil, ExitInvalid, "requires at least 1 arg(s)"},
 		{"missing", []string{filepath.Join(dir, "nope")}, ExitInvalid, filepath.Join(dir, "nope") + ": no such file or directory\n"},
 		{"escaping link", []string{filepath.Join(dir, "model")}, ExitInvalid, fmt.Sprintf("%q -> \"/proc/self/environ\": resolves outside the boundary %q\n", filepath.Join(dir, "model", "env"), filepath.Join(dir, "model"))},
+		{"device", []string{"/dev/null"}, ExitInvalid, "/dev/null: not a regular file or directory\n"},
 		{"NUL", []string{"a\x00b"}, ExitInvalid, `invalid path "a\x00b": empty or contains a NUL byte`},
 	}
 	for _, tt := range tests {

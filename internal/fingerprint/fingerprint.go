@@ -100,6 +100,11 @@ func Compute(ctx context.Context, path string, opts *Options) (*Result, error) {
 		if fi.Mode().IsRegular() {
 			return hashNamedFile(ctx, path, abs, opts)
 		}
+		if !fi.IsDir() {
+			// A device or a FIFO (/dev/null, a named pipe): opening it as
+			// the boundary would fail or block.
+			return nil, &KindError{Path: path, Want: "a regular file or directory"}
+		}
 		boundary = abs
 	}
 	boundary, err = filepath.Abs(boundary)
@@ -161,6 +166,17 @@ func (e *LinkError) Error() string {
 
 // InvalidInput marks the error as a problem in the user's tree (exit 2).
 func (e *LinkError) InvalidInput() bool { return true }
+
+// KindError says a path is the wrong kind of file: a device, a FIFO or a
+// socket where a file or directory was wanted, or a file where a path
+// goes on below it. It is invalid input (exit 2).
+type KindError struct {
+	Path string
+	Want string // "a regular file or directory", "a directory"
+}
+
+func (e *KindError) Error() string      { return e.Path + ": not " + e.Want }
+func (e *KindError) InvalidInput() bool { return true }
 
 // NotFoundError says a path to fingerprint does not exist.
 type NotFoundError struct{ Path string }

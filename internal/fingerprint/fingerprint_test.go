@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -414,6 +415,39 @@ func TestAppendListingLine(t *testing.T) {
 			t.Parallel()
 			if got := string(appendListingLine(nil, sum, tt.file)); got != tt.want {
 				t.Errorf("line = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A device or a FIFO is the wrong kind of path: invalid input, named, and
+// never opened (opening a FIFO would block).
+func TestComputeWrongKindOfPath(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	repo := gittest.Init(t)
+	for _, dir := range []string{outside, repo} {
+		if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"device", "/dev/null", "/dev/null: not a regular file or directory"},
+		{"FIFO outside a repository", filepath.Join(outside, "pipe"), filepath.Join(outside, "pipe") + ": not a regular file or directory"},
+		{"FIFO in a repository", filepath.Join(repo, "pipe"), filepath.Join(repo, "pipe") + ": not a regular file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Compute(t.Context(), tt.path, nil)
+			var kind *KindError
+			if !errors.As(err, &kind) || !kind.InvalidInput() {
+				t.Fatalf("want an invalid-input *KindError, got %T %v", err, err)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error = %q, want %q", err, tt.want)
 			}
 		})
 	}

@@ -34,7 +34,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() && !fi.IsDir() {
-		return nil, fmt.Errorf("%s: not a regular file or directory", display)
+		return nil, &KindError{Path: display, Want: "a regular file or directory"}
 	}
 
 	// The workers hash files while the walk finds more: the walk (a

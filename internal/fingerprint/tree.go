@@ -80,7 +80,7 @@ func (t *tree) resolve(rel, display string) (string, fs.FileInfo, error) {
 			case errors.Is(err, fs.ErrNotExist):
 				return "", nil, &NotFoundError{Path: display}
 			case errors.Is(err, syscall.ENOTDIR):
-				return "", nil, fmt.Errorf("%s: not a directory", display)
+				return "", nil, &KindError{Path: display, Want: "a directory"}
 			}
 			return "", nil, fmt.Errorf("failed to read %s: %w", display, unwrapPathError(err))
 		}
@@ -112,7 +112,7 @@ func (t *tree) resolve(rel, display string) (string, fs.FileInfo, error) {
 			continue
 		}
 		if len(pending) > 0 && !info.IsDir() {
-			return "", nil, fmt.Errorf("%s: not a directory", display)
+			return "", nil, &KindError{Path: display, Want: "a directory"}
 		}
 		done = append(done, c)
 		fi = info
