@@ -1,8 +1,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -43,5 +45,73 @@ func TestWriteFileFailureKeepsOldContent(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); string(got) != "old" {
 		t.Errorf("old file changed to %q", got)
+	}
+}
+
+func TestWriteFileNoMkdir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := WriteFileNoMkdir(filepath.Join(dir, "out.md"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "out.md")); err != nil || string(got) != "x" {
+		t.Errorf("content = %q, %v; want %q", got, err, "x")
+	}
+}
+
+func TestWrongKindOfPath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		write   func(string, []byte, os.FileMode) error
+		path    string
+		wantErr string
+	}{
+		{"missing directory is not created", WriteFileNoMkdir, filepath.Join(dir, "nope", "r.md"),
+			filepath.Join(dir, "nope", "r.md") + ": directory " + filepath.Join(dir, "nope") + " does not exist (create it first)"},
+		{"parent is a file (no mkdir)", WriteFileNoMkdir, filepath.Join(file, "r.md"),
+			filepath.Join(file, "r.md") + ": " + file + " is not a directory"},
+		{"parent is a file", WriteFile, filepath.Join(file, "compare.json"),
+			filepath.Join(file, "compare.json") + ": a parent of it is a file, not a directory"},
+		{"grandparent is a file", WriteFile, filepath.Join(file, "logs", "a.log"),
+			filepath.Join(file, "logs", "a.log") + ": a parent of it is a file, not a directory"},
+		{"target is a directory", WriteFile, filepath.Join(dir, "sub"),
+			filepath.Join(dir, "sub") + ": is a directory (name a file)"},
+		{"target is a directory (no mkdir)", WriteFileNoMkdir, filepath.Join(dir, "sub"),
+			filepath.Join(dir, "sub") + ": is a directory (name a file)"},
+		{"target is a FIFO", WriteFileNoMkdir, filepath.Join(dir, "pipe"),
+			filepath.Join(dir, "pipe") + ": is not a regular file (podium replaces the file whole)"},
+		{"target is a device", WriteFileNoMkdir, "/dev/null",
+			"/dev/null: is not a regular file (podium replaces the file whole)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.write(tt.path, []byte("new"), 0o644)
+			var pe *PathError
+			if !errors.As(err, &pe) || !pe.InvalidInput() {
+				t.Fatalf("want an invalid-input *PathError, got %T %v", err, err)
+			}
+			if err.Error() != tt.wantErr {
+				t.Errorf("error = %q\nwant    %q", err, tt.wantErr)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nope")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("WriteFileNoMkdir created the missing directory: %v", err)
+	}
+	if got, _ := os.ReadFile(file); string(got) != "old" {
+		t.Errorf("the file in the way changed to %q", got)
 	}
 }
