@@ -146,9 +146,11 @@ func runTrigger(ctx context.Context, opts *triggerOptions) error {
 	if len(keys) > 0 {
 		msg += " with inputs " + strings.Join(keys, ", ")
 	}
-	fmt.Fprintln(opts.IO.ErrOut, msg)
+	// The ref and the keys are step inputs and the URL is the server's:
+	// neither may start a line the runner reads as a command.
+	fmt.Fprintln(opts.IO.ErrOut, safeLine(msg))
 	if res.URL != "" {
-		_, err = fmt.Fprintln(opts.IO.Out, res.URL)
+		_, err = fmt.Fprintln(opts.IO.Out, safeLine(res.URL))
 	}
 	return err
 }

@@ -42,6 +42,15 @@ func TestTrigger(t *testing.T) {
 			wantOutputs:  map[string]string{"result": "triggered", "ref": "release", "url": "https://git.example/runs/42", "id": "42"},
 		},
 		{
+			name:         "a ref from a step input cannot start a command line",
+			host:         "gitlab",
+			args:         []string{"--ref", "x\n::stop-commands::t"},
+			wantOut:      "https://git.example/runs/42\n",
+			wantErr:      `Started pipeline on x\n::stop-commands::t` + "\n",
+			wantTriggers: []triggerCall{{Ref: "x\n::stop-commands::t", Inputs: map[string]string{}}},
+			wantOutputs:  map[string]string{"result": "triggered", "ref": "x\n::stop-commands::t", "url": "https://git.example/runs/42", "id": "42"},
+		},
+		{
 			name:     "github needs a workflow",
 			host:     "github",
 			wantCode: ExitInvalid,
