@@ -321,7 +321,7 @@ func TestRunTimeoutKillsTheProcessGroup(t *testing.T) {
 	}
 	p := newProject(t,
 		// The background sleep is a grandchild: only a group kill reaches it.
-		spec.Step{Name: "train", Run: `sleep 300 & echo $! > "$PODIUM_RUN_DIR/bg.pid"; sleep 300`, Timeout: 300 * time.Millisecond},
+		spec.Step{Name: "train", Run: `sleep 300 & echo $! > "$PODIUM_RUN_DIR/bg.tmp" && mv "$PODIUM_RUN_DIR/bg.tmp" "$PODIUM_RUN_DIR/bg.pid"; sleep 300`, Timeout: 2 * time.Second},
 		spec.Step{Name: "evaluate", Run: "true", Needs: []string{"train"}},
 		spec.Step{Name: "lint", Run: "true"},
 	)
@@ -334,7 +334,7 @@ func TestRunTimeoutKillsTheProcessGroup(t *testing.T) {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
 	waitGone(t, pidFrom(t, filepath.Join(p.runDir(), "bg.pid")))
-	if got, want := readLog(t, p.runDir(), "train"), "podium: timed out after 300ms; its process group was stopped\n"; got != want {
+	if got, want := readLog(t, p.runDir(), "train"), "podium: timed out after 2s; its process group was stopped\n"; got != want {
 		t.Errorf("logs/train.log = %q, want %q", got, want)
 	}
 }
@@ -342,7 +342,7 @@ func TestRunTimeoutKillsTheProcessGroup(t *testing.T) {
 func TestRunCancelStopsStepsAndWritesRunJSON(t *testing.T) {
 	t.Parallel()
 	p := newProject(t,
-		spec.Step{Name: "train", Run: `sleep 300 & echo $! > "$PODIUM_RUN_DIR/bg.pid"; sleep 300`},
+		spec.Step{Name: "train", Run: `sleep 300 & echo $! > "$PODIUM_RUN_DIR/bg.tmp" && mv "$PODIUM_RUN_DIR/bg.tmp" "$PODIUM_RUN_DIR/bg.pid"; sleep 300`},
 		spec.Step{Name: "evaluate", Run: "true", Needs: []string{"train"}},
 	)
 	ctx, cancel := context.WithCancel(t.Context())
