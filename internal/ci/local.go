@@ -91,7 +91,16 @@ func writeAnnotation(w io.Writer, a Annotation) {
 		b.WriteString(plainLine(a.Title) + ": ")
 	}
 	b.WriteString(plainText(a.Message))
-	fmt.Fprintln(w, b.String())
+	// Only GitHub's runner reads `::` commands, and it never sees this
+	// format; still, no line podium prints starts with `::` wherever the
+	// log ends up.
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimLeft(l, " \t"), "::") {
+			lines[i] = "podium: " + l
+		}
+	}
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
 }
 
 // plainLine makes s safe to print as (part of) one log line: line breaks

@@ -2,6 +2,7 @@ package ci
 
 import (
 	"bytes"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -71,5 +72,19 @@ func TestLocalLog(t *testing.T) {
 	}
 	if diff := cmp.Diff(Run{Provider: "local"}, l.Run()); diff != "" {
 		t.Errorf("Run() (-want +got):\n%s", diff)
+	}
+}
+
+func TestAnnotationLinesNeverStartWithCommand(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	writeAnnotation(&buf, Annotation{Level: LevelError, File: "::stop-commands::x", Message: "a\n::add-mask::b"})
+	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "::") {
+			t.Errorf("line %q starts with ::", line)
+		}
+	}
+	if !strings.Contains(buf.String(), "stop-commands") {
+		t.Errorf("output %q lost the file name", buf.String())
 	}
 }
