@@ -2,8 +2,8 @@ package ci
 
 import (
 	"bytes"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
