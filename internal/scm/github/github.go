@@ -256,19 +256,7 @@ func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[str
 }
 
 // clean masks secrets in *err: some servers echo credentials back.
-func (h *Host) clean(err *error) {
-	if *err != nil {
-		*err = &redactedError{msg: h.redact((*err).Error()), err: *err}
-	}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
+func (h *Host) clean(err *error) { scm.RedactError(err, h.redact) }
 
 // maxCreates bounds how often one create is attempted after unknown
 // outcomes, and how often a lost race is replayed.

@@ -2,7 +2,6 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,9 +12,6 @@ import (
 
 	"github.com/podium-ml/podium/internal/scm"
 )
-
-// errRace is a branch update lost to a concurrent writer: replay it.
-var errRace = errors.New("the branch moved while podium was updating it")
 
 // ProposeChange commits ch.Files onto ch.Branch and finds or opens the PR
 // from it.
@@ -30,37 +26,13 @@ var errRace = errors.New("the branch moved while podium was updating it")
 // not known yet). A file that is not UTF-8 text is sent as a blob first.
 func (h *Host) ProposeChange(ctx context.Context, ch scm.ChangeRequest) (_ *scm.PullRequest, err error) {
 	defer h.clean(&err)
-	if err := ch.Validate(); err != nil {
-		return nil, err
-	}
-	base := ch.Base
-	if base == "" {
-		if base, err = h.DefaultBranch(ctx); err != nil {
-			return nil, err
-		}
-		if base == ch.Branch {
-			return nil, &scm.InvalidChangeError{Field: "Branch", Value: ch.Branch, Msg: "is the default branch itself"}
-		}
-	}
-	var commit string
-	for attempt := 1; ; attempt++ {
-		commit, err = h.pushBranch(ctx, base, ch)
-		if !errors.Is(err, errRace) || attempt == maxCreates {
-			break
-		}
-		if err := h.pause(ctx, attempt); err != nil {
-			return nil, err
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to push branch %s: %w", ch.Branch, err)
-	}
-	pr, err := h.findOrOpenPR(ctx, base, ch)
-	if err != nil {
-		return nil, err
-	}
-	pr.Commit = commit
-	return pr, nil
+	return scm.Propose(ctx, ch, scm.ProposeSteps{
+		DefaultBranch: h.DefaultBranch,
+		Push:          h.pushBranch,
+		FindOrOpen:    h.findOrOpenPR,
+		Pause:         h.pause,
+		MaxPushes:     maxCreates,
+	})
 }
 
 // pushBranch makes ch.Branch one commit with ch.Files on top of base and
@@ -191,7 +163,7 @@ func (h *Host) moveBranch(ctx context.Context, branch, sha string, exists bool) 
 			exists = false // deleted meanwhile (the PR was merged): create it
 			continue
 		case statusOf(err) == http.StatusConflict, statusOf(err) == http.StatusUnprocessableEntity:
-			return fmt.Errorf("%w: %v", errRace, err)
+			return fmt.Errorf("%w: %v", scm.ErrRace, err)
 		case !unknownOutcome(ctx, err):
 			return fmt.Errorf("failed to update %s: %w", ref, err)
 		}
@@ -205,7 +177,7 @@ func (h *Host) moveBranch(ctx context.Context, branch, sha string, exists bool) 
 		}
 		exists = head != ""
 	}
-	return fmt.Errorf("%w: %s did not take commit %s", errRace, ref, short(sha))
+	return fmt.Errorf("%w: %s did not take commit %s", scm.ErrRace, ref, short(sha))
 }
 
 // findOrOpenPR returns the open PR from ch.Branch into base, updated to

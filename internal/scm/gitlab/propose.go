@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -16,9 +15,6 @@ import (
 
 	"github.com/podium-ml/podium/internal/scm"
 )
-
-// errRace is a commit that lost to a concurrent writer: replay it.
-var errRace = errors.New("the branch moved while podium was updating it")
 
 // ProposeChange commits ch.Files onto ch.Branch and finds or opens the MR
 // from it.
@@ -32,37 +28,13 @@ var errRace = errors.New("the branch moved while podium was updating it")
 // none.
 func (h *Host) ProposeChange(ctx context.Context, ch scm.ChangeRequest) (_ *scm.PullRequest, err error) {
 	defer h.clean(&err)
-	if err := ch.Validate(); err != nil {
-		return nil, err
-	}
-	base := ch.Base
-	if base == "" {
-		if base, err = h.DefaultBranch(ctx); err != nil {
-			return nil, err
-		}
-		if base == ch.Branch {
-			return nil, &scm.InvalidChangeError{Field: "Branch", Value: ch.Branch, Msg: "is the default branch itself"}
-		}
-	}
-	var commit string
-	for attempt := 1; ; attempt++ {
-		commit, err = h.pushBranch(ctx, base, ch)
-		if !errors.Is(err, errRace) || attempt == maxCreates {
-			break
-		}
-		if err := h.pause(ctx, attempt); err != nil {
-			return nil, err
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("failed to push branch %s: %w", ch.Branch, err)
-	}
-	mr, err := h.findOrOpenMR(ctx, base, ch)
-	if err != nil {
-		return nil, err
-	}
-	mr.Commit = commit
-	return mr, nil
+	return scm.Propose(ctx, ch, scm.ProposeSteps{
+		DefaultBranch: h.DefaultBranch,
+		Push:          h.pushBranch,
+		FindOrOpen:    h.findOrOpenMR,
+		Pause:         h.pause,
+		MaxPushes:     maxCreates,
+	})
 }
 
 // pushBranch makes ch.Branch one commit with ch.Files on top of base and
@@ -113,7 +85,7 @@ func (h *Host) pushBranch(ctx context.Context, base string, ch scm.ChangeRequest
 		case err == nil:
 			return c.ID, nil
 		case statusOf(err) == http.StatusBadRequest && isRace(apiMessage(err)):
-			return "", fmt.Errorf("%w: %v", errRace, err)
+			return "", fmt.Errorf("%w: %v", scm.ErrRace, err)
 		case !unknownOutcome(ctx, err) || attempt == maxCreates:
 			return "", fmt.Errorf("failed to commit to %s: %w", ch.Branch, err)
 		}
