@@ -66,20 +66,3 @@ func Propose(ctx context.Context, ch ChangeRequest, s ProposeSteps) (*PullReques
 	pr.Commit = commit
 	return pr, nil
 }
-
-// RedactError masks secrets in *err with redact, keeping the original
-// error for errors.Is and errors.As: some servers echo credentials back.
-// Backends defer it in every method that returns an error.
-func RedactError(err *error, redact func(string) string) {
-	if *err != nil {
-		*err = &redactedError{msg: redact((*err).Error()), err: *err}
-	}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -21,52 +21,34 @@ const maxCommentPages = 100
 // marker prepended when it does not hold it already.
 func (h *Host) UpsertComment(ctx context.Context, number int, marker, body string) (_ *scm.Comment, err error) {
 	defer h.clean(&err)
-	if strings.TrimSpace(marker) == "" {
-		return nil, errors.New("no comment marker")
-	}
-	if !strings.Contains(body, marker) {
-		body = marker + "\n" + body
-	}
-	me, err := h.whoami(ctx)
-	if err != nil {
-		return nil, err
-	}
-	found, err := h.findComment(ctx, number, marker, me)
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		if found.GetBody() != body {
-			err := h.repeatable(ctx, func() (err error) {
-				found, _, err = h.client.Issues.EditComment(ctx, h.owner, h.repo, found.GetID(), &gh.IssueComment{Body: gh.String(body)})
+	return scm.Upsert(ctx, marker, body, scm.CommentSteps[*gh.IssueComment]{
+		Whoami: h.whoami,
+		Find: func(ctx context.Context, me string) (*gh.IssueComment, error) {
+			return h.findComment(ctx, number, marker, me)
+		},
+		Body: (*gh.IssueComment).GetBody,
+		Edit: func(ctx context.Context, c *gh.IssueComment, body string) (edited *gh.IssueComment, err error) {
+			err = h.repeatable(ctx, func() (err error) {
+				edited, _, err = h.client.Issues.EditComment(ctx, h.owner, h.repo, c.GetID(), &gh.IssueComment{Body: gh.String(body)})
 				return err
 			})
 			if err != nil {
-				return nil, fmt.Errorf("failed to update comment %d on #%d: %w", found.GetID(), number, err)
+				return nil, fmt.Errorf("failed to update comment %d on #%d: %w", c.GetID(), number, err)
 			}
-		}
-		return &scm.Comment{ID: found.GetID(), URL: found.GetHTMLURL()}, nil
-	}
-	for attempt := 1; ; attempt++ {
-		c, _, err := h.client.Issues.CreateComment(ctx, h.owner, h.repo, number, &gh.IssueComment{Body: gh.String(body)})
-		if err == nil {
-			return &scm.Comment{ID: c.GetID(), URL: c.GetHTMLURL(), Created: true}, nil
-		}
-		if !unknownOutcome(ctx, err) || attempt == maxCreates {
-			return nil, fmt.Errorf("failed to comment on #%d: %w", number, err)
-		}
-		// The comment may have been posted: look before posting again.
-		found, ferr := h.findComment(ctx, number, marker, me)
-		if ferr != nil {
-			return nil, ferr
-		}
-		if found != nil {
-			return &scm.Comment{ID: found.GetID(), URL: found.GetHTMLURL(), Created: true}, nil
-		}
-		if err := h.pause(ctx, attempt); err != nil {
-			return nil, err
-		}
-	}
+			return edited, nil
+		},
+		Create: func(ctx context.Context, body string) (*gh.IssueComment, error) {
+			c, _, err := h.client.Issues.CreateComment(ctx, h.owner, h.repo, number, &gh.IssueComment{Body: gh.String(body)})
+			return c, err
+		},
+		Result: func(c *gh.IssueComment, created bool) *scm.Comment {
+			return &scm.Comment{ID: c.GetID(), URL: c.GetHTMLURL(), Created: created}
+		},
+		UnknownOutcome: unknownOutcome,
+		Pause:          h.pause,
+		MaxCreates:     maxCreates,
+		Where:          fmt.Sprintf("#%d", number),
+	})
 }
 
 // whoami returns the login podium's comments are authored by: the

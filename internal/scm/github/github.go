@@ -177,7 +177,7 @@ func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err er
 	status := &gh.RepoStatus{
 		State:       gh.String(state),
 		Context:     gh.String(st.Context),
-		Description: gh.String(truncate(st.Description, 140)),
+		Description: gh.String(scm.Truncate(st.Description, 140)),
 	}
 	if st.TargetURL != "" {
 		status.TargetURL = gh.String(st.TargetURL)
@@ -192,7 +192,7 @@ func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err er
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("failed to set status %q on %s: %w", st.Context, short(sha), err)
+		return fmt.Errorf("failed to set status %q on %s: %w", st.Context, scm.ShortSHA(sha), err)
 	}
 	return nil
 }
@@ -327,22 +327,6 @@ func refOrDefault(ref string) string {
 		return "the default branch"
 	}
 	return ref
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
-}
-
-// truncate shortens s to n characters, marking the cut.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

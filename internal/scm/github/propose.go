@@ -48,7 +48,7 @@ func (h *Host) pushBranch(ctx context.Context, base string, ch scm.ChangeRequest
 	baseSHA := baseRef.GetObject().GetSHA()
 	baseCommit, _, err := h.client.Git.GetCommit(ctx, h.owner, h.repo, baseSHA)
 	if err != nil {
-		return "", fmt.Errorf("failed to read commit %s: %w", short(baseSHA), err)
+		return "", fmt.Errorf("failed to read commit %s: %w", scm.ShortSHA(baseSHA), err)
 	}
 
 	entries, err := h.treeEntries(ctx, ch.Files)
@@ -74,7 +74,7 @@ func (h *Host) pushBranch(ctx context.Context, base string, ch scm.ChangeRequest
 	if headSHA != "" {
 		head, _, err := h.client.Git.GetCommit(ctx, h.owner, h.repo, headSHA)
 		if err != nil {
-			return "", fmt.Errorf("failed to read commit %s: %w", short(headSHA), err)
+			return "", fmt.Errorf("failed to read commit %s: %w", scm.ShortSHA(headSHA), err)
 		}
 		if head.GetTree().GetSHA() == tree.GetSHA() && len(head.Parents) == 1 && head.Parents[0].GetSHA() == baseSHA {
 			return headSHA, nil // a rerun: the branch already holds this change
@@ -177,7 +177,7 @@ func (h *Host) moveBranch(ctx context.Context, branch, sha string, exists bool) 
 		}
 		exists = head != ""
 	}
-	return fmt.Errorf("%w: %s did not take commit %s", scm.ErrRace, ref, short(sha))
+	return fmt.Errorf("%w: %s did not take commit %s", scm.ErrRace, ref, scm.ShortSHA(sha))
 }
 
 // findOrOpenPR returns the open PR from ch.Branch into base, updated to
@@ -301,13 +301,5 @@ func (h *Host) updatePR(ctx context.Context, pr *gh.PullRequest, ch scm.ChangeRe
 // repeatable runs an idempotent write, repeating it after an unknown
 // outcome (the retrying client does not repeat POST or PATCH).
 func (h *Host) repeatable(ctx context.Context, write func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := write()
-		if err == nil || attempt == maxCreates || !unknownOutcome(ctx, err) {
-			return err
-		}
-		if err := h.pause(ctx, attempt); err != nil {
-			return err
-		}
-	}
+	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.pause, write)
 }

@@ -21,54 +21,40 @@ const maxNotePages = 100
 // gets marker prepended when it does not hold it already.
 func (h *Host) UpsertComment(ctx context.Context, number int, marker, body string) (_ *scm.Comment, err error) {
 	defer h.clean(&err)
-	if strings.TrimSpace(marker) == "" {
-		return nil, errors.New("no comment marker")
-	}
-	if !strings.Contains(body, marker) {
-		body = marker + "\n" + body
-	}
-	me, err := h.whoami(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.loadProject(ctx); err != nil {
-		return nil, err
-	}
-	found, err := h.findNote(ctx, number, marker, me)
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		if found.Body != body {
-			// PUT is idempotent: the retrying client repeats it after a 5xx.
-			updated, _, err := h.client.Notes.UpdateMergeRequestNote(h.project, number, found.ID, &gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
+	return scm.Upsert(ctx, marker, body, scm.CommentSteps[*gl.Note]{
+		Whoami: func(ctx context.Context) (string, error) {
+			me, err := h.whoami(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("failed to update note %d on !%d: %w", found.ID, number, err)
+				return "", err
 			}
-			found = updated
-		}
-		return h.comment(number, found.ID, false), nil
-	}
-	for attempt := 1; ; attempt++ {
-		n, _, err := h.client.Notes.CreateMergeRequestNote(h.project, number, &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
-		if err == nil {
-			return h.comment(number, n.ID, true), nil
-		}
-		if !unknownOutcome(ctx, err) || attempt == maxCreates {
-			return nil, fmt.Errorf("failed to comment on !%d: %w", number, err)
-		}
-		// The note may have been posted: look before posting again.
-		found, ferr := h.findNote(ctx, number, marker, me)
-		if ferr != nil {
-			return nil, ferr
-		}
-		if found != nil {
-			return h.comment(number, found.ID, true), nil
-		}
-		if err := h.pause(ctx, attempt); err != nil {
-			return nil, err
-		}
-	}
+			// A note's URL is built from the project's web URL, which
+			// loadProject reads once.
+			return me, h.loadProject(ctx)
+		},
+		Find: func(ctx context.Context, me string) (*gl.Note, error) {
+			return h.findNote(ctx, number, marker, me)
+		},
+		Body: func(n *gl.Note) string { return n.Body },
+		Edit: func(ctx context.Context, n *gl.Note, body string) (*gl.Note, error) {
+			// PUT is idempotent: the retrying client repeats it after a 5xx.
+			updated, _, err := h.client.Notes.UpdateMergeRequestNote(h.project, number, n.ID, &gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
+			if err != nil {
+				return nil, fmt.Errorf("failed to update note %d on !%d: %w", n.ID, number, err)
+			}
+			return updated, nil
+		},
+		Create: func(ctx context.Context, body string) (*gl.Note, error) {
+			n, _, err := h.client.Notes.CreateMergeRequestNote(h.project, number, &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, gl.WithContext(ctx))
+			return n, err
+		},
+		Result: func(n *gl.Note, created bool) *scm.Comment {
+			return h.comment(number, n.ID, created)
+		},
+		UnknownOutcome: unknownOutcome,
+		Pause:          h.pause,
+		MaxCreates:     maxCreates,
+		Where:          fmt.Sprintf("!%d", number),
+	})
 }
 
 func (h *Host) comment(mr, id int, created bool) *scm.Comment {

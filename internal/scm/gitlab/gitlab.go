@@ -209,7 +209,7 @@ func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err er
 	opts := &gl.SetCommitStatusOptions{
 		State:       state,
 		Name:        gl.Ptr(st.Context),
-		Description: gl.Ptr(truncate(st.Description, 255)),
+		Description: gl.Ptr(scm.Truncate(st.Description, 255)),
 	}
 	if st.TargetURL != "" {
 		opts.TargetURL = gl.Ptr(st.TargetURL)
@@ -222,7 +222,7 @@ func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err er
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("failed to set status %q on %s: %w", st.Context, short(sha), err)
+		return fmt.Errorf("failed to set status %q on %s: %w", st.Context, scm.ShortSHA(sha), err)
 	}
 	return nil
 }
@@ -327,34 +327,11 @@ func unknownOutcome(ctx context.Context, err error) bool {
 // repeatable runs an idempotent write, repeating it after an unknown
 // outcome (the retrying client does not repeat POSTs).
 func (h *Host) repeatable(ctx context.Context, write func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := write()
-		if err == nil || attempt == maxCreates || !unknownOutcome(ctx, err) {
-			return err
-		}
-		if err := h.pause(ctx, attempt); err != nil {
-			return err
-		}
-	}
+	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.pause, write)
 }
 
 func (h *Host) pause(ctx context.Context, attempt int) error {
 	return h.clock.Sleep(ctx, time.Duration(attempt)*time.Second)
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 func sortedKeys(m map[string]string) []string {

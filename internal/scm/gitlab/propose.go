@@ -147,7 +147,7 @@ func (h *Host) fileSHA256(ctx context.Context, ref, path string) (bool, string, 
 	case statusOf(err) == http.StatusNotFound:
 		return false, "", nil
 	case err != nil:
-		return false, "", fmt.Errorf("failed to read %s at %s: %w", path, short(ref), err)
+		return false, "", fmt.Errorf("failed to read %s at %s: %w", path, scm.ShortSHA(ref), err)
 	}
 	return true, meta.SHA256, nil
 }
