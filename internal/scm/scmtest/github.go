@@ -42,13 +42,7 @@ type GitHub struct {
 	// Login is who the token acts as (github-actions[bot] for AppToken).
 	Login string
 
-	opts       GitHubOptions
-	nextNumber int
-	nextID     int64
-	pulls      []*PullRequest
-	comments   map[int][]*Comment
-	statuses   map[string][]CommitStatus
-	dispatches []Dispatch
+	opts GitHubOptions
 }
 
 // NewGitHub starts a fake GitHub on 127.0.0.1, stopped when the test ends.
@@ -87,18 +81,13 @@ func NewGitHub(t testing.TB, opts GitHubOptions) *GitHub {
 	}
 	g := &GitHub{
 		Owner: opts.Owner, Repo: opts.Repo, Token: opts.Token, Login: opts.Login,
-		opts:       opts,
-		nextNumber: 1,
-		nextID:     1000,
-		comments:   map[int][]*Comment{},
-		statuses:   map[string][]CommitStatus{},
+		opts: opts,
 	}
+	g.state = newState(1000)
 	if opts.AppToken {
 		g.Login = "github-actions[bot]"
 	}
 	g.prefix = "/api/v3"
-	g.clock = opts.Clock
-	g.defaultBranch = opts.DefaultBranch
 	g.resetHeaders = [2]string{"X-Ratelimit-Remaining", "X-Ratelimit-Reset"}
 	g.errBody = func(msg string) string {
 		data, _ := json.Marshal(map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest"})
@@ -106,12 +95,7 @@ func NewGitHub(t testing.TB, opts GitHubOptions) *GitHub {
 	}
 	g.auth = g.authorized
 	g.route = g.serveAPI
-	g.repo = newRepo(t, opts.DefaultBranch, opts.Clock)
-	g.Dir = g.repo.dir
-	if _, err := g.repo.seed(opts.DefaultBranch, "", opts.Files, "Initial commit"); err != nil {
-		t.Fatal(err)
-	}
-	g.start(t)
+	g.start(t, opts.DefaultBranch, opts.Files, opts.Clock)
 	return g
 }
 
@@ -131,59 +115,19 @@ func (g *GitHub) authorized(r *http.Request) bool {
 }
 
 // PullRequests returns every PR, by number.
-func (g *GitHub) PullRequests() []PullRequest {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []PullRequest
-	for _, p := range g.pulls {
-		out = append(out, g.view(p))
-	}
-	return out
-}
-
-func (g *GitHub) view(p *PullRequest) PullRequest {
-	v := *p
-	v.Labels = slices.Clone(p.Labels)
-	if sha := g.repo.branchHead(p.Head); sha != "" {
-		v.HeadSHA = sha
-	}
-	return v
-}
+func (g *GitHub) PullRequests() []PullRequest { return g.pullViews() }
 
 // Comments returns the comments on issue or PR number, oldest first.
-func (g *GitHub) Comments(number int) []Comment {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []Comment
-	for _, c := range g.comments[number] {
-		out = append(out, *c)
-	}
-	return out
-}
+func (g *GitHub) Comments(number int) []Comment { return g.commentsOn(number) }
 
 // AddComment posts a comment as author (another user, or a spoof of
 // podium's marker) and returns its id.
 func (g *GitHub) AddComment(number int, author, body string) int64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.nextID++
-	g.comments[number] = append(g.comments[number], &Comment{ID: g.nextID, Author: author, Body: body})
-	return g.nextID
-}
-
-// Statuses returns the statuses set on sha, oldest first.
-func (g *GitHub) Statuses(sha string) []CommitStatus {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.statuses[sha])
+	return g.postComment(number, Comment{Author: author, Body: body})
 }
 
 // Dispatches returns the workflow_dispatch events received.
-func (g *GitHub) Dispatches() []Dispatch {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.dispatches)
-}
+func (g *GitHub) Dispatches() []Dispatch { return g.runList() }
 
 // Merge merges PR number into its base branch with a real merge commit
 // and closes it, as the merge button does; it returns the merge commit.
@@ -202,15 +146,6 @@ func (g *GitHub) Merge(t testing.TB, number int) string {
 	}
 	p.State, p.Merged, p.HeadSHA = "closed", true, g.repo.branchHead(p.Head)
 	return sha
-}
-
-func (g *GitHub) pull(number int) *PullRequest {
-	for _, p := range g.pulls {
-		if p.Number == number {
-			return p
-		}
-	}
-	return nil
 }
 
 func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request, segs []string) {
@@ -635,12 +570,8 @@ func (g *GitHub) createPull(w http.ResponseWriter, r *http.Request) {
 			"message": fmt.Sprintf("No commits between %s and %s", in.Base, head)})
 		return
 	}
-	p := &PullRequest{
-		Number: g.nextNumber, Title: in.Title, Body: in.Body, Head: head, Base: in.Base,
-		State: "open", Author: g.Login,
-	}
-	g.nextNumber++
-	g.pulls = append(g.pulls, p)
+	p := &PullRequest{Title: in.Title, Body: in.Body, Head: head, Base: in.Base, State: "open", Author: g.Login}
+	g.addPull(p)
 	g.writeJSON(w, http.StatusCreated, g.pullJSON(p))
 }
 
@@ -758,9 +689,7 @@ func (g *GitHub) createComment(w http.ResponseWriter, r *http.Request, num strin
 		g.validation(w, map[string]string{"resource": "IssueComment", "field": "body", "code": "invalid"})
 		return
 	}
-	g.nextID++
-	c := &Comment{ID: g.nextID, Author: g.Login, Body: in.Body}
-	g.comments[n] = append(g.comments[n], c)
+	c := g.addComment(n, &Comment{Author: g.Login, Body: in.Body})
 	g.writeJSON(w, http.StatusCreated, g.commentJSON(n, c))
 }
 
@@ -818,10 +747,9 @@ func (g *GitHub) createStatus(w http.ResponseWriter, r *http.Request, sha string
 		in.Context = "default"
 	}
 	st := CommitStatus{Context: in.Context, State: in.State, Description: in.Description, TargetURL: in.TargetURL, Author: g.Login}
-	g.statuses[sha] = append(g.statuses[sha], st)
-	g.nextID++
+	id := g.addStatus(sha, st)
 	g.writeJSON(w, http.StatusCreated, map[string]any{
-		"id": g.nextID, "state": st.State, "context": st.Context, "description": st.Description,
+		"id": id, "state": st.State, "context": st.Context, "description": st.Description,
 		"target_url": st.TargetURL, "creator": map[string]any{"login": g.Login},
 	})
 }
@@ -902,7 +830,6 @@ func (g *GitHub) dispatch(w http.ResponseWriter, r *http.Request, id string) {
 		g.writeError(w, http.StatusUnprocessableEntity, "you may only define up to 10 `inputs` for a `workflow_dispatch` event")
 		return
 	}
-	g.nextID++
-	g.dispatches = append(g.dispatches, Dispatch{Workflow: g.opts.Workflows[num-100], Ref: in.Ref, Inputs: in.Inputs, ID: g.nextID})
+	g.addRun(Dispatch{Workflow: g.opts.Workflows[num-100], Ref: in.Ref, Inputs: in.Inputs})
 	w.WriteHeader(http.StatusNoContent)
 }

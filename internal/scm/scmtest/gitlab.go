@@ -45,13 +45,7 @@ type GitLab struct {
 	TriggerToken string
 	Username     string
 
-	opts     GitLabOptions
-	nextIID  int
-	nextID   int64
-	mrs      []*PullRequest
-	notes    map[int][]*Comment
-	statuses map[string][]CommitStatus
-	runs     []Dispatch
+	opts GitLabOptions
 	// removeSource holds the MRs that delete their branch when merged.
 	removeSource map[int]bool
 }
@@ -96,14 +90,11 @@ func NewGitLab(t testing.TB, opts GitLabOptions) *GitLab {
 	g := &GitLab{
 		ProjectID: opts.ProjectID, Path: opts.Path, Token: opts.Token, JobToken: opts.JobToken,
 		TriggerToken: opts.TriggerToken, Username: opts.Username,
-		opts: opts, nextIID: 1, nextID: 2000,
-		notes:        map[int][]*Comment{},
-		statuses:     map[string][]CommitStatus{},
+		opts:         opts,
 		removeSource: map[int]bool{},
 	}
+	g.state = newState(2000)
 	g.prefix = "/api/v4"
-	g.clock = opts.Clock
-	g.defaultBranch = opts.DefaultBranch
 	g.resetHeaders = [2]string{"Ratelimit-Remaining", "Ratelimit-Reset"}
 	g.errBody = func(msg string) string {
 		data, _ := json.Marshal(map[string]string{"message": msg})
@@ -111,12 +102,7 @@ func NewGitLab(t testing.TB, opts GitLabOptions) *GitLab {
 	}
 	g.auth = g.authorized
 	g.route = g.serveAPI
-	g.repo = newRepo(t, opts.DefaultBranch, opts.Clock)
-	g.Dir = g.repo.dir
-	if _, err := g.repo.seed(opts.DefaultBranch, "", opts.Files, "Initial commit"); err != nil {
-		t.Fatal(err)
-	}
-	g.start(t)
+	g.start(t, opts.DefaultBranch, opts.Files, opts.Clock)
 	return g
 }
 
@@ -163,55 +149,19 @@ func (g *GitLab) authorized(r *http.Request) bool {
 }
 
 // MergeRequests returns every MR, by IID.
-func (g *GitLab) MergeRequests() []PullRequest {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []PullRequest
-	for _, mr := range g.mrs {
-		v := *mr
-		v.Labels = slices.Clone(mr.Labels)
-		if sha := g.repo.branchHead(mr.Head); sha != "" {
-			v.HeadSHA = sha
-		}
-		out = append(out, v)
-	}
-	return out
-}
+func (g *GitLab) MergeRequests() []PullRequest { return g.pullViews() }
 
 // Notes returns the notes on MR iid, oldest first.
-func (g *GitLab) Notes(iid int) []Comment {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []Comment
-	for _, n := range g.notes[iid] {
-		out = append(out, *n)
-	}
-	return out
-}
+func (g *GitLab) Notes(iid int) []Comment { return g.commentsOn(iid) }
 
 // AddNote posts a note on MR iid as author and returns its id; system
 // notes are what GitLab writes itself ("added 1 commit").
 func (g *GitLab) AddNote(iid int, author, body string, system bool) int64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.nextID++
-	g.notes[iid] = append(g.notes[iid], &Comment{ID: g.nextID, Author: author, Body: body, System: system})
-	return g.nextID
-}
-
-// Statuses returns the statuses set on sha, oldest first.
-func (g *GitLab) Statuses(sha string) []CommitStatus {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.statuses[sha])
+	return g.postComment(iid, Comment{Author: author, Body: body, System: system})
 }
 
 // Pipelines returns the pipelines created or triggered.
-func (g *GitLab) Pipelines() []Dispatch {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.runs)
-}
+func (g *GitLab) Pipelines() []Dispatch { return g.runList() }
 
 // Merge merges MR iid into its target branch with a real merge commit, as
 // the merge button does, and deletes the source branch when the MR asked
@@ -220,7 +170,7 @@ func (g *GitLab) Merge(t testing.TB, iid int) string {
 	t.Helper()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	mr := g.mr(iid)
+	mr := g.pull(iid)
 	if mr == nil || mr.State != "opened" {
 		t.Fatalf("scmtest: no open merge request !%d", iid)
 	}
@@ -236,15 +186,6 @@ func (g *GitLab) Merge(t testing.TB, iid int) string {
 		}
 	}
 	return sha
-}
-
-func (g *GitLab) mr(iid int) *PullRequest {
-	for _, mr := range g.mrs {
-		if mr.Number == iid {
-			return mr
-		}
-	}
-	return nil
 }
 
 func (g *GitLab) serveAPI(w http.ResponseWriter, r *http.Request, segs []string) {
@@ -533,8 +474,8 @@ func (g *GitLab) listMRs(w http.ResponseWriter, r *http.Request) {
 		state = "all"
 	}
 	var out []map[string]any
-	for i := len(g.mrs) - 1; i >= 0; i-- {
-		mr := g.mrs[i]
+	for i := len(g.pulls) - 1; i >= 0; i-- {
+		mr := g.pulls[i]
 		if (state != "all" && mr.State != state) ||
 			(q.Get("source_branch") != "" && q.Get("source_branch") != mr.Head) ||
 			(q.Get("target_branch") != "" && q.Get("target_branch") != mr.Base) {
@@ -586,7 +527,7 @@ func (g *GitLab) createMR(w http.ResponseWriter, r *http.Request) {
 		g.writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string]any{"target_branch": []string{"is invalid"}}})
 		return
 	}
-	for _, mr := range g.mrs {
+	for _, mr := range g.pulls {
 		if mr.State == "opened" && mr.Head == in.SourceBranch && mr.Base == in.TargetBranch {
 			g.writeJSON(w, http.StatusConflict, map[string]any{"message": []string{
 				fmt.Sprintf("Another open merge request already exists for this source branch: !%d", mr.Number)}})
@@ -594,18 +535,17 @@ func (g *GitLab) createMR(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	mr := &PullRequest{
-		Number: g.nextIID, Title: in.Title, Body: in.Description, Head: in.SourceBranch, Base: in.TargetBranch,
+		Title: in.Title, Body: in.Description, Head: in.SourceBranch, Base: in.TargetBranch,
 		State: "opened", Labels: labelList(in.Labels), Author: g.Username,
 	}
-	g.nextIID++
-	g.mrs = append(g.mrs, mr)
+	g.addPull(mr)
 	g.removeSource[mr.Number] = in.RemoveSource
 	g.writeJSON(w, http.StatusCreated, g.mrJSON(mr))
 }
 
 func (g *GitLab) getOrUpdateMR(w http.ResponseWriter, r *http.Request, iidStr string) {
 	iid, _ := strconv.Atoi(iidStr)
-	mr := g.mr(iid)
+	mr := g.pull(iid)
 	if mr == nil {
 		g.writeError(w, http.StatusNotFound, "404 Not found")
 		return
@@ -654,11 +594,11 @@ func (g *GitLab) noteJSON(iid int, n *Comment) map[string]any {
 
 func (g *GitLab) listNotes(w http.ResponseWriter, r *http.Request, iidStr string) {
 	iid, _ := strconv.Atoi(iidStr)
-	if g.mr(iid) == nil {
+	if g.pull(iid) == nil {
 		g.writeError(w, http.StatusNotFound, "404 Not found")
 		return
 	}
-	notes := slices.Clone(g.notes[iid])
+	notes := slices.Clone(g.comments[iid])
 	// GitLab lists the newest first unless asked otherwise.
 	sort.SliceStable(notes, func(i, j int) bool {
 		if r.URL.Query().Get("sort") == "asc" {
@@ -675,7 +615,7 @@ func (g *GitLab) listNotes(w http.ResponseWriter, r *http.Request, iidStr string
 
 func (g *GitLab) createNote(w http.ResponseWriter, r *http.Request, iidStr string) {
 	iid, _ := strconv.Atoi(iidStr)
-	if g.mr(iid) == nil {
+	if g.pull(iid) == nil {
 		g.writeError(w, http.StatusNotFound, "404 Not found")
 		return
 	}
@@ -689,9 +629,7 @@ func (g *GitLab) createNote(w http.ResponseWriter, r *http.Request, iidStr strin
 		g.writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string]any{"note": []string{"can't be blank"}}})
 		return
 	}
-	g.nextID++
-	n := &Comment{ID: g.nextID, Author: g.Username, Body: in.Body}
-	g.notes[iid] = append(g.notes[iid], n)
+	n := g.addComment(iid, &Comment{Author: g.Username, Body: in.Body})
 	g.writeJSON(w, http.StatusCreated, g.noteJSON(iid, n))
 }
 
@@ -704,7 +642,7 @@ func (g *GitLab) updateNote(w http.ResponseWriter, r *http.Request, iidStr, idSt
 	if !g.decode(w, r, &in) {
 		return
 	}
-	for _, n := range g.notes[iid] {
+	for _, n := range g.comments[iid] {
 		if n.ID == id {
 			if n.Author != g.Username {
 				g.writeError(w, http.StatusForbidden, "403 Forbidden")
@@ -763,10 +701,9 @@ func (g *GitLab) setStatus(w http.ResponseWriter, r *http.Request, sha string) {
 		}
 	}
 	st := CommitStatus{Context: name, State: in.State, Description: in.Description, TargetURL: in.TargetURL, Author: g.Username}
-	g.statuses[sha] = append(g.statuses[sha], st)
-	g.nextID++
+	id := g.addStatus(sha, st)
 	g.writeJSON(w, http.StatusCreated, map[string]any{
-		"id": g.nextID, "sha": sha, "status": st.State, "name": st.Context,
+		"id": id, "sha": sha, "status": st.State, "name": st.Context,
 		"description": st.Description, "target_url": st.TargetURL,
 	})
 }
@@ -798,9 +735,7 @@ func (g *GitLab) createPipeline(w http.ResponseWriter, r *http.Request) {
 	for _, v := range in.Variables {
 		vars[v.Key] = v.Value
 	}
-	g.nextID++
-	run := Dispatch{Workflow: "pipeline", Ref: in.Ref, Inputs: vars, ID: g.nextID}
-	g.runs = append(g.runs, run)
+	run := g.addRun(Dispatch{Workflow: "pipeline", Ref: in.Ref, Inputs: vars})
 	g.writeJSON(w, http.StatusCreated, g.pipelineJSON(run, sha))
 }
 
@@ -836,11 +771,9 @@ func (g *GitLab) triggerPipeline(w http.ResponseWriter, r *http.Request) {
 		g.writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string]any{"base": []string{"Reference not found"}}})
 		return
 	}
-	g.nextID++
-	run := Dispatch{Workflow: "trigger", Ref: in.Ref, Inputs: in.Variables, ID: g.nextID, Triggered: true}
-	if run.Inputs == nil {
-		run.Inputs = map[string]string{}
+	if in.Variables == nil {
+		in.Variables = map[string]string{}
 	}
-	g.runs = append(g.runs, run)
+	run := g.addRun(Dispatch{Workflow: "trigger", Ref: in.Ref, Inputs: in.Variables, Triggered: true})
 	g.writeJSON(w, http.StatusCreated, g.pipelineJSON(run, sha))
 }

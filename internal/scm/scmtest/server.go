@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,9 +145,21 @@ type core struct {
 	logMu    sync.Mutex
 	faults   []faultRule
 	requests []Request
+
+	state
 }
 
-func (c *core) start(t testing.TB) {
+// start creates the fake's repository, with files as the first commit of
+// defaultBranch, and starts serving.
+func (c *core) start(t testing.TB, defaultBranch string, files map[string]string, clock interface{ Now() time.Time }) {
+	t.Helper()
+	c.clock = clock
+	c.defaultBranch = defaultBranch
+	c.repo = newRepo(t, defaultBranch, clock)
+	c.Dir = c.repo.dir
+	if _, err := c.repo.seed(defaultBranch, "", files, "Initial commit"); err != nil {
+		t.Fatal(err)
+	}
 	c.t = t
 	c.done = make(chan struct{})
 	c.srv = httptest.NewServer(http.HandlerFunc(c.serve))
@@ -394,4 +407,123 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T, defaultP
 	lo := min((page-1)*perPage, len(items))
 	hi := min(lo+perPage, len(items))
 	return items[lo:hi]
+}
+
+// state is the review state both fakes keep: change requests (PRs or
+// MRs), their comments or notes, commit statuses and the runs (workflow
+// dispatches or pipelines) they started. core.mu guards it; the exported
+// readers take the lock, the rest run inside a handler that holds it.
+type state struct {
+	nextNumber int
+	// nextID numbers comments, statuses and runs from one sequence, so an
+	// id never names two things.
+	nextID   int64
+	pulls    []*PullRequest
+	comments map[int][]*Comment
+	statuses map[string][]CommitStatus
+	runs     []Dispatch
+}
+
+func newState(firstID int64) state {
+	return state{
+		nextNumber: 1,
+		nextID:     firstID,
+		comments:   map[int][]*Comment{},
+		statuses:   map[string][]CommitStatus{},
+	}
+}
+
+// newID returns the next comment, status or run id.
+func (s *state) newID() int64 {
+	s.nextID++
+	return s.nextID
+}
+
+// addPull numbers p and records it.
+func (s *state) addPull(p *PullRequest) {
+	p.Number = s.nextNumber
+	s.nextNumber++
+	s.pulls = append(s.pulls, p)
+}
+
+func (s *state) pull(number int) *PullRequest {
+	for _, p := range s.pulls {
+		if p.Number == number {
+			return p
+		}
+	}
+	return nil
+}
+
+// addComment gives c an id and appends it to change request number.
+func (s *state) addComment(number int, c *Comment) *Comment {
+	c.ID = s.newID()
+	s.comments[number] = append(s.comments[number], c)
+	return c
+}
+
+// addStatus records st on sha and returns the status id.
+func (s *state) addStatus(sha string, st CommitStatus) int64 {
+	s.statuses[sha] = append(s.statuses[sha], st)
+	return s.newID()
+}
+
+// addRun gives run an id and records it.
+func (s *state) addRun(run Dispatch) Dispatch {
+	run.ID = s.newID()
+	s.runs = append(s.runs, run)
+	return run
+}
+
+// pullViews copies every change request, by number, with the head SHA
+// the branch has now (it moves when podium pushes after opening).
+func (c *core) pullViews() []PullRequest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []PullRequest
+	for _, p := range c.pulls {
+		out = append(out, c.view(p))
+	}
+	return out
+}
+
+func (c *core) view(p *PullRequest) PullRequest {
+	v := *p
+	v.Labels = slices.Clone(p.Labels)
+	if sha := c.repo.branchHead(p.Head); sha != "" {
+		v.HeadSHA = sha
+	}
+	return v
+}
+
+// commentsOn copies the comments on change request number, oldest first.
+func (c *core) commentsOn(number int) []Comment {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Comment
+	for _, cm := range c.comments[number] {
+		out = append(out, *cm)
+	}
+	return out
+}
+
+// postComment records a comment written outside podium (another user, a
+// spoof of podium's marker, a system note) and returns its id.
+func (c *core) postComment(number int, cm Comment) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.addComment(number, &cm).ID
+}
+
+// Statuses returns the statuses set on sha, oldest first.
+func (c *core) Statuses(sha string) []CommitStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.statuses[sha])
+}
+
+func (c *core) runList() []Dispatch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.runs)
 }
