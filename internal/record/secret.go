@@ -3,7 +3,6 @@ package record
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -14,25 +13,6 @@ import (
 // signed into a transparency log), so nothing in it may be a secret. It
 // never copies the environment, but params and metric names come from the
 // user's run and could carry a token by mistake; Scrub masks those.
-
-// tokenPatterns match credentials by their documented shapes.
-var tokenPatterns = []struct {
-	name string
-	re   *regexp.Regexp
-}{
-	{"a GitHub token", regexp.MustCompile(`gh[pousr]_[A-Za-z0-9]{30,}`)},
-	{"a GitHub fine-grained token", regexp.MustCompile(`github_pat_[A-Za-z0-9_]{20,}`)},
-	{"a GitLab token", regexp.MustCompile(`gl(pat|dt|rt|ptt|cbt|imt|soat|oas|ft|agent)-[A-Za-z0-9_-]{16,}`)},
-	{"a Hugging Face token", regexp.MustCompile(`hf_[A-Za-z0-9]{30,}`)},
-	{"a Slack token", regexp.MustCompile(`xox[abposr]-[A-Za-z0-9-]{10,}`)},
-	{"an AWS access key id", regexp.MustCompile(`(AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a Google API key", regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`)},
-	{"an npm token", regexp.MustCompile(`npm_[A-Za-z0-9]{36}`)},
-	{"a PyPI token", regexp.MustCompile(`pypi-AgE[A-Za-z0-9_-]{50,}`)},
-	{"an OpenAI-style key", regexp.MustCompile(`sk-(proj-|ant-)?[A-Za-z0-9_-]{32,}`)},
-	{"a private key", regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
-	{"a URL with a password", regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`)},
-}
 
 // secretNameParts mark an environment variable as holding a secret.
 var secretNameParts = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL"}
@@ -75,10 +55,8 @@ func NewScrubber(environ []string, known *redact.Redactor) *Scrubber {
 // Why returns why s looks like a secret, or "" when it does not. The
 // reason never contains the value.
 func (s *Scrubber) Why(v string) string {
-	for _, p := range tokenPatterns {
-		if p.re.MatchString(v) {
-			return "looks like " + p.name
-		}
+	if shape := redact.TokenShape(v); shape != "" {
+		return "looks like " + shape
 	}
 	for _, secret := range s.envSecrets {
 		if v == secret || len(secret) >= containEnvSecret && strings.Contains(v, secret) {
