@@ -480,13 +480,6 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	return err
 }
 
-// flatText is printable under an older name.
-//
-// Deprecated: call printable (log.go); kept until registry.go stops using it.
-func flatText(s string) string {
-	return printable(s)
-}
-
 // The path checks below run before anything is read or written, so a path
 // of the wrong kind is invalid input (exit 2) naming the flag, rather than
 // a runtime failure in the syscall's words ("not a directory", or "file

@@ -150,7 +150,7 @@ func runRegistryShow(ctx context.Context, opts *registryOptions) error {
 		return err
 	}
 	for _, w := range c.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", flatText(w))
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", printable(w))
 	}
 	if opts.JSON {
 		warnings := c.Warnings
@@ -169,20 +169,20 @@ func printChampion(w io.Writer, model string, c *registry.Champion) error {
 	}
 	p := c.Pointer
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s: champion %s (from %s)\n", model, flatText(p.Version), c.Source)
+	fmt.Fprintf(tw, "%s: champion %s (from %s)\n", model, printable(p.Version), c.Source)
 	fmt.Fprintf(tw, "commit\t%s\n", p.Commit)
 	fmt.Fprintf(tw, "promoted\t%s\n", p.PromotedAt.UTC().Format(time.RFC3339))
 	if p.RecordDigest != "" {
 		fmt.Fprintf(tw, "record\t%s\n", p.RecordDigest)
 	}
 	for _, k := range sortedKeys(p.Artifacts) {
-		fmt.Fprintf(tw, "artifact\t%s  %s\n", flatText(k), p.Artifacts[k])
+		fmt.Fprintf(tw, "artifact\t%s  %s\n", printable(k), p.Artifacts[k])
 	}
 	for _, k := range sortedKeys(p.EvaluationData) {
-		fmt.Fprintf(tw, "evaluation data\t%s  %s\n", flatText(k), p.EvaluationData[k])
+		fmt.Fprintf(tw, "evaluation data\t%s  %s\n", printable(k), p.EvaluationData[k])
 	}
 	for _, k := range sortedKeys(p.Metrics) {
-		fmt.Fprintf(tw, "metric\t%s  %s\n", flatText(k), formatMetric(p.Metrics[k]))
+		fmt.Fprintf(tw, "metric\t%s  %s\n", printable(k), formatMetric(p.Metrics[k]))
 	}
 	return tw.Flush()
 }
@@ -211,7 +211,7 @@ func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
 		return err
 	}
 	for _, w := range c.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", flatText(w))
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", printable(w))
 	}
 	if opts.JSON {
 		if entries == nil {
@@ -232,9 +232,9 @@ func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
 	for _, e := range entries {
 		version := "(unreadable)"
 		if e.Pointer != nil {
-			version = flatText(e.Pointer.Version)
+			version = printable(e.Pointer.Version)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Date.UTC().Format(time.DateOnly), e.Commit[:12], version, flatText(e.Subject))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Date.UTC().Format(time.DateOnly), e.Commit[:12], version, printable(e.Subject))
 	}
 	return tw.Flush()
 }
