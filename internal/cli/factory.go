@@ -37,20 +37,13 @@ type Factory struct {
 
 	// Platform is the CI system podium runs under.
 	Platform func() ci.Platform
-	// Host is the code host (GitHub or GitLab), configured from the
-	// platform's environment and the command's flags.
-	Host func(ctx context.Context, opts HostOptions) (scm.Host, error)
+	// Host is the code host (GitHub or GitLab). Everything about it (kind,
+	// API URL, repository, token) comes from the environment the CI job sets
+	// (GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN; CI_PROJECT_ID,
+	// CI_API_V4_URL, GITLAB_TOKEN), which a workflow can also set by hand to
+	// reach another repository.
+	Host func(ctx context.Context) (scm.Host, error)
 }
-
-// HostOptions is what a command adds to the CI environment's description
-// of the code host. Today it adds nothing: the host, its API URL, the
-// repository and the token all come from the environment the CI job sets
-// (GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN; CI_PROJECT_ID,
-// CI_API_V4_URL, GITLAB_TOKEN), which a workflow can also set by hand to
-// reach another repository. Flags for them would need matching inputs in
-// every action and component; the struct keeps the Host signature stable
-// until one is needed.
-type HostOptions struct{}
 
 // System returns the Factory for the real process: os streams, the real
 // environment and clock, CI detection from the environment.

@@ -12,11 +12,11 @@ import (
 	"github.com/podium-ml/podium/internal/scm/gitlab"
 )
 
-// defaultHost builds the code-host client from the environment and the
-// command's HostOptions, with the shared retrying HTTP client.
-func defaultHost(f *Factory) func(context.Context, HostOptions) (scm.Host, error) {
-	return func(ctx context.Context, opts HostOptions) (scm.Host, error) {
-		return newHost(f, opts, httpclient.Options{})
+// defaultHost builds the code-host client from the environment, with the
+// shared retrying HTTP client.
+func defaultHost(f *Factory) func(context.Context) (scm.Host, error) {
+	return func(ctx context.Context) (scm.Host, error) {
+		return newHost(f, httpclient.Options{})
 	}
 }
 
@@ -24,7 +24,7 @@ func defaultHost(f *Factory) func(context.Context, HostOptions) (scm.Host, error
 // registered with the redactor and masked in the CI log before any request
 // is made. hc configures the HTTP client; its Redact and Logf are filled
 // in here.
-func newHost(f *Factory, _ HostOptions, hc httpclient.Options) (scm.Host, error) {
+func newHost(f *Factory, hc httpclient.Options) (scm.Host, error) {
 	getenv := f.Getenv
 	kind := detectHost(getenv)
 	redact := func(s string) string { return s }

@@ -59,7 +59,7 @@ func TestDefaultHostFromEnvironment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f, platform, _ := hostTestFactory(tt.env)
-			host, err := f.Host(t.Context(), HostOptions{})
+			host, err := f.Host(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestDefaultHostErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f, platform, errOut := hostTestFactory(tt.env)
-			_, err := f.Host(t.Context(), HostOptions{})
+			_, err := f.Host(t.Context())
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("error = %v, want %s", err, tt.want)
 			}
@@ -185,7 +185,7 @@ func TestHostTokenNeverPrinted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		f, _, errOut := hostTestFactory(tt.env)
-		host, err := newHost(f, HostOptions{}, httpclient.Options{Clock: scmtest.NewClock(), MaxAttempts: 3})
+		host, err := newHost(f, httpclient.Options{Clock: scmtest.NewClock(), MaxAttempts: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

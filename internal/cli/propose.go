@@ -32,14 +32,13 @@ const gateStatusContext = "podium/gate"
 type proposeOptions struct {
 	IO       *IOStreams
 	Platform func() ci.Platform
-	Host     func(context.Context, HostOptions) (scm.Host, error)
+	Host     func(context.Context) (scm.Host, error)
 	Now      func() time.Time
 
 	SpecPath string
 	RunDir   string
 	DryRun   bool
 	JSON     bool
-	HostOpts HostOptions
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
@@ -143,7 +142,7 @@ func runPropose(ctx context.Context, opts *proposeOptions) error {
 		return proposeDryRun(ctx, opts, p)
 	}
 
-	host, err := opts.Host(ctx, opts.HostOpts)
+	host, err := opts.Host(ctx)
 	if err != nil {
 		return err
 	}

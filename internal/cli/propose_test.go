@@ -203,7 +203,7 @@ func hostFactory(t *testing.T, h scm.Host, p *citest.Platform) (*Factory, testIO
 	t.Helper()
 	f, io := newTestFactory(t, nil)
 	built := 0
-	f.Host = func(ctx context.Context, opts HostOptions) (scm.Host, error) {
+	f.Host = func(ctx context.Context) (scm.Host, error) {
 		built++
 		return h, nil
 	}

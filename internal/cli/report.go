@@ -23,7 +23,7 @@ import (
 type reportOptions struct {
 	IO       *IOStreams
 	Platform func() ci.Platform
-	Host     func(ctx context.Context, opts HostOptions) (scm.Host, error)
+	Host     func(ctx context.Context) (scm.Host, error)
 
 	SpecPath string
 	RunDir   string
@@ -175,7 +175,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 // postReport creates or updates the PR/MR comment that holds the report's
 // marker, and returns its URL.
 func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, pr int, model, md string) (string, error) {
-	host, err := opts.Host(ctx, HostOptions{})
+	host, err := opts.Host(ctx)
 	if err != nil {
 		return "", err
 	}

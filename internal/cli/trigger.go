@@ -16,7 +16,7 @@ import (
 type triggerOptions struct {
 	IO       *IOStreams
 	Platform func() ci.Platform
-	Host     func(context.Context, HostOptions) (scm.Host, error)
+	Host     func(context.Context) (scm.Host, error)
 
 	Workflow string
 	Ref      string
@@ -92,7 +92,7 @@ func runTrigger(ctx context.Context, opts *triggerOptions) error {
 	if err != nil {
 		return err
 	}
-	host, err := opts.Host(ctx, HostOptions{})
+	host, err := opts.Host(ctx)
 	if err != nil {
 		return err
 	}
