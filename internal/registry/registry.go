@@ -15,12 +15,9 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/metrics"
@@ -167,32 +164,7 @@ func IsPointer(data []byte) bool {
 
 // schemaError turns a jsonschema failure into one diag.Error per leaf.
 func schemaError(name string, err error) error {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return diag.List{{File: name, Msg: err.Error(), Kind: "registry"}}
-	}
-	var list diag.List
-	seen := map[string]bool{}
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
-			return
-		}
-		field := e.InstanceLocation
-		if field == "" {
-			field = "/"
-		}
-		if k := field + "\x00" + e.Message; !seen[k] {
-			seen[k] = true
-			list = append(list, &diag.Error{File: name, Field: field, Msg: e.Message, Kind: "registry"})
-		}
-	}
-	walk(ve)
-	sort.SliceStable(list, func(i, j int) bool { return list[i].Field < list[j].Field })
-	return list
+	return schemas.Errors(name, "registry", err)
 }
 
 // checkKeys refuses duplicate keys, including keys that differ only in

@@ -13,11 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 	"time"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/diag"
@@ -251,35 +248,10 @@ func readFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// schemaError turns a jsonschema failure into one diag.Error per leaf,
-// each naming the field (a JSON pointer) that is wrong.
+// schemaError reports every schema failure of file at once, each naming
+// the field (a JSON pointer) that is wrong.
 func schemaError(file string, err error) error {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return &diag.Error{File: file, Msg: err.Error(), Kind: "schema"}
-	}
-	var list diag.List
-	seen := map[string]bool{}
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
-			return
-		}
-		field := e.InstanceLocation
-		if field == "" {
-			field = "/"
-		}
-		if k := field + "\x00" + e.Message; !seen[k] {
-			seen[k] = true
-			list = append(list, &diag.Error{File: file, Field: field, Msg: e.Message, Kind: "schema"})
-		}
-	}
-	walk(ve)
-	sort.SliceStable(list, func(i, j int) bool { return list[i].Field < list[j].Field })
-	return list
+	return schemas.Errors(file, "schema", err)
 }
 
 func writeJSON(path string, v any) error {

@@ -294,29 +294,20 @@ func validateSchema(doc *document) []problem {
 	if err == nil {
 		return nil
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
+	leaves := schemas.Leaves(err)
+	if leaves == nil {
 		return []problem{{msg: err.Error()}}
 	}
 	var probs []problem
 	seen := map[string]bool{}
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
-			return
-		}
+	for _, e := range leaves {
 		for _, p := range schemaProblems(e, doc.value) {
-			k := p.ptr + "\x00" + p.msg
-			if !seen[k] {
+			if k := p.ptr + "\x00" + p.msg; !seen[k] {
 				seen[k] = true
 				probs = append(probs, p)
 			}
 		}
 	}
-	walk(ve)
 	return probs
 }
 
