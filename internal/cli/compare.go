@@ -223,10 +223,10 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 		return err
 	}
 	if opts.RunDir != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", filepath.Join(opts.RunDir, rundir.CompareFile))
+		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", escapeControl(filepath.Join(opts.RunDir, rundir.CompareFile)))
 	}
 	if reportPath != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", reportPath)
+		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", escapeControl(reportPath))
 	}
 	if doc.Decision == rundir.Reject && opts.FailOnReject {
 		return &RejectedError{Model: s.Model}
@@ -325,7 +325,7 @@ func readChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, file 
 	// The history only draws the report's chart: do not fail the
 	// comparison over it.
 	if side.history, err = reg.History(ctx, s.Model, historyLimit); err != nil {
-		fmt.Fprintf(errOut, "warning: %s\n", printable(err.Error()))
+		fmt.Fprintf(errOut, "warning: %s\n", escapeControl(err.Error()))
 	}
 	return side, nil
 }
@@ -454,16 +454,16 @@ func reportInput(s *spec.Spec, platform ci.Platform, doc *rundir.Compare, run *r
 // stderr outside CI).
 func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", doc.Decision, printable(doc.Model))
+	fmt.Fprintf(&b, "%s %s", doc.Decision, escapeControl(doc.Model))
 	switch {
 	case doc.Champion == nil:
 		b.WriteString(" (no champion: only absolute bounds checked)")
 	case source == doc.Champion.Version:
-		fmt.Fprintf(&b, " (champion from %s)", printable(source))
+		fmt.Fprintf(&b, " (champion from %s)", escapeControl(source))
 	case source != "":
-		fmt.Fprintf(&b, " (champion %s from %s)", printable(doc.Champion.Version), printable(source))
+		fmt.Fprintf(&b, " (champion %s from %s)", escapeControl(doc.Champion.Version), escapeControl(source))
 	default:
-		fmt.Fprintf(&b, " (champion %s)", printable(doc.Champion.Version))
+		fmt.Fprintf(&b, " (champion %s)", escapeControl(doc.Champion.Version))
 	}
 	b.WriteString("\n")
 	for _, c := range doc.Checks {
@@ -471,7 +471,7 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 		if !c.Passed {
 			mark = "✗"
 		}
-		fmt.Fprintf(&b, "  %s %s\n", mark, printable(c.Reason))
+		fmt.Fprintf(&b, "  %s %s\n", mark, escapeControl(c.Reason))
 	}
 	if !doc.Comparable {
 		b.WriteString("not comparable: the evaluation data differs from the champion's\n")

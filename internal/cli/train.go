@@ -117,7 +117,7 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	}
 	platform := opts.Platform()
 	errOut := opts.IO.ErrOut
-	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
+	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", escapeControl(s.Model), escapeControl(runDir))
 
 	res, runErr := pipeline.Run(ctx, pipeline.Options{
 		Spec:    s,
@@ -210,7 +210,7 @@ func printStepTable(w io.Writer, res *pipeline.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "wrote %s\n", filepath.Join(res.RunDir, rundir.RunFile))
+	_, err := fmt.Fprintf(w, "wrote %s\n", escapeControl(filepath.Join(res.RunDir, rundir.RunFile)))
 	return err
 }
 
