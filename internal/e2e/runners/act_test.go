@@ -3,9 +3,7 @@
 package runners
 
 import (
-	"bytes"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,20 +68,13 @@ func newActRepo(t *testing.T, example string, extra map[string]string) *actRepo 
 	writeFile(t, filepath.Join(shims, "kubectl"), "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '"+r.kubectlLog+"'\n", 0o755)
 
 	home := filepath.Join(tmp, "home")
-	goEnv := func(name string) string {
-		out, err := exec.Command("go", "env", name).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
-	}
 	r.env = append([]string{
 		"PATH=" + shims + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + home,
 		// The example's steps build Go code: the machine's caches keep
 		// that quick, and GOFLAGS lets its go.mod stand alone.
-		"GOCACHE=" + goEnv("GOCACHE"),
-		"GOMODCACHE=" + goEnv("GOMODCACHE"),
+		"GOCACHE=" + goEnv(t, "GOCACHE"),
+		"GOMODCACHE=" + goEnv(t, "GOMODCACHE"),
 		"GOFLAGS=-mod=mod",
 		"GOTOOLCHAIN=local",
 	}, gitEnv...)
@@ -145,18 +136,9 @@ func (r *actRepo) repository() map[string]any {
 // as a person would, and returns its number.
 func (r *actRepo) openPR(branch, title string) int {
 	r.t.Helper()
-	body, _ := json.Marshal(map[string]string{"title": title, "head": branch, "base": "main"})
-	req, _ := http.NewRequest("POST", r.fake.URL+"/repos/"+r.fake.Owner+"/"+r.fake.Repo+"/pulls", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+r.fake.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var pr struct{ Number int }
-	if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil || resp.StatusCode != http.StatusCreated {
-		r.t.Fatalf("open PR: %s: %v", resp.Status, err)
-	}
+	apiJSON(r.t, "POST", r.fake.URL+"/repos/"+r.fake.Owner+"/"+r.fake.Repo+"/pulls", "Authorization", "Bearer "+r.fake.Token,
+		map[string]string{"title": title, "head": branch, "base": "main"}, &pr)
 	return pr.Number
 }
 
