@@ -138,4 +138,3 @@ func shortDigest(d string) string {
 	}
 	return algo + ":" + hex[:12]
 }
-
