@@ -63,9 +63,8 @@ func newActRepo(t *testing.T, example string, extra map[string]string) *actRepo 
 	}
 
 	// kubectl stands in for the cluster: deploy.yml's last step.
-	shims := filepath.Join(tmp, "shims")
-	r.kubectlLog = filepath.Join(tmp, "kubectl.log")
-	writeFile(t, filepath.Join(shims, "kubectl"), "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '"+r.kubectlLog+"'\n", 0o755)
+	shims := makeShims(t, tmp)
+	r.kubectlLog = filepath.Join(shims, "kubectl.log")
 
 	home := filepath.Join(tmp, "home")
 	r.env = append([]string{
@@ -195,6 +194,9 @@ func TestActDeliveryLoop(t *testing.T) {
 			// needs a go.mod (standard library only).
 			"go.mod": "module github.com/podium-ml/podium/examples/weather\n\ngo 1.26\n",
 		})
+	})
+	t.Run("churn (Python)", func(t *testing.T) {
+		testActLoop(t, "python", nil)
 	})
 }
 

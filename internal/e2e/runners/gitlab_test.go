@@ -39,8 +39,10 @@ func newGCLRepo(t *testing.T, example string, extra map[string]string) *gclRepo 
 	files[".gitlab-ci.yml"] = shipped(t, "examples/gitlab-ci.yml")
 	// What drift compares: the data the champion was trained on, and a
 	// sample of what it serves that has drifted.
-	files["data/reference.csv"] = shipped(t, "examples/drift/reference.csv")
-	files["data/current.csv"] = shipped(t, "examples/drift/current.csv")
+	if _, ok := files["data/reference.csv"]; !ok {
+		files["data/reference.csv"] = shipped(t, "examples/drift/reference.csv")
+		files["data/current.csv"] = shipped(t, "examples/drift/current.csv")
+	}
 	fake := scmtest.NewGitLab(t, scmtest.GitLabOptions{Path: "acme/models", Files: files})
 	tmp := t.TempDir()
 	r := &gclRepo{t: t, fake: fake, dir: filepath.Join(tmp, "repo"), tmp: tmp}
@@ -69,9 +71,8 @@ default:
 `, 0o644)
 	writeFile(t, filepath.Join(r.dir, ".git", "info", "exclude"), ".gitlab-ci-local/\n.gitlab-ci-local-e2e.yml\n", 0o644)
 
-	shims := filepath.Join(tmp, "shims")
-	r.kubectlLog = filepath.Join(tmp, "kubectl.log")
-	writeFile(t, filepath.Join(shims, "kubectl"), "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '"+r.kubectlLog+"'\n", 0o755)
+	shims := makeShims(t, tmp)
+	r.kubectlLog = filepath.Join(shims, "kubectl.log")
 	r.env = append([]string{
 		// The jobs in podium's image find podium on the PATH, as the image
 		// has it; the others get it from the podium-binary job.
@@ -162,6 +163,13 @@ func TestGitLabCILocalDeliveryLoop(t *testing.T) {
 	t.Run("weather (Go)", func(t *testing.T) {
 		testGitLabLoop(t, "weather", map[string]string{
 			"go.mod": "module github.com/podium-ml/podium/examples/weather\n\ngo 1.26\n",
+		})
+	})
+	t.Run("churn (Python)", func(t *testing.T) {
+		reference := shipped(t, "examples/python/data/customers.csv")
+		testGitLabLoop(t, "python", map[string]string{
+			"data/reference.csv": reference,
+			"data/current.csv":   drifted(t, reference),
 		})
 	})
 }

@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -261,4 +262,40 @@ func apiJSON(t *testing.T, method, url, header, value string, body, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
+}
+
+// makeShims returns a directory for the front of the jobs' PATH: kubectl,
+// which stands in for the cluster and logs its arguments to kubectl.log
+// there, and python3 as Debian's /usr/bin/python3 where it exists.
+func makeShims(t *testing.T, tmp string) string {
+	t.Helper()
+	shims := filepath.Join(tmp, "shims")
+	log := filepath.Join(shims, "kubectl.log")
+	writeFile(t, filepath.Join(shims, "kubectl"), "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '"+log+"'\n", 0o755)
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		if err := os.Symlink("/usr/bin/python3", filepath.Join(shims, "python3")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return shims
+}
+
+// drifted returns the churn data with newer customers who pay more and
+// stay less: the drift a retrain should follow.
+func drifted(t *testing.T, data string) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(data), "\n")
+	out := []string{lines[0]}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		tenure, err1 := strconv.Atoi(f[1])
+		charges, err2 := strconv.ParseFloat(f[2], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("bad row %q", l)
+		}
+		f[1] = strconv.Itoa(max(1, tenure/3))
+		f[2] = strconv.FormatFloat(charges*1.4, 'f', 2, 64)
+		out = append(out, strings.Join(f, ","))
+	}
+	return strings.Join(out, "\n") + "\n"
 }
