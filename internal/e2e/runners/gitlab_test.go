@@ -238,6 +238,28 @@ func testGitLabLoop(t *testing.T, example string, extra map[string]string) {
 	if len(started) != 1 || started[0].Inputs["PODIUM_RETRAIN"] != "true" {
 		t.Fatalf("the schedule started pipelines %+v, want one with PODIUM_RETRAIN=true\n%s", started, tail(res.log, 60))
 	}
+
+	// 4. The retraining pipeline it started: the same candidate, the same
+	// deployment merge request (updated, not a second one).
+	res = r.pipeline("retrain", map[string]string{"CI_PIPELINE_SOURCE": "pipeline", "PODIUM_RETRAIN": "true"})
+	mustSucceed(t, "retraining pipeline", res)
+	if got := r.deployMRs(); len(got) != 1 || got[0].Number != mrs[0].Number {
+		t.Errorf("after the retrain the deployment merge requests are %+v, want !%d alone", got, mrs[0].Number)
+	}
+
+	// 5. The deployment merges: the default branch's pipeline runs the
+	// deploy job only (the model did not change).
+	r.fake.Merge(t, mrs[0].Number)
+	r.checkout("main")
+	res = r.pipeline("deploy", map[string]string{"CI_PIPELINE_SOURCE": "push"})
+	mustSucceed(t, "deploy pipeline", res)
+	applied, err := os.ReadFile(r.kubectlLog)
+	if err != nil || strings.TrimSpace(string(applied)) != "apply --filename deploy/production/" {
+		t.Errorf("kubectl ran with %q (%v), want apply --filename deploy/production/", applied, err)
+	}
+	if strings.Contains(res.log, "podium-train ") {
+		t.Errorf("merging the deployment retrained the model:\n%s", grepLines(res.log, "podium-train"))
+	}
 }
 
 // openMR opens a merge request from branch to main through the fake's API.
