@@ -242,9 +242,7 @@ func testActLoop(t *testing.T, example string, extra map[string]string) {
 	if len(prs) != 1 {
 		t.Fatalf("after the merge, %d deployment pull requests are open, want 1\n%s", len(prs), tail(res.log, 80))
 	}
-	if !strings.Contains(res.log, "cached") {
-		t.Errorf("the default branch's train ran its steps again instead of restoring them:\n%s", grepLines(res.log, "STEP|cached|ok "))
-	}
+	assertRestored(t, res.log)
 
 	// 3. A retrain someone asked for: the same candidate, the same
 	// deployment pull request (updated, not a second one).

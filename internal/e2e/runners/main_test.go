@@ -299,3 +299,15 @@ func drifted(t *testing.T, data string) string {
 	}
 	return strings.Join(out, "\n") + "\n"
 }
+
+// assertRestored fails unless train, in the log, found every step cached
+// (restored, not run again): the model's own train step among them.
+func assertRestored(t *testing.T, log string) {
+	t.Helper()
+	if ran := grepLines(log, `podium: [a-z]+: running`); ran != "" {
+		t.Errorf("the default branch's train ran steps again instead of restoring them:\n%s", ran)
+	}
+	if grepLines(log, `podium: train: cached`) == "" {
+		t.Errorf("the default branch's train did not restore the train step:\n%s", grepLines(log, "podium: "))
+	}
+}
