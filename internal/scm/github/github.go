@@ -93,10 +93,9 @@ func New(cfg Config) (*Host, error) {
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
 		return nil, fmt.Errorf("invalid GitHub API URL %q", apiURL)
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{})
-	}
+	// Confine: a redirect to another origin must not take the token along,
+	// whatever client the caller passed.
+	httpClient := httpclient.Confine(cfg.HTTPClient)
 	client := gh.NewClient(httpClient).WithAuthToken(cfg.Token)
 	// The base URL is kept whole, prefix included: GHES serves the API
 	// under /api/v3 and every request must stay below it.

@@ -94,10 +94,9 @@ func New(cfg Config) (*Host, error) {
 	if !strings.HasPrefix(apiURL, "https://") && !strings.HasPrefix(apiURL, "http://") {
 		return nil, fmt.Errorf("invalid GitLab API URL %q", apiURL)
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{})
-	}
+	// Confine: a redirect to another origin must not take the token along,
+	// whatever client the caller passed.
+	httpClient := httpclient.Confine(cfg.HTTPClient)
 	opts := []gl.ClientOptionFunc{
 		gl.WithBaseURL(apiURL),
 		gl.WithHTTPClient(httpClient),
