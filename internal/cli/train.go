@@ -119,13 +119,16 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	errOut := opts.IO.ErrOut
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
 
+	// The steps run the PR's code: their output must not issue workflow
+	// commands or log sections.
+	relay := platform.Relay(errOut)
 	res, runErr := pipeline.Run(ctx, pipeline.Options{
 		Spec:    s,
 		RunDir:  runDir,
 		Force:   opts.Force,
 		Jobs:    opts.Jobs,
 		Environ: opts.Environ(),
-		Out:     errOut,
+		Out:     relay,
 		Commit:  commitOf(ctx, platform, s.Dir),
 		Group:   platform.Group,
 		Logf: func(format string, args ...any) {
@@ -135,6 +138,7 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
 		},
 	})
+	relay.Close()
 	if res == nil {
 		return runErr
 	}
