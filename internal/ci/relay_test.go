@@ -181,3 +181,52 @@ func TestRunnerParserSeesTheAttack(t *testing.T) {
 		t.Errorf("sections (-want +got):\n%s", diff)
 	}
 }
+
+// FuzzRelay relays arbitrary output, cut into writes at arbitrary points:
+// read as the GitHub runner reads it, nothing but the relay's own windows
+// is obeyed; read as GitLab reads it, it holds no section marker; and on
+// GitLab, dropping the inserted \e[0K gives back the output unchanged.
+func FuzzRelay(f *testing.F) {
+	for _, a := range attack {
+		f.Add(a, uint8(3))
+	}
+	f.Add(strings.Join(attack, ""), uint8(1))
+	f.Add("section_sectionsection_end:1:a\r\x1b[0K", uint8(5))
+	f.Fuzz(func(t *testing.T, text string, cut uint8) {
+		step := int(cut)%16 + 1
+		write := func(w io.Writer) {
+			for i := 0; i < len(text); i += step {
+				w.Write([]byte(text[i:min(i+step, len(text))]))
+			}
+		}
+
+		var gh bytes.Buffer
+		g := ci.NewGitHub(ci.WithGetenv(func(string) string { return "" }), ci.WithWriter(&gh))
+		relay := g.Relay(&gh)
+		write(relay)
+		relay.Close()
+		token := ""
+		for _, c := range citest.GitHubCommands(gh.String()) {
+			switch {
+			case c.Name == "stop-commands" && token == "":
+				token = c.Data
+			case token != "" && strings.EqualFold(c.Name, token):
+				token = ""
+			default:
+				t.Fatalf("the runner obeys %q %q from relayed %q", c.Name, c.Data, text)
+			}
+		}
+
+		var gl bytes.Buffer
+		relay = ci.NewGitLab(ci.WithWriter(&gl)).Relay(&gl)
+		write(relay)
+		relay.Close()
+		if s := citest.GitLabSections(gl.String()); len(s) > 0 {
+			t.Fatalf("GitLab sees sections %v in relayed %q", s, text)
+		}
+		got := strings.ReplaceAll(gl.String(), "section\x1b[0K_", "section_")
+		if got != text && !strings.Contains(text, "section\x1b[0K_") {
+			t.Fatalf("relayed %q as %q", text, gl.String())
+		}
+	})
+}
