@@ -26,14 +26,20 @@ import (
 // not known yet). A file that is not UTF-8 text is sent as a blob first.
 func (h *Host) ProposeChange(ctx context.Context, ch scm.ChangeRequest) (_ *scm.PullRequest, err error) {
 	defer h.clean(&err)
-	return scm.Propose(ctx, ch, scm.ProposeSteps{
+	pr, err := scm.Propose(ctx, ch, scm.ProposeSteps{
 		DefaultBranch: h.DefaultBranch,
 		Push:          h.pushBranch,
 		FindOrOpen:    h.findOrOpenPR,
 		Pause:         h.pause,
 		MaxPushes:     maxCreates,
 	})
+	return pr, h.forbidden(err, "push branch "+ch.Branch+" and open its pull request", proposeNeed)
 }
+
+// proposeNeed is what a token needs to push the deployment branch and
+// open its pull request.
+const proposeNeed = "give the job `permissions: contents: write` and `pull-requests: write` " +
+	"(a GitHub App or fine-grained token: Contents and Pull requests, read and write)"
 
 // pushBranch makes ch.Branch one commit with ch.Files on top of base and
 // returns that commit.

@@ -490,7 +490,7 @@ func (c *core) pullViews() []PullRequest {
 func (c *core) view(p *PullRequest) PullRequest {
 	v := *p
 	v.Labels = slices.Clone(p.Labels)
-	if sha := c.repo.branchHead(p.Head); sha != "" {
+	if sha := c.repo.branchHead(p.Head); sha != "" && p.HeadRepo == "" {
 		v.HeadSHA = sha
 	}
 	return v
