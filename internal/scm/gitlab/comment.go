@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -152,5 +153,29 @@ func forbidden(err error, action, need string) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	return &scm.PermissionError{Action: action, Status: status, Message: strings.TrimSpace(strings.TrimPrefix(apiMessage(err), fmt.Sprint(status))), Need: need, Err: err}
+	return &scm.PermissionError{Action: action, Status: status, Message: shortMessage(err, status), Need: need, Err: err}
+}
+
+// shortMessage is the "message" (or "error") string of a GitLab error
+// body without its leading status ("403 Forbidden" → "Forbidden"), or the
+// status text: go-gitlab's own text is the body reformatted.
+func shortMessage(err error, status int) string {
+	var er *gl.ErrorResponse
+	var body struct {
+		Message any    `json:"message"`
+		Error   string `json:"error"`
+	}
+	msg := ""
+	if errors.As(err, &er) && json.Unmarshal(er.Body, &body) == nil {
+		if m, ok := body.Message.(string); ok {
+			msg = m
+		} else {
+			msg = body.Error
+		}
+	}
+	msg = strings.TrimSpace(strings.TrimPrefix(msg, fmt.Sprint(status)))
+	if msg == "" || len(msg) > 200 {
+		msg = http.StatusText(status)
+	}
+	return msg
 }
