@@ -31,6 +31,8 @@ type reportOptions struct {
 	Comment  bool
 	PR       int
 	JSON     bool
+
+	commentOptions
 }
 
 // reportResult is what `report --json` prints.
@@ -84,7 +86,12 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 			if runF != nil {
 				return runF(opts)
 			}
-			return runReport(cmd.Context(), opts)
+			return withTimeout(cmd.Context(), opts.Timeout, func(ctx context.Context) error {
+				if opts.FromArtifact {
+					return runPublish(ctx, opts)
+				}
+				return runReport(ctx, opts)
+			})
 		},
 	}
 	addSpecFlag(cmd, &opts.SpecPath)
@@ -93,6 +100,7 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Comment, "comment", false, "create or update the report comment on the pull request")
 	cmd.Flags().IntVar(&opts.PR, "pr", 0, "comment on pull request `number` (default: the CI job's)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result and the Markdown as one JSON document")
+	addCommentFlags(cmd, f, &opts.commentOptions)
 	return cmd
 }
 
@@ -156,8 +164,10 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		if err != nil {
 			return err
 		}
-		res.CommentURL = &url
-		if !opts.JSON {
+		if url != "" {
+			res.CommentURL = &url
+		}
+		if !opts.JSON && url != "" {
 			_, err = fmt.Fprintln(opts.IO.Out, url)
 			return err
 		}
@@ -173,7 +183,8 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 }
 
 // postReport creates or updates the PR/MR comment that holds the report's
-// marker, and returns its URL.
+// marker, and returns its URL; "" when the token may not comment and the
+// report went to the step summary instead (see commentFailed).
 func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, pr int, model, md string) (string, error) {
 	host, err := opts.Host(ctx)
 	if err != nil {
@@ -182,7 +193,7 @@ func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, 
 	body := report.Truncate(md, report.MaxCommentLength, platform.Run().RunURL)
 	c, err := host.UpsertComment(ctx, pr, report.Marker(model), body)
 	if err != nil {
-		return "", fmt.Errorf("failed to comment on pull request %d: %w", pr, err)
+		return "", commentFailed(opts.IO, platform, &opts.commentOptions, pr, md, err)
 	}
 	if err := platform.SetOutput("comment-url", c.URL); err != nil {
 		return "", err

@@ -136,3 +136,12 @@ type Identity struct {
 	Login string
 	Bot   bool
 }
+
+// PullRequestFinder is a Host that can find a pull request by its head:
+// what a workflow_run job knows of a fork's pull request, whose number
+// the event does not carry.
+type PullRequestFinder interface {
+	// FindPullRequest returns the number of the open pull request from
+	// branch of headRepo (owner/name) whose head commit is sha, or 0.
+	FindPullRequest(ctx context.Context, headRepo, branch, sha string) (int, error)
+}

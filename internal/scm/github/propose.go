@@ -309,3 +309,26 @@ func (h *Host) updatePR(ctx context.Context, pr *gh.PullRequest, ch scm.ChangeRe
 func (h *Host) repeatable(ctx context.Context, write func() error) error {
 	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.pause, write)
 }
+
+// FindPullRequest returns the number of the open pull request from
+// branch of headRepo (a fork or the repository itself) whose head commit
+// is sha, or 0: one request.
+func (h *Host) FindPullRequest(ctx context.Context, headRepo, branch, sha string) (_ int, err error) {
+	defer h.clean(&err)
+	owner, _, ok := strings.Cut(headRepo, "/")
+	if !ok || owner == "" || branch == "" {
+		return 0, fmt.Errorf("invalid head %q:%q", headRepo, branch)
+	}
+	prs, _, err := h.client.PullRequests.List(ctx, h.owner, h.repo, &gh.PullRequestListOptions{
+		State: "open", Head: owner + ":" + branch, ListOptions: gh.ListOptions{PerPage: 100},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to find the pull request from %s:%s: %w", headRepo, branch, err)
+	}
+	for _, pr := range prs {
+		if pr.GetHead().GetSHA() == sha && strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), headRepo) {
+			return pr.GetNumber(), nil
+		}
+	}
+	return 0, nil
+}
