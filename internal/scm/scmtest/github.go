@@ -177,12 +177,16 @@ func (g *GitHub) notAccessible(w http.ResponseWriter, doc string) {
 }
 
 // OpenPR opens a pull request by alice from branch (created from the
-// default branch with files as one commit) into the default branch, as a
+// default branch with files as one commit; with files nil, a branch that
+// exists as it is) into the default branch, as a
 // person would, whatever the fake's token may do; it returns its number
 // and head commit.
 func (g *GitHub) OpenPR(t testing.TB, branch string, files map[string]string) (int, string) {
 	t.Helper()
-	sha := g.Commit(t, branch, files, "Change "+branch)
+	sha := g.Head(branch)
+	if files != nil || sha == "" {
+		sha = g.Commit(t, branch, files, "Change "+branch)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "open", Author: "alice", HeadSHA: sha}

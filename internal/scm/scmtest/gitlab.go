@@ -192,12 +192,16 @@ func (g *GitLab) Merge(t testing.TB, iid int) string {
 }
 
 // OpenMR opens a merge request by alice from branch (created from the
-// default branch with files as one commit) into the default branch, as a
+// default branch with files as one commit; with files nil, a branch that
+// exists as it is) into the default branch, as a
 // person would, whatever the fake's tokens may do; it returns its IID and
 // head commit.
 func (g *GitLab) OpenMR(t testing.TB, branch string, files map[string]string) (int, string) {
 	t.Helper()
-	sha := g.Commit(t, branch, files, "Change "+branch)
+	sha := g.Head(branch)
+	if files != nil || sha == "" {
+		sha = g.Commit(t, branch, files, "Change "+branch)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mr := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "opened", Author: "alice", HeadSHA: sha}
