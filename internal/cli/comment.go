@@ -68,9 +68,12 @@ func withTimeout(ctx context.Context, d time.Duration, run func(context.Context)
 // says why and what to configure, and the command succeeds unless
 // --require-comment. Any other error is returned.
 func commentFailed(streams *IOStreams, platform ci.Platform, o *commentOptions, pr int, md string, err error) error {
-	where := "step summary"
+	where, what := "step summary", "pull request"
 	if platform.Name() != "github-actions" {
 		where = "job log"
+		if platform.Name() == "gitlab-ci" {
+			what = "merge request"
+		}
 		end := platform.Group("podium report")
 		io.WriteString(streams.ErrOut, md)
 		end()
@@ -83,7 +86,7 @@ func commentFailed(streams *IOStreams, platform ci.Platform, o *commentOptions, 
 		return fmt.Errorf("failed to comment on pull request %d: %w", pr, err)
 	}
 	platform.Annotate(ciNotice("podium report: no comment",
-		fmt.Sprintf("podium did not comment on pull request %d, the report is in the %s: %s", pr, where, pe.Error())))
+		fmt.Sprintf("podium did not comment on %s %d, the report is in the %s: %s", what, pr, where, pe.Error())))
 	return nil
 }
 

@@ -184,6 +184,13 @@ func (c *core) Inject(method, pattern string, faults ...Fault) {
 	}
 }
 
+// ClearFaults drops the injected faults no request has taken yet.
+func (c *core) ClearFaults() {
+	c.logMu.Lock()
+	defer c.logMu.Unlock()
+	c.faults = nil
+}
+
 // Requests returns every request received so far, in order.
 func (c *core) Requests() []Request {
 	c.logMu.Lock()
