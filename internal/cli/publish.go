@@ -83,21 +83,40 @@ func readWorkflowRun(getenv func(string) string) (*workflowRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read the workflow_run event: %w", err)
 	}
+	if len(data) > maxEventBytes {
+		return nil, inputErrorf("%s: the event is larger than %d MiB", path, maxEventBytes>>20)
+	}
+	ev, err := parseWorkflowRun(data)
+	if err != nil {
+		return nil, inputErrorf("%s: %w", path, err)
+	}
+	return ev, nil
+}
+
+// parseWorkflowRun decodes a workflow_run event and checks the fields
+// podium acts on: a pull_request run, its head commit, repository and
+// branch.
+func parseWorkflowRun(data []byte) (*workflowRun, error) {
 	var ev workflowRun
-	if len(data) > maxEventBytes || json.Unmarshal(data, &ev) != nil {
-		return nil, inputErrorf("%s: not a workflow_run event", path)
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("not a workflow_run event: %w", err)
 	}
 	wr := ev.WorkflowRun
 	switch {
 	case wr.Event != "pull_request":
-		return nil, inputErrorf("%s: the workflow run was triggered by %q; --from-artifact publishes pull_request runs", path, wr.Event)
+		return nil, fmt.Errorf("the workflow run was triggered by %q; --from-artifact publishes pull_request runs", wr.Event)
 	case !fullSHA.MatchString(wr.HeadSHA):
-		return nil, inputErrorf("%s: workflow_run.head_sha %q is not a commit SHA", path, wr.HeadSHA)
-	case wr.HeadRepository.FullName == "" || wr.HeadBranch == "":
-		return nil, inputErrorf("%s: workflow_run names no head repository or branch", path)
+		return nil, fmt.Errorf("workflow_run.head_sha %q is not a commit SHA", wr.HeadSHA)
+	case !repoName.MatchString(wr.HeadRepository.FullName) || !repoName.MatchString(wr.Repository.FullName):
+		return nil, errors.New("workflow_run names no head repository or repository (owner/name)")
+	case wr.HeadBranch == "":
+		return nil, errors.New("workflow_run names no head branch")
 	}
 	return &ev, nil
 }
+
+// repoName is GitHub's owner/name.
+var repoName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$`)
 
 // trustedPullRequest is the pull request the workflow run was for: from
 // the event when it names it (a branch of the repository), else found by
