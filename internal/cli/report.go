@@ -68,7 +68,16 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 			JSON document holds the decision, the paths and the Markdown. --comment creates
 			the pull request comment, or edits the one podium made before (found by
 			its marker), so reruns do not pile up comments; a report longer than
-			the host's limit is cut, with a link to the CI run. CI outputs:
+			the host's limit is cut, with a link to the CI run. When the token may
+			not comment (a fork's read-only GITHUB_TOKEN, a GitLab CI_JOB_TOKEN) the
+			report goes to the step summary or job log with one notice, and the
+			command succeeds unless --require-comment. PODIUM_BOT_LOGIN names the
+			account podium comments as, when the token cannot tell.
+
+			--from-artifact publishes a fork's review from a workflow_run job: the
+			run directory is the untrusted artifact of the pull_request run, and
+			the pull request and head commit come from the workflow_run event
+			(docs/tokens.md). CI outputs:
 			`+"`decision`"+`, `+"`report`"+` (with --out) and `+"`comment-url`"+` (with --comment).`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium report --run-dir .podium/run

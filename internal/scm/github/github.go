@@ -28,9 +28,6 @@ import (
 	"github.com/podium-ml/podium/internal/scm"
 )
 
-// ActionsBot is the author of what a workflow's GITHUB_TOKEN writes.
-const ActionsBot = "github-actions[bot]"
-
 // DefaultAPIURL is github.com's API.
 const DefaultAPIURL = "https://api.github.com"
 
