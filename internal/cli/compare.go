@@ -449,7 +449,7 @@ func reportInput(s *spec.Spec, platform ci.Platform, doc *rundir.Compare, run *r
 }
 
 // printCompare writes the decision and one line per check for people.
-// Names come from files a PR controls: printable keeps each on its line.
+// Names come from files a PR controls: escapeControl keeps each on its line.
 // Warnings are not repeated here: they went out as CI annotations (on
 // stderr outside CI).
 func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
