@@ -41,9 +41,14 @@ type Registry struct {
 	Path string `json:"path"` // default ".podium/registry"
 }
 
-// Cache says where step results are cached.
+// Cache says where step results are cached and how large the cache may
+// grow.
 type Cache struct {
 	Path string `json:"path"` // default ".podium/cache"
+	// MaxSize is the stored outputs' size limit as written ("5GB"); ""
+	// means DefaultCacheMaxSize. MaxBytes is its value in bytes.
+	MaxSize  string `json:"max_size,omitempty"`
+	MaxBytes int64  `json:"-"`
 }
 
 // Component is a pipeline component with its own build and test commands.
@@ -63,6 +68,10 @@ type Step struct {
 	Outputs []string          `json:"outputs,omitempty"`
 	Timeout time.Duration     `json:"timeout,omitempty"` // 0: no limit
 	Env     map[string]string `json:"env,omitempty"`
+	// Params are the params the step uses: only these enter its cache key.
+	// nil (the key absent) means every param, as before steps could say;
+	// an empty list means none.
+	Params []string `json:"params,omitempty"`
 }
 
 // Gate holds the promotion rules.
