@@ -279,6 +279,9 @@ func readCandidate(s *spec.Spec, runDir, file string) (*candidateSide, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := run.Usable(runDir); err != nil {
+			return nil, err
+		}
 		source := filepath.Join(runDir, rundir.RunFile)
 		if run.Model != s.Model {
 			return nil, inputErrorf("%s: model %q is not the spec's model %q", source, run.Model, s.Model)

@@ -39,6 +39,9 @@ type proposeOptions struct {
 	RunDir   string
 	DryRun   bool
 	JSON     bool
+	// AllowDirty proposes a candidate trained from a work tree that
+	// differed from its commit.
+	AllowDirty bool
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
@@ -66,6 +69,11 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			host; with --dry-run they are read from the working tree instead, the
 			diff is printed and nothing is sent.
 
+			A candidate trained from a work tree whose tracked files differed from
+			its commit (run.json worktree.clean is false) is refused: the commit
+			the deployment names would not reproduce the model. --allow-dirty
+			proposes it anyway.
+
 			Templates see .Model, .Version (the candidate commit's first 12 hex
 			digits), .Commit, .Artifact.Path, .Artifact.Digest and .Metrics.`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
@@ -86,6 +94,7 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 	addSpecFlag(cmd, &opts.SpecPath)
 	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "read run.json and compare.json from `dir`")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change nothing")
+	cmd.Flags().BoolVar(&opts.AllowDirty, "allow-dirty", false, "propose a candidate trained from a work tree that differed from its commit")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	return cmd
 }
@@ -317,6 +326,9 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := run.Usable(opts.RunDir); err != nil {
+		return nil, err
+	}
 	runFile := filepath.Join(opts.RunDir, rundir.RunFile)
 	switch {
 	case run.Model != s.Model:
@@ -325,6 +337,10 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 		return nil, inputErrorf("%s: model %q is not the spec's model %q", filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Model, s.Model)
 	case !commitRE.MatchString(run.Commit):
 		return nil, inputErrorf("%s: commit %q is not a full commit SHA", runFile, run.Commit)
+	case run.Worktree != nil && !run.Worktree.Clean && !opts.AllowDirty:
+		return nil, inputErrorf("%s: the candidate was trained from a work tree that differed from commit %.12s (%s): "+
+			"that commit would not reproduce the model; commit the changes and train again, or pass --allow-dirty",
+			runFile, run.Commit, changedList(run.Worktree))
 	}
 	if err := registry.CheckModel(s.Model); err != nil {
 		return nil, err

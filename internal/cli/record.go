@@ -228,6 +228,9 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := run.Usable(opts.RunDir); err != nil {
+		return nil, err
+	}
 	if err := record.CheckRun(opts.RunDir, runData, run); err != nil {
 		return nil, err
 	}

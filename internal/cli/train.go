@@ -15,6 +15,7 @@ import (
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/git"
 	"github.com/podium-ml/podium/internal/pipeline"
+	"github.com/podium-ml/podium/internal/provenance"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 )
@@ -119,15 +120,28 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	errOut := opts.IO.ErrOut
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
 
+	environ := opts.Environ()
+	worktree := provenance.Worktree(ctx, s.Dir)
+	if worktree != nil && !worktree.Clean {
+		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train",
+			Message: fmt.Sprintf("the work tree differs from the commit (%s): the run records it, and propose refuses such a candidate without --allow-dirty",
+				changedList(worktree))})
+	}
+	root := ""
+	if repo, err := git.Open(ctx, s.Dir); err == nil {
+		root = repo.Dir
+	}
 	res, runErr := pipeline.Run(ctx, pipeline.Options{
-		Spec:    s,
-		RunDir:  runDir,
-		Force:   opts.Force,
-		Jobs:    opts.Jobs,
-		Environ: opts.Environ(),
-		Out:     errOut,
-		Commit:  commitOf(ctx, platform, s.Dir),
-		Group:   platform.Group,
+		Spec:        s,
+		RunDir:      runDir,
+		Force:       opts.Force,
+		Jobs:        opts.Jobs,
+		Environ:     environ,
+		Worktree:    worktree,
+		Environment: provenance.Environment(ctx, s.Dir, root, environ),
+		Out:         errOut,
+		Commit:      commitOf(ctx, platform, s.Dir),
+		Group:       platform.Group,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
 		},
@@ -212,6 +226,24 @@ func printStepTable(w io.Writer, res *pipeline.Result) error {
 	}
 	_, err := fmt.Fprintf(w, "wrote %s\n", filepath.Join(res.RunDir, rundir.RunFile))
 	return err
+}
+
+// changedList names a dirty work tree's changed files for a message.
+func changedList(wt *rundir.Worktree) string {
+	shown := wt.Changed
+	more := ""
+	if len(shown) > 5 {
+		more = fmt.Sprintf(" and %d more", len(shown)-5)
+		shown = shown[:5]
+	}
+	if wt.Truncated {
+		more = " and more"
+	}
+	quoted := make([]string, len(shown))
+	for i, c := range shown {
+		quoted[i] = printable(c)
+	}
+	return strings.Join(quoted, ", ") + more
 }
 
 func exitText(st rundir.Step) string {

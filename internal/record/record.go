@@ -70,6 +70,11 @@ type Commit struct {
 	Branch      string `json:"branch,omitempty"`
 	Repository  string `json:"repository,omitempty"`
 	PullRequest int    `json:"pull_request,omitempty"`
+	// Clean says whether the tracked files matched the commit when the run
+	// started (nil: not known); Changed lists those that did not.
+	Clean     *bool    `json:"clean,omitempty"`
+	Changed   []string `json:"changed,omitempty"`
+	Truncated bool     `json:"changed_truncated,omitempty"`
 }
 
 // CI is the job that ran the pipeline. Unknown fields are left out.
@@ -121,6 +126,11 @@ type Environment struct {
 	OS            string `json:"os"`
 	Arch          string `json:"arch"`
 	ImageDigest   string `json:"image_digest,omitempty"`
+	// Runtimes and Lockfiles are what a reproduction needs, from run.json:
+	// the runtime versions seen on the steps' PATH and the dependency
+	// lockfiles' digests, at train time.
+	Runtimes  map[string]string `json:"runtimes,omitempty"`
+	Lockfiles []rundir.Lockfile `json:"lockfiles,omitempty"`
 }
 
 // Source is everything a record is built from.
@@ -175,6 +185,20 @@ func New(src Source) (*Record, error) {
 	}
 	if r.CI.Provider == "" {
 		r.CI.Provider = "local"
+	}
+	if wt := run.Worktree; wt != nil {
+		clean := wt.Clean
+		r.Commit.Clean = &clean
+		r.Commit.Changed = wt.Changed
+		r.Commit.Truncated = wt.Truncated
+	}
+	if env := run.Environment; env != nil {
+		if len(env.Runtimes) > 0 {
+			r.Environment.Runtimes = env.Runtimes
+		}
+		if len(env.Lockfiles) > 0 {
+			r.Environment.Lockfiles = env.Lockfiles
+		}
 	}
 	if !digestPattern.MatchString(r.Environment.ImageDigest) {
 		// A platform may know the image only by tag; the record keeps
@@ -341,6 +365,11 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 		problems = append(problems, "missing fields: "+strings.Join(missing, ", "))
 	}
 	has := func(key string) bool { return raw[key] != nil && string(raw[key]) != "null" }
+	if has("commit") && run.Commit == "" {
+		// Not a damaged file: train ran where git could not name a commit.
+		return &rundir.UnusableError{Dir: dir, Reason: "it names no commit: podium train ran outside a git repository, " +
+			"or in one without a commit yet, and a record is tied to its commit (commit the project with git, then train again)"}
+	}
 	if has("model") && !namePattern.MatchString(run.Model) {
 		problems = append(problems, fmt.Sprintf("model %q is not a model name (letters, digits, '.', '_', '-')", run.Model))
 	}
@@ -356,7 +385,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 	if has("finished_at") && run.FinishedAt.IsZero() {
 		problems = append(problems, "finished_at is the zero time")
 	}
-	statuses := []string{rundir.StatusOK, rundir.StatusFailed, rundir.StatusSkipped, rundir.StatusCached, rundir.StatusTimeout}
+	statuses := []string{rundir.StatusOK, rundir.StatusFailed, rundir.StatusSkipped, rundir.StatusCached, rundir.StatusTimeout, rundir.StatusInterrupted}
 	for i, s := range run.Steps {
 		where := fmt.Sprintf("steps[%d]", i)
 		if !namePattern.MatchString(s.Name) {

@@ -448,7 +448,7 @@ func TestCheckRun(t *testing.T) {
 		{name: "zero time", data: edit(func(m map[string]any) { m["started_at"] = "0001-01-01T00:00:00Z" }), wantErr: "started_at is the zero time"},
 		{name: "bad step", data: edit(func(m map[string]any) {
 			m["steps"] = []any{map[string]any{"name": "train", "status": "done", "duration_s": -1, "inputs": map[string]any{"x": "md5:1"}}}
-		}), wantErr: `step train: status "done" is not one of ok, failed, skipped, cached, timeout; step train: duration_s is negative; step train: inputs: "x": digest "md5:1" is not sha256:<64 hex digits>`},
+		}), wantErr: `step train: status "done" is not one of ok, failed, skipped, cached, timeout, interrupted; step train: duration_s is negative; step train: inputs: "x": digest "md5:1" is not sha256:<64 hex digits>`},
 		{name: "several problems at once", data: edit(func(m map[string]any) { delete(m, "metrics"); m["commit"] = "x" }), wantErr: `missing fields: metrics; commit "x" is not a full lowercase commit SHA`},
 	}
 	for _, tt := range tests {
