@@ -145,6 +145,11 @@ type Source struct {
 	Artifact      Artifact
 	// Sizes holds the size of every path in the steps' inputs and outputs.
 	Sizes map[string]int64
+	// Code lists the spec's component paths: inputs under them are code,
+	// not data (DataDigest). EvaluationData lists the spec's
+	// evaluation_data, which is data even when a step writes it.
+	Code           []string
+	EvaluationData []string
 }
 
 var (
@@ -225,7 +230,7 @@ func New(src Source) (*Record, error) {
 	if r.Outputs, err = files(run.Steps, func(s rundir.Step) map[string]string { return s.Outputs }, src.Sizes); err != nil {
 		return nil, err
 	}
-	r.DataDigest = dataDigest(r.Inputs, r.Outputs)
+	r.DataDigest = dataDigest(dataInputs(r.Inputs, r.Outputs, src.Code, src.EvaluationData))
 
 	if c := src.Compare; c != nil {
 		if c.Model != run.Model {
@@ -276,17 +281,56 @@ func files(steps []rundir.Step, side func(rundir.Step) map[string]string, sizes 
 	return list, nil
 }
 
-// dataDigest names the data the run read: the inputs no step wrote. One
-// such input is named by its own digest, so that `podium fingerprint` on
-// the same path gives the same value; several by the digest of their
-// sha256sum-style listing.
-func dataDigest(inputs, outputs []File) *string {
-	var external []File
-	for _, in := range inputs {
-		if !underAny(in.Path, outputs) {
-			external = append(external, in)
+// codeExtensions mark an input file as code, not data, wherever it is.
+var codeExtensions = map[string]bool{
+	".py": true, ".ipynb": true, ".go": true, ".r": true, ".jl": true, ".js": true, ".mjs": true,
+	".ts": true, ".sh": true, ".bash": true, ".java": true, ".scala": true, ".kt": true, ".rs": true,
+	".c": true, ".cc": true, ".cpp": true, ".h": true, ".hpp": true, ".rb": true, ".sql": true,
+	".toml": true, ".cfg": true, ".ini": true, ".lock": true, ".mod": true, ".sum": true,
+}
+
+// codeFiles are dependency manifests and lockfiles: code, not data.
+var codeFiles = map[string]bool{
+	"requirements.txt": true, "package.json": true, "package-lock.json": true, "yarn.lock": true,
+	"pnpm-lock.yaml": true, "environment.yml": true, "conda-lock.yml": true, "Dockerfile": true,
+	"Makefile": true, "podium.yaml": true,
+}
+
+// dataInputs picks the data among the inputs: the spec's evaluation data,
+// and every input no step wrote that is not code. Code is what lies under
+// a component's path (other than "."), a source file by its extension, or
+// a dependency manifest or lockfile. So `podium log`'s DATA column changes
+// when the data does, not when train.py does.
+func dataInputs(inputs, outputs []File, code, evaluation []string) []File {
+	var codeRoots []File
+	for _, c := range code {
+		if p := path.Clean(c); p != "." {
+			codeRoots = append(codeRoots, File{Path: p})
 		}
 	}
+	var evalRoots []File
+	for _, e := range evaluation {
+		evalRoots = append(evalRoots, File{Path: e})
+	}
+	var data []File
+	for _, in := range inputs {
+		p := path.Clean(in.Path)
+		switch {
+		case underAny(p, evalRoots):
+			data = append(data, in)
+		case underAny(p, outputs), underAny(p, codeRoots),
+			codeExtensions[strings.ToLower(path.Ext(p))], codeFiles[path.Base(p)]:
+		default:
+			data = append(data, in)
+		}
+	}
+	return data
+}
+
+// dataDigest names the data the run read (dataInputs). One input is named
+// by its own digest, so that `podium fingerprint` on the same path gives
+// the same value; several by the digest of their sha256sum-style listing.
+func dataDigest(external []File) *string {
 	switch len(external) {
 	case 0:
 		return nil
