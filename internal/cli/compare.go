@@ -474,7 +474,7 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 		if !c.Passed {
 			mark = "✗"
 		}
-		fmt.Fprintf(&b, "  %s %s\n", mark, printable(c.Reason))
+		fmt.Fprintf(&b, "  %s %s\n", mark, printable(humanNumbers(c.Reason)))
 	}
 	if !doc.Comparable {
 		b.WriteString("not comparable: the evaluation data differs from the champion's\n")

@@ -277,6 +277,8 @@ func directionText(d string) string {
 
 func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
+// signedExact is a rule's allowed change: "+0.005", "-2"; a zero has no
+// sign ("Δ ≥ 0": no worse than the champion, "±0" would read as a range).
 func signedExact(v float64, unit string) string {
 	switch {
 	case v > 0:
@@ -284,7 +286,7 @@ func signedExact(v float64, unit string) string {
 	case v < 0:
 		return exact(v) + unit
 	}
-	return "±0" + unit
+	return "0" + unit
 }
 
 // percent is 100*v without float noise (0.07*100 is 7.000000000000001).

@@ -394,7 +394,7 @@ func TestDescribe(t *testing.T) {
 		{spec.Rule{Direction: spec.Lower, MinDelta: f(3)}, "lower · Δ ≤ -3"},
 		{spec.Rule{Direction: spec.Higher, MinRelative: f(0.07)}, "higher · Δ ≥ +7%"},
 		{spec.Rule{Direction: spec.Lower, MinRelative: f(0.1)}, "lower · Δ ≤ -10%"},
-		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ ±0"},
+		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ 0"},
 	}
 	for _, tt := range tests {
 		if got := Describe(tt.rule); got != tt.want {

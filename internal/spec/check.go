@@ -306,6 +306,10 @@ func RenderTemplate(text string, data TemplateData) (string, error) {
 	return b.String(), nil
 }
 
+// Suggest returns the candidate closest to s when it is close enough to be
+// a likely typo, else "": for "did you mean" hints.
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
 // suggest returns the candidate closest to s when it is close enough to be
 // a likely typo, else "".
 func suggest(s string, candidates []string) string {

@@ -83,6 +83,13 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`podium.yaml:3: invalid YAML: did not find expected '-' indicator`},
 		},
 		{
+			// The parser names line 4 (where the mapping began); the tab is
+			// on line 5.
+			name: "tab in indentation",
+			src:  base + "params:\n  lr: 1\n\tseed: 2\n",
+			want: []string{`podium.yaml:5:1: invalid YAML: found a tab character that violates indentation (indent with spaces)`},
+		},
+		{
 			name: "wrong type",
 			src:  base + "pipeline:\n  - name: a\n    run: [x]\n",
 			want: []string{`podium.yaml:5:10: pipeline[0].run: expected string, but got array`},
