@@ -314,6 +314,15 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if s.Deploy == nil {
 		return nil, inputErrorf("%s: deploy: the spec has no deploy section; propose needs deploy.manifest, deploy.field and deploy.value", s.File)
 	}
+	// A failed run is refused for its own reason first: compare refused it
+	// too, so compare.json is missing and would be the wrong thing to name.
+	run, err := rundir.ReadRun(opts.RunDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := run.Usable(opts.RunDir); err != nil {
+		return nil, err
+	}
 	cmp, err := rundir.ReadCompare(opts.RunDir)
 	if err != nil {
 		return nil, err
@@ -321,13 +330,6 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if cmp.Decision != rundir.Promote {
 		return nil, inputErrorf("%s: the gate decided %q; propose opens a deployment only for a promote decision",
 			filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Decision)
-	}
-	run, err := rundir.ReadRun(opts.RunDir)
-	if err != nil {
-		return nil, err
-	}
-	if err := run.Usable(opts.RunDir); err != nil {
-		return nil, err
 	}
 	runFile := filepath.Join(opts.RunDir, rundir.RunFile)
 	switch {
