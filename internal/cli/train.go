@@ -217,9 +217,9 @@ func commitOf(ctx context.Context, p ci.Platform, dir string) string {
 
 func printStepTable(w io.Writer, res *pipeline.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tSTATUS\tEXIT\tDURATION")
+	fmt.Fprintln(tw, "STEP\tSTATUS\tEXIT\tDURATION\tNOTE")
 	for _, st := range res.Run.Steps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\n", st.Name, st.Status, exitText(st), st.DurationS)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%s\n", st.Name, st.Status, exitText(st), st.DurationS, stepNote(st))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -244,6 +244,18 @@ func changedList(wt *rundir.Worktree) string {
 		quoted[i] = printable(c)
 	}
 	return strings.Join(quoted, ", ") + more
+}
+
+// stepNote says why a step failed, or what a cached step's outputs cost
+// when they were made.
+func stepNote(st rundir.Step) string {
+	switch {
+	case st.Reason != "":
+		return printable(st.Reason)
+	case st.CachedFrom != nil:
+		return fmt.Sprintf("made in %.2fs on %s", st.CachedFrom.DurationS, st.CachedFrom.FinishedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return ""
 }
 
 func exitText(st rundir.Step) string {

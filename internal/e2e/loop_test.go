@@ -184,6 +184,10 @@ func TestFailedRunsSayWhy(t *testing.T) {
 			if res.code != tt.trainCode || !strings.Contains(res.stderr, tt.trainErr) {
 				t.Fatalf("train: exit %d, want %d and %q\n%s", res.code, tt.trainCode, tt.trainErr, res.stderr)
 			}
+			if tt.trainCode == 1 && !strings.Contains(res.stdout, "evaluate  failed  0     ") ||
+				tt.trainCode == 1 && !strings.Contains(res.stdout, "did not write its declared output metrics.json") {
+				t.Errorf("train's table does not say why evaluate failed:\n%s", res.stdout)
+			}
 			failure := readRunJSON(t, dir).Failure
 			if !strings.Contains(failure, tt.trainErr) {
 				t.Errorf("run.json failure = %q, want it to hold %q", failure, tt.trainErr)
@@ -292,6 +296,9 @@ func TestStepCache(t *testing.T) {
 	res := mustPodium(t, dir, env, "train")
 	if diff := cmp.Diff(map[string]string{"prepare": "cached", "train": "cached", "evaluate": "cached"}, stepStatuses(readRunJSON(t, dir))); diff != "" {
 		t.Errorf("fresh checkout (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(res.stdout, "train     cached  0     ") || !strings.Contains(res.stdout, "made in ") {
+		t.Errorf("train's table does not say when the cached outputs were made:\n%s", res.stdout)
 	}
 	if !strings.Contains(res.stderr, "train: cached; restored model/ from the cache") {
 		t.Errorf("train does not say it restored:\n%s", res.stderr)
