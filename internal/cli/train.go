@@ -58,18 +58,24 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			siblings. Before anything runs, every input no step writes must exist.
 
 			A step is cached (not run) when its command, env, params and input
-			digests match its entry in the cache directory (cache.path, default
-			.podium/cache) and its outputs still have the digests recorded there;
-			--force runs every step. Inputs are compared by content: a dependency
-			that re-ran and wrote the same bytes leaves its dependents cached.
-			Persist the cache directory and the steps' outputs between CI runs
-			(actions/cache, GitLab cache:) under the `+"`cache-key`"+` output.
+			digests match one of its entries in the cache directory (cache.path,
+			default .podium/cache). Only the params a step lists in its params:
+			enter its key (a step without params: uses them all). The cache keeps
+			an entry per key, so going back to an earlier state is a hit, and it
+			stores the outputs by content: a hit whose outputs are missing or
+			changed restores them. It is kept under cache.max_size (default 5GB),
+			least recently used entries first. --force runs every step. Inputs are
+			compared by content: a dependency that re-ran and wrote the same bytes
+			leaves its dependents cached. Persist the cache directory between CI
+			runs (actions/cache, GitLab cache:) under the `+"`cache-key`"+` output.
 
 			<run-dir>/run.json records the model, the spec digest, params, commit,
-			each step's status (ok, failed, skipped, cached, timeout), exit code,
-			duration and input and output digests, and the metrics file read after
-			the last step. The default run directory is .podium/run next to the
-			spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + exitCodesHelp,
+			whether the git work tree matched the commit (and which tracked files
+			did not), the lockfiles and runtime versions a reproduction needs, each
+			step's status (ok, failed, skipped, cached, timeout, interrupted), exit
+			code, duration, reason and input and output digests, the metrics file
+			read after the last step, and why the run failed. The default run
+			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium train
 			$ podium train --spec examples/weather/podium.yaml --run-dir /tmp/run --jobs 2

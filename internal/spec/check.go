@@ -374,8 +374,9 @@ func ParseSize(s string) (int64, error) {
 	if err != nil || num == "" || strings.ContainsAny(num, "eEnNiIxXpP_") {
 		return 0, fmt.Errorf("size %q is not a size (write it as 500MB, 5GB or 2GiB)", s)
 	}
-	if f <= 0 || f*float64(mult) >= 1<<62 {
-		return 0, fmt.Errorf("size %q must be positive and below 4 EiB", s)
+	n := f * float64(mult)
+	if n < 1 || n >= 1<<62 {
+		return 0, fmt.Errorf("size %q must be at least one byte and below 4 EiB", s)
 	}
-	return int64(f * float64(mult)), nil
+	return int64(n), nil
 }
