@@ -332,3 +332,43 @@ func TestSubdirectoryAndHumanOutput(t *testing.T) {
 		t.Errorf("action --help:\n%s", help.stdout)
 	}
 }
+
+// TestLogDataColumn: a commit that changes only the code keeps the DATA
+// digest; one that changes the data moves it.
+func TestLogDataColumn(t *testing.T) {
+	skipShort(t)
+	t.Parallel()
+	dir, env := loopRepo(t)
+	note := func() {
+		t.Helper()
+		mustPodium(t, dir, env, "train")
+		mustPodium(t, dir, env, "record", "--run-dir", ".podium/run", "--git-note")
+	}
+	note()
+	gittest.WriteFile(t, dir, "src/train.py", "print('train v2')\n")
+	gittest.Git(t, dir, "commit", "-qam", "code only")
+	note()
+	gittest.WriteFile(t, dir, "raw.csv", "a,b\n3,4\n")
+	gittest.Git(t, dir, "commit", "-qam", "new data")
+	note()
+	res := mustPodium(t, dir, env, "log", "--json")
+	var log struct {
+		Entries []struct {
+			DataDigest string `json:"data_digest"`
+		} `json:"entries"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &log); err != nil {
+		t.Fatalf("log --json: %v\n%s", err, res.stdout)
+	}
+	entries := log.Entries
+	if len(entries) != 3 {
+		t.Fatalf("log has %d entries, want 3:\n%s", len(entries), res.stdout)
+	}
+	// Newest first: new data, code only, first.
+	if entries[1].DataDigest != entries[2].DataDigest {
+		t.Errorf("DATA moved with a code-only change: %s -> %s", entries[2].DataDigest, entries[1].DataDigest)
+	}
+	if entries[0].DataDigest == entries[1].DataDigest || entries[0].DataDigest != digest("a,b\n3,4\n") {
+		t.Errorf("DATA after new data = %s, want the digest of raw.csv", entries[0].DataDigest)
+	}
+}
