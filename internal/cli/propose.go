@@ -42,6 +42,7 @@ type proposeOptions struct {
 	// AllowDirty proposes a candidate trained from a work tree that
 	// differed from its commit.
 	AllowDirty bool
+	Timeout    time.Duration
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
@@ -88,7 +89,9 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			if runF != nil {
 				return runF(opts)
 			}
-			return runPropose(cmd.Context(), opts)
+			return withTimeout(cmd.Context(), opts.Timeout, func(ctx context.Context) error {
+				return runPropose(ctx, opts)
+			})
 		},
 	}
 	addSpecFlag(cmd, &opts.SpecPath)
@@ -96,6 +99,7 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change nothing")
 	cmd.Flags().BoolVar(&opts.AllowDirty, "allow-dirty", false, "propose a candidate trained from a work tree that differed from its commit")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	addTimeoutFlag(cmd, &opts.Timeout)
 	return cmd
 }
 
