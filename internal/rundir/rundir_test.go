@@ -157,7 +157,8 @@ func TestReadRunPaths(t *testing.T) {
 }
 
 func check(metric string, passed bool) Check {
-	return Check{Metric: metric, Direction: "higher", Candidate: 0.9, Passed: passed, Reason: "r"}
+	v := 0.9
+	return Check{Metric: metric, Direction: "higher", Candidate: &v, Passed: passed, Reason: "r"}
 }
 
 func TestReadCompare(t *testing.T) {
@@ -193,7 +194,7 @@ func TestReadCompare(t *testing.T) {
 		{
 			name:    "a decision that is neither",
 			doc:     &Compare{Model: "iris", Decision: "maybe\n::error::spoofed", Checks: []Check{}},
-			wantErr: `: /decision: value must be one of "promote", "reject" [schema]`,
+			wantErr: `: /decision: value must be one of "promote", "reject", "unchanged", "unverified" [schema]`,
 		},
 		{
 			name:    "a model name that is not one",

@@ -8,10 +8,10 @@
 // documents for every place a rule's metric is matched (the gate, the
 // report, the decay check, spec validation):
 //
-//	*     any run of characters except '.' (one level of the name)
-//	**    any run of characters, '.' included (any depth)
-//	?     one character other than '.'
-//	\c    the character c itself (\*, \?, \\)
+//   - any run of characters except '.' (one level of the name)
+//     **    any run of characters, '.' included (any depth)
+//     ?     one character other than '.'
+//     \c    the character c itself (\*, \?, \\)
 //
 // Every other character stands for itself. Matching is linear in the
 // name's length (the pattern compiles to an RE2 regexp).
