@@ -392,10 +392,6 @@ func (g *Git) resolve(ctx context.Context) {
 			g.ref, g.source = ref, name
 			return
 		}
-		if _, err := g.Repo.Run(ctx, "remote", "get-url", remote); err != nil {
-			g.fallback(fmt.Sprintf("%s is missing and the repository has no remote %q", name, remote))
-			return
-		}
 		// A shallow CI checkout lacks the default branch: fetch its tip
 		// alone. The explicit refspec updates origin/<default> even in a
 		// single-branch clone, whose configured refspec would not.
@@ -405,6 +401,11 @@ func (g *Git) resolve(ctx context.Context) {
 		}
 		args = append(args, remote, "+refs/heads/"+branch+":"+ref)
 		if _, err := g.Repo.Run(ctx, args...); err != nil {
+			// Only now ask why: a missing remote deserves its own words.
+			if _, rerr := g.Repo.Run(ctx, "remote", "get-url", remote); rerr != nil {
+				g.fallback(fmt.Sprintf("%s is missing and the repository has no remote %q", name, remote))
+				return
+			}
 			g.fallback(fmt.Sprintf("%s is missing and fetching it failed: %v", name, oneLine(err.Error())))
 			return
 		}
