@@ -80,6 +80,21 @@ func TestReadRunRefuses(t *testing.T) {
 			wantErr: `:1:19: MODEL: key "MODEL" differs from "model" (line 1, column 2) only in case: keys must be unique ignoring case [json]`,
 		},
 		{
+			name:    "a key that is a field but for its case",
+			content: `{"model": "iris", "Metrics": {}}`,
+			wantErr: `:1:19: Metrics: key "Metrics" is not "metrics": field names are case-sensitive [json]`,
+		},
+		{
+			name:    "an unknown field in a step",
+			content: runDoc(`{"name": "t", "status": "ok", "exit_code": 0, "duration_s": 1, "inputs": {}, "outputs": {}, "Outputs ": {}}`, `{}`),
+			wantErr: `:3:103: steps.0.Outputs : unknown field "Outputs " [json]`,
+		},
+		{
+			name:    "a metric a float64 cannot hold exactly",
+			content: runDoc("", `{"accuracy": 0.1234567890123456789}`),
+			wantErr: ":3:38: metrics.accuracy: 0.1234567890123456789 cannot be kept exactly: a 64-bit float holds it as 0.12345678901234568 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [json]",
+		},
+		{
 			name:    "byte order mark",
 			content: "\ufeff" + runDoc("", `{}`),
 			wantErr: ":1:1: file starts with a UTF-8 byte order mark, which JSON does not allow [json]",
