@@ -4,7 +4,8 @@
 #
 #   validate -> test -> train -> train again (cached) -> compare (no
 #   champion yet) -> record -> report -> propose --dry-run -> "merge" the
-#   proposal -> retrain a worse candidate -> compare (reject) -> log -> drift
+#   proposal -> train on main (unchanged: nothing to propose) -> a param
+#   change re-runs only train -> compare (reject) -> log -> drift
 #
 # Nothing outside .demo/ is touched, and nothing reaches the network.
 set -euo pipefail
@@ -83,6 +84,13 @@ git apply --index "$demo/proposal.diff"
 git commit -qm "Deploy weather-classifier (merged deployment PR)"
 git push -q origin main
 run registry show
+
+step "Train again on main after the merge: the champion's own model, so nothing to propose"
+run train
+run compare --run-dir .podium/run | tee "$demo/compare-main.txt"
+grep -q '^unchanged ' "$demo/compare-main.txt" ||
+  { echo "demo: expected the retrained champion to be unchanged" >&2; exit 1; }
+run propose --run-dir .podium/run --dry-run
 
 step "A weaker candidate: fewer epochs, a param only train uses (build, prepare, profile stay cached)"
 sed -i 's/^  epochs: .*/  epochs: 5/' podium.yaml
