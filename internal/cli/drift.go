@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/podium-ml/podium/internal/registry"
 	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/table"
 )
 
 type driftOptions struct {
@@ -277,7 +279,15 @@ func compareFiles(ctx context.Context, opts *driftOptions, do drift.Options) (*d
 		return nil, inputErrorf("failed to open the current data: %w", err)
 	}
 	defer cur.Close()
-	return drift.Compare(ctx, drift.Input{Name: opts.Reference, R: ref}, drift.Input{Name: opts.Current, R: cur}, do)
+	var inputs [2]drift.Input
+	for i, f := range []*os.File{ref, cur} {
+		src, err := table.Open(f.Name(), f, runtime.GOMAXPROCS(0)+2)
+		if err != nil {
+			return nil, err
+		}
+		inputs[i] = drift.Input{Name: f.Name(), Source: src}
+	}
+	return drift.Compare(ctx, inputs[0], inputs[1], do)
 }
 
 func badRowsWarning(f drift.FileSummary) string {

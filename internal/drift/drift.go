@@ -29,11 +29,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/table"
 )
 
 // Kind says how a column is compared.
@@ -67,10 +66,11 @@ const (
 	maxNewCategories = 10
 )
 
-// Input is one CSV file.
+// Input is one file: a CSV reader R, or a Source of any table format.
 type Input struct {
-	Name string // for messages
-	R    io.Reader
+	Name   string // for messages
+	R      io.Reader
+	Source table.Source
 }
 
 // Options tune Compare. The zero value compares every column with the
@@ -182,12 +182,15 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 
-	files := []*fileState{
-		{input: ref, reader: newBlockReader(ref.Name, ref.R, opts.Workers+2)},
-		{input: cur, reader: newBlockReader(cur.Name, cur.R, opts.Workers+2)},
-	}
-	for _, f := range files {
-		f.reader.maxRecord = cmp.Or(opts.recordLimit, maxRecord)
+	var files []*fileState
+	for _, in := range []Input{ref, cur} {
+		src := in.Source
+		if src == nil {
+			br := table.NewBlockReader(in.Name, in.R, opts.Workers+2)
+			br.MaxRecord = cmp.Or(opts.recordLimit, table.MaxRecord)
+			src = br
+		}
+		files = append(files, &fileState{input: in, reader: src})
 	}
 	for _, f := range files {
 		if err := f.readHeader(); err != nil {
@@ -288,75 +291,50 @@ func tooManyBadRows(file string, b BadRows, limit int64) error {
 // fileState is one file being read.
 type fileState struct {
 	input  Input
-	reader *blockReader
+	reader table.Source
 	header []string
-	first  *block // the rest of the first block, after the header
+	first  *table.Block // the rest of the first block, after the header
 	// colOf maps a field index to a compared column index, -1 if unused.
 	colOf []int
 }
 
 func (f *fileState) readHeader() error {
-	b, err := f.reader.next()
+	b, err := f.reader.Next()
 	if err != nil {
 		return f.readError(err)
 	}
 	if b == nil {
 		return &diag.Error{File: f.input.Name, Kind: "drift", Msg: "file is empty: expected a header row"}
 	}
-	var p recordParser
-	p.reset(b.data, b.line)
-	fields, line, problem, ok := p.next()
+	var p table.RecordParser
+	p.Reset(b.Data, b.Line)
+	fields, line, problem, ok := p.Next()
 	if !ok {
-		f.reader.release(b)
+		f.reader.Release(b)
 		return &diag.Error{File: f.input.Name, Kind: "drift", Msg: "file is empty: expected a header row"}
 	}
+	if problem == "" {
+		f.header, problem = table.Header(fields)
+	}
 	if problem != "" {
-		f.reader.release(b)
+		f.reader.Release(b)
 		return &diag.Error{File: f.input.Name, Line: int(line), Kind: "drift", Msg: "header: " + problem}
 	}
-	seen := map[string]int{}
-	for i, raw := range fields {
-		if i == 0 {
-			raw = trimBOM(raw)
-		}
-		name := string(raw)
-		msg := ""
-		switch {
-		case !utf8.ValidString(name):
-			msg = fmt.Sprintf("column %d: name is not valid UTF-8", i+1)
-		case strings.TrimSpace(name) == "":
-			msg = fmt.Sprintf("column %d: empty column name", i+1)
-		case strings.ContainsFunc(name, unicode.IsControl):
-			msg = fmt.Sprintf("column %d: name %q contains a control character", i+1, name)
-		}
-		if prev, dup := seen[name]; dup && msg == "" {
-			msg = fmt.Sprintf("column %d: %q is also column %d", i+1, name, prev+1)
-		}
-		if msg != "" {
-			f.reader.release(b)
-			return &diag.Error{File: f.input.Name, Line: int(line), Kind: "drift", Msg: "header: " + msg}
-		}
-		seen[name] = i
-		f.header = append(f.header, name)
-	}
-	b.data, b.line = b.data[p.pos:], p.line
+	b.Data, b.Line = p.Rest()
 	f.first = b
 	return nil
 }
 
 func (f *fileState) readError(err error) error {
-	var long *recordTooLong
+	var long *table.RecordTooLong
 	if errors.As(err, &long) {
-		return &diag.Error{File: f.input.Name, Line: int(long.line), Kind: "drift", Msg: long.Error()}
+		return &diag.Error{File: f.input.Name, Line: int(long.Line()), Kind: "drift", Msg: long.Error()}
+	}
+	var inv *table.InvalidError
+	if errors.As(err, &inv) {
+		return &diag.Error{File: inv.File, Line: int(inv.Line), Kind: "drift", Msg: inv.Msg}
 	}
 	return err
-}
-
-func trimBOM(b []byte) []byte {
-	if len(b) >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf {
-		return b[3:]
-	}
-	return b
 }
 
 func (f *fileState) mapColumns(cols []string) {
@@ -427,10 +405,10 @@ func detectKinds(ref *fileState, cols []string, forced map[string]bool) []Kind {
 	for i, name := range cols {
 		idx[i] = slices.Index(ref.header, name)
 	}
-	var p recordParser
-	p.reset(ref.first.data, ref.first.line)
+	var p table.RecordParser
+	p.Reset(ref.first.Data, ref.first.Line)
 	for {
-		fields, _, problem, ok := p.next()
+		fields, _, problem, ok := p.Next()
 		if !ok {
 			break
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/podium-ml/podium/internal/table"
 	"math"
 	"os"
 	"path/filepath"
@@ -441,8 +442,8 @@ func TestCompareInvalidInput(t *testing.T) {
 
 func TestCompareRecordTooLong(t *testing.T) {
 	t.Parallel()
-	ref := "x\n1\n\"" + strings.Repeat("a", 3*blockSize) // never closed
-	_, err := compare(t, ref, "x\n1\n", Options{recordLimit: 2 * blockSize})
+	ref := "x\n1\n\"" + strings.Repeat("a", 3*table.BlockSize) // never closed
+	_, err := compare(t, ref, "x\n1\n", Options{recordLimit: 2 * table.BlockSize})
 	want := "ref.csv:3: a record is longer than 2 MiB (a missing line end or an unterminated quote?) [drift]"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Compare() error = %v, want %s", err, want)

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/podium-ml/podium/internal/table"
 )
 
 // pipeline reads both files at once: one goroutine per file cuts blocks,
@@ -31,7 +33,7 @@ type pipeline struct {
 // worker is one parsing goroutine's state.
 type worker struct {
 	p       *pipeline
-	parser  recordParser
+	parser  table.RecordParser
 	perFile []workerFile
 	capKeys int      // a buffer is sorted and spilled at this many keys
 	tmpKeys []uint64 // radix sort scratch, made at the first spill
@@ -87,7 +89,7 @@ func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *tempFiles)
 
 func (p *pipeline) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	blocks := make(chan *block)
+	blocks := make(chan *table.Block)
 	var readers sync.WaitGroup
 	for i, f := range p.files {
 		readers.Add(1)
@@ -95,14 +97,14 @@ func (p *pipeline) run(ctx context.Context) error {
 			defer readers.Done()
 			b := f.first
 			for b != nil {
-				b.file = i
+				b.File = i
 				select {
 				case blocks <- b:
 				case <-ctx.Done():
 					return ctx.Err()
 				}
 				var err error
-				if b, err = f.reader.next(); err != nil {
+				if b, err = f.reader.Next(); err != nil {
 					return f.readError(err)
 				}
 			}
@@ -119,11 +121,11 @@ func (p *pipeline) run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					// Drain, giving the buffers back, so a reader waiting
 					// for one can see the cancellation and finish.
-					p.files[b.file].reader.release(b)
+					p.files[b.File].reader.Release(b)
 					continue
 				}
 				err := w.parse(b)
-				p.files[b.file].reader.release(b)
+				p.files[b.File].reader.Release(b)
 				if err != nil {
 					return err
 				}
@@ -144,22 +146,25 @@ func (p *pipeline) run(ctx context.Context) error {
 }
 
 // parse reads every record of a block into the worker's buffers.
-func (w *worker) parse(b *block) error {
-	f := w.p.files[b.file]
-	wf := &w.perFile[b.file]
+func (w *worker) parse(b *table.Block) error {
+	f := w.p.files[b.File]
+	wf := &w.perFile[b.File]
 	kinds := w.p.kinds
-	w.parser.reset(b.data, b.line)
+	for _, bl := range b.Bad {
+		w.bad[b.File].add(bl.Line, bl.Reason)
+	}
+	w.parser.Reset(b.Data, b.Line)
 	for {
-		fields, line, problem, ok := w.parser.next()
+		fields, line, problem, ok := w.parser.Next()
 		if !ok {
 			return nil
 		}
 		if problem != "" {
-			w.bad[b.file].add(line, problem)
+			w.bad[b.File].add(line, problem)
 			continue
 		}
 		if len(fields) != len(f.header) {
-			w.bad[b.file].add(line, fmt.Sprintf("expected %d fields, found %d", len(f.header), len(fields)))
+			w.bad[b.File].add(line, fmt.Sprintf("expected %d fields, found %d", len(f.header), len(fields)))
 			continue
 		}
 		// Parse the numbers first: a row with a bad one is left out whole.
@@ -177,10 +182,10 @@ func (w *worker) parse(b *block) error {
 			w.cells[c], w.status[c] = v, int8(st)
 		}
 		if bad != "" {
-			w.bad[b.file].add(line, bad)
+			w.bad[b.File].add(line, bad)
 			continue
 		}
-		w.rows[b.file]++
+		w.rows[b.File]++
 		for fi, raw := range fields {
 			c := f.colOf[fi]
 			if c < 0 {

@@ -1,4 +1,4 @@
-package drift
+package table
 
 import (
 	"bytes"
@@ -19,11 +19,11 @@ type parsed struct {
 }
 
 func parseAll(data []byte, line int64) []parsed {
-	var p recordParser
-	p.reset(data, line)
+	var p RecordParser
+	p.Reset(data, line)
 	var out []parsed
 	for {
-		fields, l, problem, ok := p.next()
+		fields, l, problem, ok := p.Next()
 		if !ok {
 			return out
 		}
@@ -89,11 +89,11 @@ func TestLastBoundary(t *testing.T) {
 }
 
 // readBlocks cuts data with blocks of the given buffer size and parses
-// each block on its own, as the workers do.
+// each Block on its own, as the workers do.
 func readBlocks(t *testing.T, data []byte, size int) []parsed {
 	t.Helper()
-	br := newBlockReader("f", bytes.NewReader(data), 2)
-	// Shrink the buffers so small inputs cross block boundaries.
+	br := NewBlockReader("f", bytes.NewReader(data), 2)
+	// Shrink the buffers so small inputs cross Block boundaries.
 	for range 2 {
 		<-br.free
 	}
@@ -103,15 +103,15 @@ func readBlocks(t *testing.T, data []byte, size int) []parsed {
 	}
 	var out []parsed
 	for {
-		b, err := br.next()
+		b, err := br.Next()
 		if err != nil {
 			t.Fatalf("next() error = %v", err)
 		}
 		if b == nil {
 			return out
 		}
-		out = append(out, parseAll(b.data, b.line)...)
-		br.release(b)
+		out = append(out, parseAll(b.Data, b.Line)...)
+		br.Release(b)
 	}
 }
 
