@@ -135,6 +135,16 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
 		},
 	})
+	if rejected := (*pipeline.DataRejectedError)(nil); errors.As(runErr, &rejected) {
+		// The violations, before the one-line error: no step ran.
+		fmt.Fprint(errOut, DataText(rejected.Result))
+		if err := platform.AppendSummary(DataSummary(rejected.Result)); err != nil {
+			return errors.Join(runErr, err)
+		}
+		if err := platform.SetOutput("result", "failure"); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
 	if res == nil {
 		return runErr
 	}

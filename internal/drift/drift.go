@@ -45,13 +45,28 @@ const (
 // Thresholds above which a statistic means drift.
 type Thresholds struct {
 	PSI float64 `json:"psi"`
-	KS  float64 `json:"ks"`
+	// KS and LInf are effect-size floors: a column drifts on them only
+	// when the statistic is also above its critical value at Alpha for the
+	// two sample sizes (see judge), so small samples are not flagged for
+	// noise and huge ones not for differences too small to matter.
+	KS   float64 `json:"ks"`
+	LInf float64 `json:"linf"`
+	// Alpha is the significance level of the size-aware critical value.
+	Alpha float64 `json:"alpha"`
+	// Share is the share of compared columns that must drift for the
+	// dataset to drift; 0 means any one column.
+	Share float64 `json:"share"`
 }
 
 // Defaults, as the spec's drift section has them.
 const (
 	DefaultPSIThreshold = 0.2
 	DefaultKSThreshold  = 0.1
+	// DefaultLInfThreshold is the floor of L∞ on category shares (the
+	// largest change of one category's share), as TFDV's drift comparator.
+	DefaultLInfThreshold = 0.1
+	// DefaultAlpha is the significance level of the critical values.
+	DefaultAlpha = 0.05
 	// DefaultMemoryBudget bounds the values held in memory before sorted
 	// runs go to temporary files.
 	DefaultMemoryBudget = 64 << 20
@@ -129,8 +144,19 @@ type Column struct {
 	Name string `json:"column"`
 	Kind Kind   `json:"kind"`
 	// KS is nil for categorical columns and when a side has no values.
-	KS  *float64 `json:"ks"`
-	PSI *float64 `json:"psi"`
+	KS *float64 `json:"ks"`
+	// KSPValue is KS's asymptotic two-sided p-value.
+	KSPValue *float64 `json:"ks_p_value,omitempty"`
+	PSI      *float64 `json:"psi"`
+	// LInf is the largest absolute change of one category's share, new
+	// categories counted as one (categorical columns only).
+	LInf *float64 `json:"linf,omitempty"`
+	// JS is the Jensen–Shannon distance (base 2, in [0, 1]) between the
+	// category shares (categorical columns only), reported, not judged.
+	JS *float64 `json:"js,omitempty"`
+	// Critical is the size-aware critical value KS and LInf are held to:
+	// c(α)·sqrt((n+m)/(n·m)).
+	Critical *float64 `json:"critical,omitempty"`
 	// NewShare is the share of current values in categories the reference
 	// never had (categorical columns only); NewCategories names the most
 	// frequent of them.
@@ -158,7 +184,10 @@ func (c Column) Severity(t Thresholds) float64 {
 		s = max(s, *c.PSI/t.PSI)
 	}
 	if c.KS != nil && t.KS > 0 {
-		s = max(s, *c.KS/t.KS)
+		s = max(s, *c.KS/max(t.KS, deref(c.Critical)))
+	}
+	if c.LInf != nil && t.LInf > 0 {
+		s = max(s, *c.LInf/max(t.LInf, deref(c.Critical)))
 	}
 	return s
 }
@@ -172,6 +201,12 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 	}
 	if opts.Thresholds.KS == 0 {
 		opts.Thresholds.KS = DefaultKSThreshold
+	}
+	if opts.Thresholds.LInf == 0 {
+		opts.Thresholds.LInf = DefaultLInfThreshold
+	}
+	if opts.Thresholds.Alpha == 0 {
+		opts.Thresholds.Alpha = DefaultAlpha
 	}
 	if opts.MemoryBudget <= 0 {
 		opts.MemoryBudget = DefaultMemoryBudget
@@ -262,11 +297,37 @@ func sideWithout(c *Column) string {
 	return "current"
 }
 
-// judge sets a column's verdict. A statistic drifts when it is above its
-// threshold.
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// judge sets a column's verdict. PSI drifts above its threshold. KS and
+// L∞ drift above the larger of their threshold and the critical value
+// c(α)·sqrt((n+m)/(n·m)): the first is the smallest change that matters,
+// the second the largest a random split of one dataset reaches with
+// probability 1−α (Kolmogorov–Smirnov's critical value; for one
+// category's share it is conservative, about 2.7 standard errors at
+// α = 0.05).
 func judge(c *Column, t Thresholds) {
-	if c.KS != nil && *c.KS > t.KS {
-		c.Reasons = append(c.Reasons, fmt.Sprintf("%s: KS %s > %s", c.Name, Num(*c.KS), Num(t.KS)))
+	if c.Values.Reference > 0 && c.Values.Current > 0 && (c.KS != nil || c.LInf != nil) {
+		n, m := float64(c.Values.Reference), float64(c.Values.Current)
+		crit := CriticalValue(t.Alpha, n, m)
+		c.Critical = &crit
+	}
+	if c.KS != nil {
+		p := KSPValue(*c.KS, float64(c.Values.Reference), float64(c.Values.Current))
+		c.KSPValue = &p
+		if lim := max(t.KS, deref(c.Critical)); *c.KS > lim {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s: KS %s > %s (p = %s)", c.Name, Num(*c.KS), Num(lim), Num(p)))
+		}
+	}
+	if c.LInf != nil {
+		if lim := max(t.LInf, deref(c.Critical)); *c.LInf > lim {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s: L∞ %s > %s", c.Name, Num(*c.LInf), Num(lim)))
+		}
 	}
 	if c.PSI != nil && *c.PSI > t.PSI {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%s: PSI %s > %s", c.Name, Num(*c.PSI), Num(t.PSI)))

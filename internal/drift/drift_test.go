@@ -144,8 +144,10 @@ func TestCompareStatistics(t *testing.T) {
 				// Reference {0, 1}, current {0, 1, 1}: F differs most at 0
 				// (1/2 against 1/3). Edges: deciles 1-5 are 0, 6-9 are 1.
 				{Name: "x", Kind: Numeric, KS: f64(1.0 / 6),
-					PSI:     f64((1.0/3-0.5)*math.Log((1.0/3)/0.5) + (2.0/3-0.5)*math.Log((2.0/3)/0.5)),
-					Drifted: true, Values: Pair{2, 3}, Missing: Pair{2, 1}},
+					PSI: f64((1.0/3-0.5)*math.Log((1.0/3)/0.5) + (2.0/3-0.5)*math.Log((2.0/3)/0.5)),
+					// Two values against three: no KS reaches the critical
+					// value, and the PSI is under its threshold.
+					Drifted: false, Values: Pair{2, 3}, Missing: Pair{2, 1}},
 				{Name: "c", Kind: Categorical, PSI: f64(0), NewShare: f64(0), Values: Pair{3, 3}, Missing: Pair{1, 1}},
 			},
 		},
@@ -211,7 +213,9 @@ func TestCompareReasonsAndWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"x: KS 1 > 0.1", "x: PSI 17.32 > 0.2"}
+	// KS 1 on three values against three is below the critical value
+	// 1.358·sqrt(6/9) = 1.109: only PSI drifts.
+	want := []string{"x: PSI 17.32 > 0.2"}
 	if diff := cmp.Diff(want, got.Columns[0].Reasons); diff != "" {
 		t.Errorf("Reasons mismatch (-want +got):\n%s", diff)
 	}
@@ -219,7 +223,7 @@ func TestCompareReasonsAndWarnings(t *testing.T) {
 	if diff := cmp.Diff(wantWarnings, got.Warnings); diff != "" {
 		t.Errorf("Warnings mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(Thresholds{PSI: 0.2, KS: 0.1}, got.Thresholds); diff != "" {
+	if diff := cmp.Diff(Thresholds{PSI: 0.2, KS: 0.1, LInf: 0.1, Alpha: 0.05}, got.Thresholds); diff != "" {
 		t.Errorf("default thresholds mismatch (-want +got):\n%s", diff)
 	}
 }

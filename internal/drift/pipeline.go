@@ -362,7 +362,8 @@ func (p *pipeline) categoricalColumn(col *Column, c int) {
 		return
 	}
 	psi, share, fresh := categoricalStats(cats[0], cats[1], counts[0], counts[1], maxNewCategories)
-	col.PSI, col.NewShare = &psi, &share
+	linf, js := shareDistances(cats[0], cats[1], counts[0], counts[1])
+	col.PSI, col.NewShare, col.LInf, col.JS = &psi, &share, &linf, &js
 	for _, name := range fresh {
 		col.NewCategories = append(col.NewCategories, printable(name))
 	}

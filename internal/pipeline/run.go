@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podium-ml/podium/internal/data"
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 	"github.com/podium-ml/podium/internal/metrics"
@@ -66,6 +67,10 @@ type Result struct {
 	RunDir   string
 	CacheKey string
 	Warnings []string
+	// Data is the data check's result; nil when the spec has none or its
+	// pass was cached (DataCached).
+	Data       *data.Result
+	DataCached bool
 }
 
 // StepsFailedError says some steps failed or timed out; run.json was
@@ -147,7 +152,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := r.checkInputs(ctx); err != nil {
 		return nil, err
 	}
-	return r.run(ctx)
+	dres, cached, err := r.checkData(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.run(ctx)
+	if res != nil {
+		res.Data, res.DataCached = dres, cached
+	}
+	return res, err
 }
 
 func newRunner(opts Options) (*runner, error) {

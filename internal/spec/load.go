@@ -224,6 +224,7 @@ type rawSpec struct {
 	Gate           Gate           `json:"gate"`
 	Deploy         *Deploy        `json:"deploy"`
 	Drift          Drift          `json:"drift"`
+	Data           *Data          `json:"data"`
 }
 
 type rawStep struct {
@@ -251,7 +252,7 @@ func decode(doc *document) (*Spec, []problem) {
 		Version: raw.Version, Model: raw.Model, Registry: raw.Registry, Cache: raw.Cache,
 		Params: raw.Params, Components: raw.Components, Metrics: raw.Metrics,
 		Artifact: raw.Artifact, EvaluationData: raw.EvaluationData, Gate: raw.Gate,
-		Deploy: raw.Deploy, Drift: raw.Drift,
+		Deploy: raw.Deploy, Drift: raw.Drift, Data: raw.Data,
 	}
 	var probs []problem
 	for i, rs := range raw.Pipeline {
