@@ -321,7 +321,7 @@ func judge(c *Column, t Thresholds) {
 		p := KSPValue(*c.KS, float64(c.Values.Reference), float64(c.Values.Current))
 		c.KSPValue = &p
 		if lim := max(t.KS, deref(c.Critical)); *c.KS > lim {
-			c.Reasons = append(c.Reasons, fmt.Sprintf("%s: KS %s > %s (p = %s)", c.Name, Num(*c.KS), Num(lim), Num(p)))
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s: KS %s > %s", c.Name, Num(*c.KS), Num(lim)))
 		}
 	}
 	if c.LInf != nil {
