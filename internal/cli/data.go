@@ -190,61 +190,8 @@ func runDataCheck(ctx context.Context, opts *dataCheckOptions) error {
 	return nil
 }
 
-// DataText is the human report of a data check: the verdict, then one
-// line per violation. Every line starts with podium's words or spaces,
-// never with a column name or a value from the data.
-func DataText(r *data.Result) string {
-	var b strings.Builder
-	verdict := "passed"
-	if !r.OK() {
-		verdict = "rejected"
-	}
-	var files []string
-	for _, f := range r.Files {
-		files = append(files, fmt.Sprintf("%s (%d rows)", f.File, f.Rows))
-	}
-	fmt.Fprintf(&b, "data: %s: %d of %d checks passed, %d errors, %d warnings\n", verdict, r.Passed, r.Checks, r.Errors, r.Warnings)
-	fmt.Fprintf(&b, "schema: %s against %s\n", r.Schema, strings.Join(files, ", "))
-	if len(r.Violations) == 0 {
-		return b.String()
-	}
-	rows := [][]string{{"file", "column", "check", "severity", "rows", "examples (line: value)", "problem"}}
-	multi := len(r.Files) > 1
-	for _, v := range r.Violations {
-		var ex []string
-		for _, e := range v.Examples {
-			ex = append(ex, fmt.Sprintf("%d: %s", e.Line, e.Value))
-		}
-		col := v.Column
-		if col == "" {
-			col = "-"
-		}
-		rows = append(rows, []string{v.File, col, v.Check, string(v.Severity), strconv.FormatInt(v.Count, 10), strings.Join(ex, "; "), v.Message})
-	}
-	if !multi {
-		for i := range rows {
-			rows[i] = rows[i][1:]
-		}
-	}
-	widths := make([]int, len(rows[0]))
-	for _, row := range rows {
-		for i, c := range row[:len(row)-1] {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	for _, row := range rows {
-		b.WriteString(" ")
-		for i, c := range row {
-			if i == len(row)-1 {
-				fmt.Fprintf(&b, " %s", c)
-				continue
-			}
-			fmt.Fprintf(&b, " %-*s", widths[i], c)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
+// DataText is the human report of a data check (data.Result.Text).
+func DataText(r *data.Result) string { return r.Text() }
 
 // DataSummary is the Markdown table of a data check, for job summaries and
 // run output. Names and values are untrusted and escaped.

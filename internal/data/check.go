@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -151,7 +152,7 @@ func checkFile(ctx context.Context, s *Schema, path string, res *Result) error {
 	res.Checks++ // every row is readable
 	if bad.n > 0 {
 		add(Violation{Check: "readable", Severity: Error, Count: bad.n, Examples: bad.ex,
-			Message: fmt.Sprintf("%d rows cannot be read", bad.n)})
+			Message: plural(bad.n, "row", "rows")+" cannot be read"})
 	}
 	res.Checks++ // there is data to check: zero rows checks nothing, and fails
 	if rows == 0 {
@@ -197,12 +198,12 @@ func checkFile(ctx context.Context, s *Schema, path string, res *Result) error {
 		}
 		res.Checks += 2 // type, missing
 		if cc.typ.n > 0 {
-			col(CheckType, fmt.Sprintf("%d values are not %s", cc.typ.n, article(c.Type)), &cc.typ)
+			col(CheckType, fmt.Sprintf("%s not %s", plural(cc.typ.n, "value is", "values are"), article(c.Type)), &cc.typ)
 		}
 		total := cc.values + cc.missing
 		if c.IsRequired() && cc.missing > 0 {
 			f := failures{n: cc.missing}
-			col(CheckMissing, fmt.Sprintf("%d values missing in a required column", cc.missing), &f)
+			col(CheckMissing, plural(cc.missing, "value", "values")+" missing in a required column", &f)
 		} else if !c.IsRequired() && c.MaxMissing != nil && total > 0 {
 			if share := float64(cc.missing) / float64(total); share > *c.MaxMissing {
 				f := failures{n: cc.missing}
@@ -212,7 +213,7 @@ func checkFile(ctx context.Context, s *Schema, path string, res *Result) error {
 		if c.Min != nil || c.Max != nil {
 			res.Checks++
 			if cc.rng.n > 0 {
-				col(CheckRange, fmt.Sprintf("%d values outside %s", cc.rng.n, rangeText(c)), &cc.rng)
+				col(CheckRange, fmt.Sprintf("%s outside %s", plural(cc.rng.n, "value", "values"), rangeText(c)), &cc.rng)
 			}
 		}
 		if c.Type == Category {
@@ -229,13 +230,13 @@ func checkFile(ctx context.Context, s *Schema, path string, res *Result) error {
 		if c.re != nil {
 			res.Checks++
 			if cc.pattern.n > 0 {
-				col(CheckPattern, fmt.Sprintf("%d values do not match %s", cc.pattern.n, cellText([]byte(c.Pattern))), &cc.pattern)
+				col(CheckPattern, fmt.Sprintf("%s not match %s", plural(cc.pattern.n, "value does", "values do"), cellText([]byte(c.Pattern))), &cc.pattern)
 			}
 		}
 		if c.Unique {
 			res.Checks++
 			if cc.dupes.n > 0 {
-				col(CheckUnique, fmt.Sprintf("%d values repeat an earlier row's", cc.dupes.n), &cc.dupes)
+				col(CheckUnique, plural(cc.dupes.n, "value repeats", "values repeat")+" an earlier row's", &cc.dupes)
 			}
 		}
 	}
@@ -342,4 +343,68 @@ func topUnseen(m map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("\"%s\" %d", cellText([]byte(k)), m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Text is the human report of a data check: the verdict, then one
+// line per violation. Every line starts with podium's words or spaces,
+// never with a column name or a value from the data.
+func (r *Result) Text() string {
+	var b strings.Builder
+	verdict := "passed"
+	if !r.OK() {
+		verdict = "rejected"
+	}
+	var files []string
+	for _, f := range r.Files {
+		files = append(files, fmt.Sprintf("%s (%d rows)", f.File, f.Rows))
+	}
+	fmt.Fprintf(&b, "data: %s: %d of %d checks passed, %d errors, %d warnings\n", verdict, r.Passed, r.Checks, r.Errors, r.Warnings)
+	fmt.Fprintf(&b, "schema: %s against %s\n", r.Schema, strings.Join(files, ", "))
+	if len(r.Violations) == 0 {
+		return b.String()
+	}
+	rows := [][]string{{"file", "column", "check", "severity", "rows", "examples (line: value)", "problem"}}
+	multi := len(r.Files) > 1
+	for _, v := range r.Violations {
+		var ex []string
+		for _, e := range v.Examples {
+			ex = append(ex, fmt.Sprintf("%d: %s", e.Line, e.Value))
+		}
+		col := v.Column
+		if col == "" {
+			col = "-"
+		}
+		rows = append(rows, []string{v.File, col, v.Check, string(v.Severity), strconv.FormatInt(v.Count, 10), strings.Join(ex, "; "), v.Message})
+	}
+	if !multi {
+		for i := range rows {
+			rows[i] = rows[i][1:]
+		}
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, c := range row[:len(row)-1] {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for _, row := range rows {
+		b.WriteString(" ")
+		for i, c := range row {
+			if i == len(row)-1 {
+				fmt.Fprintf(&b, " %s", c)
+				continue
+			}
+			fmt.Fprintf(&b, " %-*s", widths[i], c)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// plural is "1 value" or "n values".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }
