@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/podium-ml/podium/internal/data"
+	"github.com/podium-ml/podium/internal/rundir"
 )
 
 // dataCheckStep is the cache entry name of the data check: no step can
@@ -60,8 +61,11 @@ func (r *runner) checkData(ctx context.Context) (*data.Result, bool, error) {
 		fmt.Fprintf(h, "%s\x00%s\x00", k, inputs[k])
 	}
 	key := "sha256:" + hex.EncodeToString(h.Sum(nil))
-	if e := r.cache.load(dataCheckStep); !r.opts.Force && e != nil && e.Key == key {
+	if e := r.cache.load(dataCheckStep); !r.opts.Force && e != nil && e.Key == key && e.Data != nil {
 		r.logf("data: cached (passed against %s)", d.Schema)
+		sum := *e.Data
+		sum.Cached = true
+		r.dataCheck = &sum
 		return nil, true, nil
 	}
 	if err := r.cache.drop(dataCheckStep); err != nil {
@@ -80,11 +84,23 @@ func (r *runner) checkData(ctx context.Context) (*data.Result, bool, error) {
 	}
 	res.Schema = d.Schema
 	if !res.OK() {
+		// A previous run's run.json or compare.json must not outlive this
+		// failure: compare or propose would act on the older run.
+		if err := r.prepareRunDir(); err != nil {
+			return res, false, err
+		}
 		return res, false, &DataRejectedError{Result: res}
 	}
 	r.logf("data: passed %d of %d checks against %s (%d warnings)", res.Passed, res.Checks, d.Schema, res.Warnings)
+	sum := &rundir.DataCheck{Schema: d.Schema, SchemaDigest: s.Digest, Inputs: inputs, Checks: res.Checks,
+		Passed: res.Passed, Warnings: res.Warnings, Violations: []rundir.DataViolation{}}
+	for _, v := range res.Violations {
+		sum.Violations = append(sum.Violations, rundir.DataViolation{File: v.File, Column: v.Column, Check: v.Check,
+			Severity: string(v.Severity), Count: v.Count, Message: v.Message})
+	}
+	r.dataCheck = sum
 	if err := r.cache.store(&cacheEntry{Version: cacheVersion, Step: dataCheckStep, Key: key, Inputs: inputs,
-		Outputs: map[string]string{}, FinishedAt: r.now().UTC()}); err != nil {
+		Outputs: map[string]string{}, FinishedAt: r.now().UTC(), Data: sum}); err != nil {
 		return res, false, fmt.Errorf("failed to update the step cache: %w", err)
 	}
 	return res, false, nil

@@ -117,7 +117,8 @@ type runner struct {
 	concurrent bool              // whether two steps may run at once
 	out        *syncWriter
 
-	warnings []string
+	warnings  []string
+	dataCheck *rundir.DataCheck // the data check's summary, for run.json
 }
 
 type nodeState int
@@ -413,6 +414,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		StartedAt:  r.now().UTC(),
 		Steps:      []rundir.Step{},
 		Metrics:    map[string]float64{},
+		Data:       r.dataCheck,
 	}
 	// run.json is uploaded as an artifact and read into reports: a param
 	// shaped like a token (put there by mistake) is masked, as the record
