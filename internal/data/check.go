@@ -152,7 +152,7 @@ func checkFile(ctx context.Context, s *Schema, path string, res *Result) error {
 	res.Checks++ // every row is readable
 	if bad.n > 0 {
 		add(Violation{Check: "readable", Severity: Error, Count: bad.n, Examples: bad.ex,
-			Message: plural(bad.n, "row", "rows")+" cannot be read"})
+			Message: plural(bad.n, "row", "rows") + " cannot be read"})
 	}
 	res.Checks++ // there is data to check: zero rows checks nothing, and fails
 	if rows == 0 {
