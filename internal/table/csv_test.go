@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -179,4 +180,24 @@ func FuzzRecordParser(f *testing.F) {
 			t.Fatalf("records differ from encoding/csv (-csv +ours):\n%s", diff)
 		}
 	})
+}
+
+// BenchmarkRecordParser measures parsing a block of numeric and
+// categorical CSV, as drift and data read it.
+func BenchmarkRecordParser(b *testing.B) {
+	var buf bytes.Buffer
+	for i := 0; buf.Len() < BlockSize; i++ {
+		fmt.Fprintf(&buf, "%.5f,%.5f,%.5f,%d,%.5f,%.5f,sun,rain,%.5f,%d\n", float64(i)*0.37, float64(i)/7, -float64(i)*1.1, i%97, 3.25, float64(i%13), float64(i)*1e-3, i)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	var p RecordParser
+	for b.Loop() {
+		p.Reset(data, 1)
+		for {
+			if _, _, _, ok := p.Next(); !ok {
+				break
+			}
+		}
+	}
 }
