@@ -24,8 +24,8 @@ rows=${ROWS:-1000000}
 dir=${BENCH_DIR:-${TMPDIR:-/tmp}/podium-drift-bench-$rows}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$dir"
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
+# shellcheck source=bench/lib.bash
+source "$root/bench/lib.bash"
 
 need_pandas
 echo "building podium" >&2

@@ -1,4 +1,4 @@
-# Shared by bench/drift.sh and bench/data.sh (sourced).
+# Shared by bench/drift.sh and bench/data.sh (sourced; not a bench itself).
 
 # PY is Debian's python3, which python3-pandas and python3-scipy install
 # into (a python3 earlier in PATH, e.g. pyenv's, would not see them).
