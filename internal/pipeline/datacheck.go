@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -28,7 +31,8 @@ func (e *DataRejectedError) Error() string {
 	return fmt.Sprintf("data check failed: %d errors against %s; no step ran", e.Result.Errors, e.Result.Schema)
 }
 
-// checkData runs the spec's data check before any step, as a step of its
+// checkData runs the spec's data check before any step (under the run's
+// claim), as a step of its
 // own in the cache: a pass is remembered under the digests of the schema
 // and the guarded inputs, and not repeated while neither changes. A
 // failure is never cached, and stops the run.
@@ -84,10 +88,11 @@ func (r *runner) checkData(ctx context.Context) (*data.Result, bool, error) {
 	}
 	res.Schema = d.Schema
 	if !res.OK() {
-		// A previous run's run.json or compare.json must not outlive this
-		// failure: compare or propose would act on the older run.
-		if err := r.prepareRunDir(); err != nil {
-			return res, false, err
+		// A previous run's run.json must not outlive this failure: compare
+		// or propose would act on the older run (claim already removed its
+		// compare.json).
+		if err := os.Remove(filepath.Join(r.runDir, rundir.RunFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return res, false, fmt.Errorf("failed to remove the previous run.json: %w", err)
 		}
 		return res, false, &DataRejectedError{Result: res}
 	}

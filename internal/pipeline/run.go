@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -59,6 +58,9 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Warn, when set, receives each warning as it is found.
 	Warn func(msg string)
+	// LockWait bounds the wait for another run of the same run directory
+	// or workspace; 0 means DefaultLockWait.
+	LockWait time.Duration
 }
 
 // Result is what a run did.
@@ -153,15 +155,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := r.checkInputs(ctx); err != nil {
 		return nil, err
 	}
-	dres, cached, err := r.checkData(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.run(ctx)
-	if res != nil {
-		res.Data, res.DataCached = dres, cached
-	}
-	return res, err
+	return r.run(ctx)
 }
 
 func newRunner(opts Options) (*runner, error) {
@@ -414,7 +408,6 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		StartedAt:  r.now().UTC(),
 		Steps:      []rundir.Step{},
 		Metrics:    map[string]float64{},
-		Data:       r.dataCheck,
 	}
 	// run.json is uploaded as an artifact and read into reports: a param
 	// shaped like a token (put there by mistake) is masked, as the record
@@ -427,9 +420,17 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	res.Run = run
 
-	if err := r.prepareRunDir(); err != nil {
+	release, err := r.claim(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
+	// The data check runs under the claim: it writes a cache entry, and a
+	// failure must not leave the previous run's run.json looking current.
+	if res.Data, res.DataCached, err = r.checkData(ctx); err != nil {
+		return nil, err
+	}
+	run.Data = r.dataCheck
 
 	w := newWatcher(r.dir, r.watchSkips())
 	before, werr := w.take()
@@ -516,21 +517,6 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return res, errors.Join(runErr, err)
 	}
 	return res, runErr
-}
-
-// prepareRunDir makes the run directory and removes the documents of a
-// previous run: a stale compare.json would let propose act on another
-// run's decision, and a stale run.json would survive a crash unnoticed.
-func (r *runner) prepareRunDir() error {
-	if err := os.MkdirAll(filepath.Join(r.runDir, rundir.LogsDir), 0o755); err != nil {
-		return fmt.Errorf("failed to create run directory: %w", err)
-	}
-	for _, name := range []string{rundir.RunFile, rundir.CompareFile} {
-		if err := os.Remove(filepath.Join(r.runDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("failed to clear run directory: %w", err)
-		}
-	}
-	return nil
 }
 
 func (r *runner) watchSkips() []string {
