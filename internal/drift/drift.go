@@ -22,14 +22,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/extsort"
 	"github.com/podium-ml/podium/internal/table"
 )
 
@@ -107,7 +106,7 @@ type Options struct {
 	// Workers parse blocks in parallel; 0 means GOMAXPROCS.
 	Workers int
 
-	fanIn       int // tests lower maxFanIn to exercise the multi-pass merge
+	fanIn       int // tests lower extsort.MaxFanIn to exercise the multi-pass merge
 	recordLimit int // tests lower maxRecord
 }
 
@@ -247,8 +246,8 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 		f.mapColumns(cols)
 	}
 
-	tmp := &tempFiles{dir: opts.TempDir}
-	defer tmp.removeAll()
+	tmp := extsort.NewTempFiles(opts.TempDir, "podium-drift-")
+	defer tmp.RemoveAll()
 	p := newPipeline(files, kinds, opts, tmp)
 	if err := p.run(ctx); err != nil {
 		return nil, err
@@ -493,38 +492,3 @@ const (
 )
 
 func parseNumber(b []byte) (float64, int) { return table.ParseNumber(b) }
-
-// tempFiles creates spill files on first use and removes them all.
-type tempFiles struct {
-	dir   string
-	mu    sync.Mutex
-	path  string
-	files []*os.File
-}
-
-func (t *tempFiles) create() (*spillFile, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.path == "" {
-		dir, err := os.MkdirTemp(t.dir, "podium-drift-")
-		if err != nil {
-			return nil, fmt.Errorf("failed to create a directory for sorted runs: %w", err)
-		}
-		t.path = dir
-	}
-	f, err := os.CreateTemp(t.path, "run-")
-	if err != nil {
-		return nil, fmt.Errorf("failed to create a file for sorted runs: %w", err)
-	}
-	t.files = append(t.files, f)
-	return &spillFile{f: f}, nil
-}
-
-func (t *tempFiles) removeAll() {
-	for _, f := range t.files {
-		f.Close()
-	}
-	if t.path != "" {
-		os.RemoveAll(t.path)
-	}
-}

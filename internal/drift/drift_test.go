@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -513,50 +512,6 @@ func TestSeverityAndWorst(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"c", "b", "a", "e", "d"}, got); diff != "" {
 		t.Errorf("Worst() order mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestKeyOrder(t *testing.T) {
-	t.Parallel()
-	vals := []float64{math.Inf(-1), -1e308, -1, -1e-300, 0, 1e-300, 1, 1e308, math.Inf(1)}
-	for i := 1; i < len(vals); i++ {
-		if key(vals[i-1]) >= key(vals[i]) {
-			t.Errorf("key(%v) >= key(%v)", vals[i-1], vals[i])
-		}
-	}
-	for _, v := range vals {
-		if got := value(key(v)); got != v {
-			t.Errorf("value(key(%v)) = %v", v, got)
-		}
-	}
-	if key(math.Copysign(0, -1)) != key(0) {
-		t.Error("key(-0) != key(0)")
-	}
-}
-
-func TestRadixSort(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		in   []uint64
-	}{
-		{"empty", nil},
-		{"one", []uint64{7}},
-		{"same high bytes", []uint64{0xAB00000000000003, 0xAB00000000000001, 0xAB00000000000002}},
-		{"all equal", []uint64{5, 5, 5}},
-		{"spread", []uint64{1 << 63, 3, 1<<40 + 1, 0, ^uint64(0), 1 << 40, 1}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := append([]uint64(nil), tt.in...)
-			radixSort(got, make([]uint64, len(got)))
-			want := append([]uint64(nil), tt.in...)
-			slices.Sort(want)
-			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("radixSort() mismatch (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 

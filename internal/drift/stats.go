@@ -15,8 +15,8 @@ const EmptyBinShare = 0.0001
 // sortedStream is an ascending stream of keys, taken a group of equal keys
 // at a time.
 type sortedStream interface {
-	peek() (uint64, bool)
-	take(k uint64) int64
+	Peek() (uint64, bool)
+	Take(k uint64) int64
 }
 
 // numericStats walks the reference and current streams (n and m values,
@@ -44,8 +44,8 @@ func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
 	var i, c int64
 	e := 1
 	for {
-		rk, rok := ref.peek()
-		ck, cok := cur.peek()
+		rk, rok := ref.Peek()
+		ck, cok := cur.Peek()
 		var v uint64
 		switch {
 		case rok && cok:
@@ -58,10 +58,10 @@ func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
 			return ks, psiFromCounts(cumRef[:], cumCur[:], n, m)
 		}
 		if rok && rk == v {
-			i += ref.take(v)
+			i += ref.Take(v)
 		}
 		if cok && ck == v {
-			c += cur.take(v)
+			c += cur.Take(v)
 		}
 		if d := math.Abs(float64(i)/fn - float64(c)/fm); d > ks {
 			ks = d
