@@ -297,7 +297,7 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 		Artifact:       artifact,
 		Sizes:          sizes,
 		Code:           componentPaths(s),
-		EvaluationData: s.EvaluationData,
+		EvaluationData: declaredData(s),
 	})
 }
 
@@ -307,6 +307,17 @@ func componentPaths(s *spec.Spec) []string {
 	var out []string
 	for _, c := range s.Components {
 		out = append(out, c.Path)
+	}
+	return out
+}
+
+// declaredData are the paths the spec declares as data: evaluation_data and
+// the inputs data: validates. They count as data in the record's data
+// digest even when a step writes them.
+func declaredData(s *spec.Spec) []string {
+	out := append([]string{}, s.EvaluationData...)
+	if s.Data != nil {
+		out = append(out, s.Data.Inputs...)
 	}
 	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/fingerprint"
+	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 )
 
@@ -80,6 +81,8 @@ type cacheEntry struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	DurationS  float64   `json:"duration_s"`
+	// Data is the data check's summary (its entry only).
+	Data *rundir.DataCheck `json:"data,omitempty"`
 }
 
 // cacheFile is one stored output file.

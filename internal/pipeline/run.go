@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podium-ml/podium/internal/data"
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 	"github.com/podium-ml/podium/internal/metrics"
@@ -71,6 +72,10 @@ type Result struct {
 	RunDir   string
 	CacheKey string
 	Warnings []string
+	// Data is the data check's result; nil when the spec has none or its
+	// pass was cached (DataCached).
+	Data       *data.Result
+	DataCached bool
 }
 
 // StepsFailedError says some steps failed or timed out; run.json was
@@ -125,7 +130,8 @@ type runner struct {
 	concurrent bool              // whether two steps may run at once
 	out        *syncWriter
 
-	warnings []string
+	warnings  []string
+	dataCheck *rundir.DataCheck // the data check's summary, for run.json
 }
 
 type nodeState int
@@ -435,6 +441,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer release()
+	// The data check runs under the claim: it writes a cache entry, and a
+	// failure must not leave the previous run's run.json looking current.
+	if res.Data, res.DataCached, err = r.checkData(ctx); err != nil {
+		return nil, err
+	}
+	run.Data = r.dataCheck
 
 	w := newWatcher(r.dir, r.watchSkips())
 	before, werr := w.take()

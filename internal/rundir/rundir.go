@@ -62,6 +62,7 @@ type Run struct {
 	FinishedAt time.Time          `json:"finished_at"`
 	Steps      []Step             `json:"steps"`
 	Metrics    map[string]float64 `json:"metrics"`
+	Data       *DataCheck         `json:"data,omitempty"`
 	// Failure says why the run is unusable (a step failed, the run was
 	// interrupted, the metrics file could not be read); "" for a run that
 	// succeeded. Later commands refuse such a run with this reason.
