@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/podium-ml/podium/internal/oci/ociref"
 )
 
 // Defaults, as DESIGN.md lists them.
@@ -76,6 +78,11 @@ func check(s *Spec) []problem {
 	}
 	checkPath("/registry/path", s.Registry.Path)
 	checkPath("/cache/path", s.Cache.Path)
+	if s.Cache.Remote != "" {
+		if _, err := ociref.ParseRemote(s.Cache.Remote); err != nil {
+			add("/cache/remote", "%v", err)
+		}
+	}
 
 	compSeen := map[string]int{}
 	for i, c := range s.Components {

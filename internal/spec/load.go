@@ -234,6 +234,7 @@ type rawStep struct {
 	Outputs []string       `json:"outputs"`
 	Timeout string         `json:"timeout"`
 	Env     map[string]any `json:"env"`
+	RunsOn  []string       `json:"runs_on"`
 }
 
 // decode turns the schema-valid document into a Spec.
@@ -255,7 +256,7 @@ func decode(doc *document) (*Spec, []problem) {
 	}
 	var probs []problem
 	for i, rs := range raw.Pipeline {
-		st := Step{Name: rs.Name, Run: rs.Run, Needs: rs.Needs, Inputs: rs.Inputs, Outputs: rs.Outputs}
+		st := Step{Name: rs.Name, Run: rs.Run, Needs: rs.Needs, Inputs: rs.Inputs, Outputs: rs.Outputs, RunsOn: rs.RunsOn}
 		if rs.Timeout != "" {
 			d, err := parseDuration(rs.Timeout)
 			if err != nil {

@@ -44,6 +44,9 @@ type Registry struct {
 // Cache says where step results are cached.
 type Cache struct {
 	Path string `json:"path"` // default ".podium/cache"
+	// Remote is an OCI repository (oci://host/repository) holding the
+	// same entries and the outputs they restore; "" means none.
+	Remote string `json:"remote,omitempty"`
 }
 
 // Component is a pipeline component with its own build and test commands.
@@ -63,6 +66,8 @@ type Step struct {
 	Outputs []string          `json:"outputs,omitempty"`
 	Timeout time.Duration     `json:"timeout,omitempty"` // 0: no limit
 	Env     map[string]string `json:"env,omitempty"`
+	// RunsOn are runner labels for the step's job in a fanned-out plan.
+	RunsOn []string `json:"runs_on,omitempty"`
 }
 
 // Gate holds the promotion rules.
