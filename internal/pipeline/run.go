@@ -58,6 +58,9 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Warn, when set, receives each warning as it is found.
 	Warn func(msg string)
+	// Worktree and Environment are recorded in run.json as given.
+	Worktree    *rundir.Worktree
+	Environment *rundir.Environment
 }
 
 // Result is what a run did.
@@ -77,9 +80,12 @@ type StepsFailedError struct {
 func (e *StepsFailedError) Error() string {
 	parts := make([]string, len(e.Steps))
 	for i, s := range e.Steps {
-		if s.Status == rundir.StatusTimeout {
+		switch {
+		case s.Reason != "":
+			parts[i] = fmt.Sprintf("%s (%s)", s.Name, s.Reason)
+		case s.Status == rundir.StatusTimeout:
 			parts[i] = s.Name + " (timed out)"
-		} else {
+		default:
 			parts[i] = fmt.Sprintf("%s (exit %d)", s.Name, s.ExitCode)
 		}
 	}
@@ -90,7 +96,12 @@ func (e *StepsFailedError) Error() string {
 // steps were stopped and run.json was written.
 type InterruptedError struct{ Err error }
 
-func (e *InterruptedError) Error() string { return "pipeline interrupted: " + e.Err.Error() }
+func (e *InterruptedError) Error() string {
+	if errors.Is(e.Err, context.Canceled) {
+		return "pipeline interrupted (Ctrl-C or SIGTERM)"
+	}
+	return "pipeline interrupted: " + e.Err.Error()
+}
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // runner is one run of a pipeline.
@@ -174,7 +185,7 @@ func newRunner(opts Options) (*runner, error) {
 		dir:      dir,
 		runDir:   runDir,
 		boundary: fingerprint.FindBoundary(dir),
-		cache:    stepCache{dir: filepath.Join(dir, filepath.FromSlash(clean))},
+		cache:    stepCache{dir: filepath.Join(dir, filepath.FromSlash(clean)), maxBytes: s.Cache.MaxBytes},
 		jobs:     opts.Jobs,
 		now:      opts.Now,
 		byName:   map[string]*node{},
@@ -182,6 +193,9 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if r.boundary == "" {
 		r.boundary = dir
+	}
+	if r.cache.maxBytes <= 0 {
+		r.cache.maxBytes, _ = spec.ParseSize(spec.DefaultCacheMaxSize)
 	}
 	if r.jobs <= 0 {
 		r.jobs = runtime.NumCPU()
@@ -393,13 +407,15 @@ type finished struct {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := &Result{RunDir: r.runDir, CacheKey: r.cacheKey()}
 	run := &rundir.Run{
-		Model:      r.spec.Model,
-		SpecDigest: r.spec.Digest,
-		Params:     map[string]any{},
-		Commit:     r.opts.Commit,
-		StartedAt:  r.now().UTC(),
-		Steps:      []rundir.Step{},
-		Metrics:    map[string]float64{},
+		Model:       r.spec.Model,
+		SpecDigest:  r.spec.Digest,
+		Params:      map[string]any{},
+		Commit:      r.opts.Commit,
+		StartedAt:   r.now().UTC(),
+		Steps:       []rundir.Step{},
+		Metrics:     map[string]float64{},
+		Worktree:    r.opts.Worktree,
+		Environment: r.opts.Environment,
 	}
 	// run.json is uploaded as an artifact and read into reports: a param
 	// shaped like a token (put there by mistake) is masked, as the record
@@ -477,7 +493,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 
 	var failed []rundir.Step
 	for _, s := range run.Steps {
-		if s.Status == rundir.StatusFailed || s.Status == rundir.StatusTimeout {
+		if s.Status == rundir.StatusFailed || s.Status == rundir.StatusTimeout || s.Status == rundir.StatusInterrupted {
 			failed = append(failed, s)
 		}
 	}
@@ -494,6 +510,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		} else {
 			run.Metrics = m
 		}
+	}
+	if runErr != nil {
+		run.Failure = runErr.Error()
+	}
+	if _, _, err := r.cache.gc(time.Now()); err != nil {
+		r.warn(fmt.Sprintf("failed to trim the step cache %s: %v", r.cache.dir, err))
 	}
 	run.FinishedAt = r.now().UTC()
 	res.Warnings = r.warnings
@@ -571,7 +593,7 @@ func failedNeed(n *node) *node {
 	for _, d := range n.needs {
 		if d.state == done {
 			switch d.result.Status {
-			case rundir.StatusFailed, rundir.StatusTimeout, rundir.StatusSkipped:
+			case rundir.StatusFailed, rundir.StatusTimeout, rundir.StatusInterrupted, rundir.StatusSkipped:
 				return d
 			}
 		}

@@ -48,6 +48,8 @@ const (
 	StatusSkipped = "skipped"
 	StatusCached  = "cached"
 	StatusTimeout = "timeout"
+	// StatusInterrupted is a step stopped by Ctrl-C or SIGTERM.
+	StatusInterrupted = "interrupted"
 )
 
 // Run is run.json.
@@ -60,6 +62,45 @@ type Run struct {
 	FinishedAt time.Time          `json:"finished_at"`
 	Steps      []Step             `json:"steps"`
 	Metrics    map[string]float64 `json:"metrics"`
+	// Failure says why the run is unusable (a step failed, the run was
+	// interrupted, the metrics file could not be read); "" for a run that
+	// succeeded. Later commands refuse such a run with this reason.
+	Failure string `json:"failure,omitempty"`
+	// Worktree is the git work tree's state when the run started; nil
+	// outside a repository.
+	Worktree *Worktree `json:"worktree,omitempty"`
+	// Environment is what a reproduction needs; nil when not gathered.
+	Environment *Environment `json:"environment,omitempty"`
+}
+
+// Worktree says whether the tracked files matched the commit the run
+// names.
+type Worktree struct {
+	Clean bool `json:"clean"`
+	// Changed lists the tracked files that differed from the commit
+	// (staged or not), relative to the repository's root, sorted, at most
+	// MaxChanged of them; Truncated says more differed.
+	Changed   []string `json:"changed"`
+	Truncated bool     `json:"truncated,omitempty"`
+}
+
+// MaxChanged bounds Worktree.Changed.
+const MaxChanged = 100
+
+// Environment holds the facts about the toolchain a reproduction needs.
+type Environment struct {
+	// Runtimes maps a language runtime (python, go, node, ...) to the
+	// version podium saw on the steps' PATH.
+	Runtimes map[string]string `json:"runtimes"`
+	// Lockfiles are the dependency lockfiles found next to the spec or at
+	// the repository's root, with their digests.
+	Lockfiles []Lockfile `json:"lockfiles"`
+}
+
+// Lockfile is one dependency lockfile.
+type Lockfile struct {
+	Path   string `json:"path"` // relative to the spec's directory, slash-separated
+	Digest string `json:"digest"`
 }
 
 // Step is one step's result in run.json. Inputs and Outputs map the path
@@ -71,6 +112,51 @@ type Step struct {
 	DurationS float64           `json:"duration_s"`
 	Inputs    map[string]string `json:"inputs"`
 	Outputs   map[string]string `json:"outputs"`
+	// Reason says why the step failed, timed out or was interrupted.
+	Reason string `json:"reason,omitempty"`
+	// CachedFrom is the run that produced a cached step's outputs.
+	CachedFrom *CachedFrom `json:"cached_from,omitempty"`
+}
+
+// CachedFrom is when, and for how long, a cached step's outputs were made.
+type CachedFrom struct {
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	DurationS  float64   `json:"duration_s"`
+}
+
+// UnusableError says a run directory holds a run that failed: the commands
+// that read it (compare, record, report, propose) refuse it with the real
+// reason instead of tripping over what it lacks.
+type UnusableError struct {
+	Dir    string
+	Reason string
+}
+
+func (e *UnusableError) Error() string {
+	return fmt.Sprintf("%s: the run is unusable: %s (fix it and run podium train again)", filepath.Join(e.Dir, RunFile), e.Reason)
+}
+
+func (e *UnusableError) InvalidInput() bool { return true }
+
+// Usable returns an *UnusableError when the run failed. A run.json written
+// before runs said why still fails here when a step did not succeed.
+func (r *Run) Usable(dir string) error {
+	if r.Failure != "" {
+		return &UnusableError{Dir: dir, Reason: r.Failure}
+	}
+	for _, s := range r.Steps {
+		switch s.Status {
+		case StatusOK, StatusCached:
+			continue
+		}
+		reason := fmt.Sprintf("step %s %s", s.Name, s.Status)
+		if s.Reason != "" {
+			reason += ": " + s.Reason
+		}
+		return &UnusableError{Dir: dir, Reason: reason}
+	}
+	return nil
 }
 
 // Compare is compare.json, the document `podium compare --json` prints.

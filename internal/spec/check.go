@@ -2,8 +2,11 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -20,6 +23,10 @@ const (
 	DefaultPSIThreshold  = 0.2
 	DefaultKSThreshold   = 0.1
 	DefaultComponentPath = "."
+	// DefaultCacheMaxSize bounds the step cache's stored outputs: under
+	// GitHub's 10 GB actions/cache quota per repository, with room for
+	// other caches.
+	DefaultCacheMaxSize = "5GB"
 )
 
 func applyDefaults(s *Spec) {
@@ -78,6 +85,15 @@ func check(s *Spec) []problem {
 	}
 	checkPath("/registry/path", s.Registry.Path)
 	checkPath("/cache/path", s.Cache.Path)
+	maxSize := s.Cache.MaxSize
+	if maxSize == "" {
+		maxSize = DefaultCacheMaxSize
+	}
+	if n, err := ParseSize(maxSize); err != nil {
+		add("/cache/max_size", "%v", err)
+	} else {
+		s.Cache.MaxBytes = n
+	}
 	if s.Cache.Remote != "" {
 		if _, err := ociref.ParseRemote(s.Cache.Remote); err != nil {
 			add("/cache/remote", "%v", err)
@@ -118,6 +134,15 @@ func check(s *Spec) []problem {
 					msg += fmt.Sprintf(" (did you mean %q?)", sug)
 				}
 				add(ptr, "%s", msg)
+			}
+		}
+		for j, p := range st.Params {
+			if _, ok := s.Params[p]; !ok {
+				msg := fmt.Sprintf("step %q uses param %q, which params does not declare", st.Name, p)
+				if sug := suggest(p, slices.Sorted(maps.Keys(s.Params))); sug != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", sug)
+				}
+				add(fmt.Sprintf("/pipeline/%d/params/%d", i, j), "%s", msg)
 			}
 		}
 		for j, in := range st.Inputs {
@@ -327,4 +352,33 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// sizeUnits are the suffixes ParseSize accepts, decimal and binary.
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"B", 1},
+}
+
+// ParseSize reads a size such as 500MB, 5GB, 2GiB or 1048576 (bytes).
+func ParseSize(s string) (int64, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range sizeUnits {
+		if rest, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || strings.ContainsAny(num, "eEnNiIxXpP_") {
+		return 0, fmt.Errorf("size %q is not a size (write it as 500MB, 5GB or 2GiB)", s)
+	}
+	if f <= 0 || f*float64(mult) >= 1<<62 {
+		return 0, fmt.Errorf("size %q must be positive and below 4 EiB", s)
+	}
+	return int64(f * float64(mult)), nil
 }

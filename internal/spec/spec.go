@@ -41,12 +41,17 @@ type Registry struct {
 	Path string `json:"path"` // default ".podium/registry"
 }
 
-// Cache says where step results are cached.
+// Cache says where step results are cached and how large the cache may
+// grow.
 type Cache struct {
 	Path string `json:"path"` // default ".podium/cache"
 	// Remote is an OCI repository (oci://host/repository) holding the
 	// same entries and the outputs they restore; "" means none.
 	Remote string `json:"remote,omitempty"`
+	// MaxSize is the stored outputs' size limit as written ("5GB"); ""
+	// means DefaultCacheMaxSize. MaxBytes is its value in bytes.
+	MaxSize  string `json:"max_size,omitempty"`
+	MaxBytes int64  `json:"-"`
 }
 
 // Component is a pipeline component with its own build and test commands.
@@ -68,6 +73,10 @@ type Step struct {
 	Env     map[string]string `json:"env,omitempty"`
 	// RunsOn are runner labels for the step's job in a fanned-out plan.
 	RunsOn []string `json:"runs_on,omitempty"`
+	// Params are the params the step uses: only these enter its cache key.
+	// nil (the key absent) means every param, as before steps could say;
+	// an empty list means none.
+	Params []string `json:"params,omitempty"`
 }
 
 // Gate holds the promotion rules.
