@@ -61,6 +61,14 @@ type Options struct {
 	// Worktree and Environment are recorded in run.json as given.
 	Worktree    *rundir.Worktree
 	Environment *rundir.Environment
+	// Remote, when set, is looked up after the local cache misses, and
+	// receives the steps that ran when RemoteWrite is true (remote.go).
+	Remote      Remote
+	RemoteWrite bool
+	// Step, when set, runs only that step, after restoring the steps it
+	// needs from the caches (remote.go); run.json lists only these, and
+	// the metrics file is not read.
+	Step string
 }
 
 // Result is what a run did.
@@ -124,6 +132,7 @@ type runner struct {
 	out        *syncWriter
 
 	warnings []string
+	target   *node // Options.Step's node, nil when the whole pipeline runs
 }
 
 type nodeState int
@@ -258,6 +267,11 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if err := r.resolveAncestors(); err != nil {
 		return nil, err
+	}
+	if opts.Step != "" {
+		if err := r.only(opts.Step); err != nil {
+			return nil, err
+		}
 	}
 	r.concurrent = r.jobs > 1 && r.hasIndependentSteps()
 	return r, nil
@@ -503,7 +517,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		runErr = &InterruptedError{Err: ctx.Err()}
 	case len(failed) > 0:
 		runErr = &StepsFailedError{Steps: failed}
-	case r.spec.Metrics != "":
+	case r.spec.Metrics != "" && r.target == nil:
 		m, err := r.readMetrics()
 		if err != nil {
 			runErr = err
