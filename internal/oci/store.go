@@ -152,6 +152,8 @@ type Entry struct {
 	Key      string
 	Manifest string // the manifest's digest
 	Outputs  []Layer
+	// Annotations are the manifest's, podium's own included.
+	Annotations map[string]string
 }
 
 // Layer is one output in an entry.
@@ -219,7 +221,7 @@ func parseEntry(data []byte, key string) (*Entry, error) {
 	if len(m.Layers) > maxOutputs {
 		return nil, fmt.Errorf("%d layers: more than %d", len(m.Layers), maxOutputs)
 	}
-	e := &Entry{Step: m.Annotations[AnnotationStep], Key: key}
+	e := &Entry{Step: m.Annotations[AnnotationStep], Key: key, Annotations: m.Annotations}
 	seen := map[string]bool{}
 	for i, l := range m.Layers {
 		p := l.Annotations[AnnotationPath]
@@ -338,9 +340,10 @@ type PushResult struct {
 	Bytes    int64 // bytes uploaded
 }
 
-// Push stores the outputs of step (under dir) as the entry for key. A
-// layer the registry already has (same digest) is not uploaded again.
-func (s *Store) Push(ctx context.Context, step, key, dir string, outputs []Output) (*PushResult, error) {
+// Push stores the outputs of step (under dir) as the entry for key, with
+// annotations added to the manifest's. A layer the registry already has
+// (same digest) is not uploaded again.
+func (s *Store) Push(ctx context.Context, step, key, dir string, outputs []Output, annotations map[string]string) (*PushResult, error) {
 	if len(outputs) > maxOutputs {
 		return nil, fmt.Errorf("step %s: %d outputs: more than %d", step, len(outputs), maxOutputs)
 	}
@@ -364,8 +367,12 @@ func (s *Store) Push(ctx context.Context, step, key, dir string, outputs []Outpu
 		ArtifactType: ArtifactTypeStep,
 		Config:       ocispec.Descriptor{MediaType: ocispec.MediaTypeEmptyJSON, Digest: ocispec.DescriptorEmptyJSON.Digest, Size: ocispec.DescriptorEmptyJSON.Size},
 		Layers:       layers,
-		Annotations:  map[string]string{AnnotationStep: step, AnnotationKey: key},
+		Annotations:  map[string]string{},
 	}
+	for k, v := range annotations {
+		m.Annotations[k] = v
+	}
+	m.Annotations[AnnotationStep], m.Annotations[AnnotationKey] = step, key
 	data, err := json.Marshal(m)
 	if err != nil {
 		return nil, err

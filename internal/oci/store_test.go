@@ -102,7 +102,7 @@ func TestPushLookupRestore(t *testing.T) {
 		t.Fatalf("Lookup before push = %v, %v; want a miss", e, err)
 	}
 	src, outs := workdir(t, "a")
-	res, err := s.Push(ctx, "train", key1, src, outs)
+	res, err := s.Push(ctx, "train", key1, src, outs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestPushLookupRestore(t *testing.T) {
 		t.Errorf("first push uploaded %d, skipped %d; want 3, 0", res.Uploaded, res.Skipped)
 	}
 	// The same outputs under another key: every blob is there already.
-	res2, err := s.Push(ctx, "train", key2, src, outs)
+	res2, err := s.Push(ctx, "train", key2, src, outs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestAuth(t *testing.T) {
 
 	// No credentials: refused, and the error says so without any secret.
 	anon := open(t, reg.Host, "podium/auth", oci.Options{})
-	_, err := anon.Push(ctx, "train", key1, src, outs)
+	_, err := anon.Push(ctx, "train", key1, src, outs, nil)
 	if err == nil || !strings.Contains(err.Error(), "credential not found") {
 		t.Fatalf("anonymous push error = %v, want credentials asked for", err)
 	}
@@ -182,7 +182,7 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("credential = %v", cred)
 	}
 	s := open(t, reg.Host, "podium/auth", oci.Options{Credential: cred})
-	if _, err := s.Push(ctx, "train", key1, src, outs); err != nil {
+	if _, err := s.Push(ctx, "train", key1, src, outs, nil); err != nil {
 		t.Fatal(err)
 	}
 	e, err := s.Lookup(ctx, key1)
@@ -206,7 +206,7 @@ func TestFaults(t *testing.T) {
 	repo := "podium/faults"
 	src, outs := workdir(t, "faults")
 	direct := open(t, reg.Host, repo, oci.Options{})
-	if _, err := direct.Push(ctx, "train", key1, src, outs); err != nil {
+	if _, err := direct.Push(ctx, "train", key1, src, outs, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -240,7 +240,7 @@ func TestFaults(t *testing.T) {
 		if err == nil || e != nil || !strings.Contains(err.Error(), "500") {
 			t.Fatalf("Lookup = %v, %v; want a 500 error", e, err)
 		}
-		if _, err := s.Push(ctx, "train", key2, src, outs); err == nil {
+		if _, err := s.Push(ctx, "train", key2, src, outs, nil); err == nil {
 			t.Fatal("Push through a failing registry succeeded")
 		}
 	})
