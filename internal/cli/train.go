@@ -33,10 +33,15 @@ type trainOptions struct {
 	Force    bool
 	Jobs     int
 	JSON     bool
+
+	// Step runs one step of a fanned-out plan (podium plan).
+	Step   string
+	Remote remoteOptions
 }
 
 func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
-	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ}
+	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ,
+		Remote: remoteOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Run the pipeline's steps and write run.json",
@@ -78,6 +83,10 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			if opts.Jobs < 0 {
 				return flagErrorf("invalid --jobs %d: use a positive number, or 0 for one per CPU", opts.Jobs)
 			}
+			if cmd.Flags().Changed("cache-write") {
+				w, _ := cmd.Flags().GetBool("cache-write")
+				opts.Remote.Write = &w
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -89,6 +98,9 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "run every step, ignoring the cache")
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "run up to `n` steps at once (default: one per CPU)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print run.json, with run_dir and cache_key, as one JSON document")
+	cmd.Flags().StringVar(&opts.Step, "step", "", "run only `step`, restoring the steps it needs from the caches (a job of podium plan)")
+	cmd.Flags().StringVar(&opts.Remote.Remote, "cache-remote", "", "use the OCI repository `oci://host/repository` as the remote cache instead of the spec's cache.remote")
+	cmd.Flags().Bool("cache-write", false, "push the steps that ran to the remote cache whatever the CI context (default: only on the default branch or a protected ref, never for a pull request)")
 	return cmd
 }
 
@@ -117,17 +129,24 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	}
 	platform := opts.Platform()
 	errOut := opts.IO.ErrOut
+	remote, remoteWrite, err := openRemote(ctx, opts.Remote, s, platform, errOut)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
 
 	res, runErr := pipeline.Run(ctx, pipeline.Options{
-		Spec:    s,
-		RunDir:  runDir,
-		Force:   opts.Force,
-		Jobs:    opts.Jobs,
-		Environ: opts.Environ(),
-		Out:     errOut,
-		Commit:  commitOf(ctx, platform, s.Dir),
-		Group:   platform.Group,
+		Spec:        s,
+		RunDir:      runDir,
+		Force:       opts.Force,
+		Jobs:        opts.Jobs,
+		Environ:     opts.Environ(),
+		Remote:      remote,
+		RemoteWrite: remoteWrite,
+		Step:        opts.Step,
+		Out:         errOut,
+		Commit:      commitOf(ctx, platform, s.Dir),
+		Group:       platform.Group,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
 		},
