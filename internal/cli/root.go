@@ -131,6 +131,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		newCmdValidate(f, nil),
 		newCmdTest(f, nil),
 		newCmdTrain(f, nil),
+		newCmdPlan(f, nil),
 		newCmdFingerprint(f, nil),
 		newCmdCompare(f, nil),
 		newCmdRegistry(f),

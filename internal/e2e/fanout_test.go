@@ -222,3 +222,40 @@ pipeline:
 		t.Errorf("--cache-write did not push:\n%s", res.stderr)
 	}
 }
+
+// TestPlanGitHubOutputs runs `podium plan --format github` as the plan job
+// of the example workflow does: one matrix output per wave job.
+func TestPlanGitHubOutputs(t *testing.T) {
+	skipShort(t)
+	t.Parallel()
+	dir := t.TempDir()
+	gittest.WriteFile(t, dir, "podium.yaml", `version: 1
+model: tiny
+pipeline:
+  - {name: prepare, run: "true"}
+  - {name: train, run: "true", needs: [prepare], runs_on: [self-hosted, gpu]}
+  - {name: profile, run: "true", needs: [prepare]}
+`)
+	out := filepath.Join(t.TempDir(), "github_output")
+	env := append(baseEnv(t), "GITHUB_ACTIONS=true", "GITHUB_OUTPUT="+out)
+	mustPodium(t, dir, env, "plan", "--format", "github", "--max-waves", "3")
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(data)
+	for _, want := range []string{
+		`{"include":[{"step":"prepare","runs-on":["ubuntu-24.04"]}]}`,
+		`{"include":[{"step":"train","runs-on":["self-hosted","gpu"]},{"step":"profile","runs-on":["ubuntu-24.04"]}]}`,
+		"wave-2<<", "waves<<",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, got)
+		}
+	}
+	// Fewer wave jobs than waves: invalid input, nothing silently dropped.
+	res := podium(t, dir, env, "plan", "--format", "github", "--max-waves", "1")
+	if res.code != 2 || !strings.Contains(res.stderr, "more than --max-waves 1") {
+		t.Errorf("plan with too few wave jobs: exit %d, stderr %q; want 2 naming --max-waves", res.code, res.stderr)
+	}
+}
