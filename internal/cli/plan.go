@@ -54,7 +54,7 @@ func newCmdPlan(f *Factory, runF func(*planOptions) error) *cobra.Command {
 		Example: heredoc(`
 			$ podium plan
 			$ podium plan --format github --runs-on ubuntu-24.04
-			$ podium plan --format gitlab --image registry.example.com/ml/trainer:1 --out podium-plan.yml`),
+			$ podium plan --format gitlab --job-image registry.example.com/ml/trainer:1 --out podium-plan.yml`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch opts.Format {
@@ -75,7 +75,7 @@ func newCmdPlan(f *Factory, runF func(*planOptions) error) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Format, "format", "json", "output `format`: json, github (matrix outputs) or gitlab (a child pipeline)")
 	cmd.Flags().StringSliceVar(&opts.RunsOn, "runs-on", []string{"ubuntu-24.04"}, "github: the `labels` of a step without runs_on")
 	cmd.Flags().IntVar(&opts.MaxWaves, "max-waves", 8, "github: how many wave jobs the workflow has (`n`)")
-	cmd.Flags().StringVar(&opts.Image, "image", "", "gitlab: the `image` every job runs in (default: the runner's)")
+	cmd.Flags().StringVar(&opts.Image, "job-image", "", "gitlab: the `image` every job runs in (default: the runner's)")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "write to `file` instead of standard output")
 	return cmd
 }
