@@ -2,7 +2,7 @@
 # A real OCI registry for the remote-cache tests and benchmarks: Debian's
 # docker-registry (CNCF distribution 2.8) on loopback.
 #
-#   scripts/registry.sh install        install docker-registry and htpasswd (apt)
+#   scripts/registry.sh install        install docker-registry, htpasswd and busybox-static (apt)
 #   scripts/registry.sh start [--auth] start one on a free loopback port, storage
 #                                      in a temporary directory; prints
 #                                      `export PODIUM_TEST_REGISTRY=127.0.0.1:PORT`
@@ -18,7 +18,7 @@ set -euo pipefail
 bin=${PODIUM_REGISTRY_BIN:-docker-registry}
 
 install() {
-  if command -v "$bin" >/dev/null && command -v htpasswd >/dev/null; then
+  if command -v "$bin" >/dev/null && command -v htpasswd >/dev/null && [ -x /bin/busybox ]; then
     return 0
   fi
   if [ "$(id -u)" -ne 0 ]; then
@@ -31,7 +31,7 @@ install() {
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
   chmod +x /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  apt-get install -y -qq --no-install-recommends docker-registry apache2-utils >/dev/null
+  apt-get install -y -qq --no-install-recommends docker-registry apache2-utils busybox-static >/dev/null
   "$bin" --version
 }
 
