@@ -41,13 +41,39 @@ type Ref struct {
 func (r Ref) String() string { return r.Remote.String() + "@" + r.Desc.Digest.String() }
 
 // PushArtifact pushes the file or directory path (relative to dir, with
-// its fingerprint) as a model artifact, tagged tag when not "".
-func (s *Store) PushArtifact(ctx context.Context, dir, path, fingerprint, tag string, annotations map[string]string) (Ref, error) {
-	layer, err := s.pushOutput(ctx, dir, Output{Path: path, Digest: fingerprint}, &PushResult{})
+// its fingerprint) as a model artifact, tagged tag when not "". With
+// dryRun it sends nothing and returns the reference a push would give:
+// the layer and the manifest are deterministic.
+func (s *Store) PushArtifact(ctx context.Context, dir, path, fingerprint, tag string, annotations map[string]string, dryRun bool) (Ref, error) {
+	l, err := s.prepareOutput(dir, Output{Path: path, Digest: fingerprint})
 	if err != nil {
+		return Ref{}, fmt.Errorf("failed to pack %s: %w", path, err)
+	}
+	defer l.cleanup()
+	if dryRun {
+		m := artifactManifest(ArtifactTypeModel, []ocispec.Descriptor{l.desc}, nil, annotations)
+		data, err := json.Marshal(m)
+		if err != nil {
+			return Ref{}, err
+		}
+		return Ref{Remote: s.remote, Desc: ocispec.Descriptor{MediaType: m.MediaType, Digest: digest.FromBytes(data), Size: int64(len(data)), ArtifactType: m.ArtifactType}}, nil
+	}
+	if err := s.pushBlob(ctx, l.desc, l.open, nil); err != nil {
 		return Ref{}, fmt.Errorf("failed to push %s to %s: %w", path, s.remote, err)
 	}
-	return s.pushManifest(ctx, ArtifactTypeModel, []ocispec.Descriptor{layer}, nil, tag, annotations)
+	return s.pushManifest(ctx, ArtifactTypeModel, []ocispec.Descriptor{l.desc}, nil, tag, annotations)
+}
+
+func artifactManifest(artifactType string, layers []ocispec.Descriptor, subject *ocispec.Descriptor, annotations map[string]string) ocispec.Manifest {
+	return ocispec.Manifest{
+		Versioned:    specs.Versioned{SchemaVersion: 2},
+		MediaType:    ocispec.MediaTypeImageManifest,
+		ArtifactType: artifactType,
+		Config:       ocispec.Descriptor{MediaType: ocispec.MediaTypeEmptyJSON, Digest: ocispec.DescriptorEmptyJSON.Digest, Size: ocispec.DescriptorEmptyJSON.Size},
+		Layers:       layers,
+		Subject:      subject,
+		Annotations:  annotations,
+	}
 }
 
 // Attach pushes data (of mediaType, e.g. an in-toto statement) as a
@@ -79,16 +105,7 @@ func (s *Store) pushManifest(ctx context.Context, artifactType string, layers []
 	}, nil); err != nil {
 		return Ref{}, fmt.Errorf("failed to push to %s: %w", s.remote, err)
 	}
-	m := ocispec.Manifest{
-		Versioned:    specs.Versioned{SchemaVersion: 2},
-		MediaType:    ocispec.MediaTypeImageManifest,
-		ArtifactType: artifactType,
-		Config:       ocispec.Descriptor{MediaType: ocispec.MediaTypeEmptyJSON, Digest: ocispec.DescriptorEmptyJSON.Digest, Size: ocispec.DescriptorEmptyJSON.Size},
-		Layers:       layers,
-		Subject:      subject,
-		Annotations:  annotations,
-	}
-	return s.putManifest(ctx, m, tag)
+	return s.putManifest(ctx, artifactManifest(artifactType, layers, subject, annotations), tag)
 }
 
 func (s *Store) putManifest(ctx context.Context, m ocispec.Manifest, tag string) (Ref, error) {

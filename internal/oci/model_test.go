@@ -59,9 +59,20 @@ func TestPushArtifactAndAttach(t *testing.T) {
 	s := openStore(t, reg.Host, "acme/weather")
 	dir, fp := modelDir(t)
 
-	ref, err := s.PushArtifact(ctx, dir, "model", fp, "v1", map[string]string{"dev.podium.model": "weather"})
+	ann := map[string]string{"dev.podium.model": "weather"}
+	dry, err := s.PushArtifact(ctx, dir, "model", fp, "v1", ann, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, _, err := s.FetchManifest(ctx, "v1"); err == nil {
+		t.Fatal("a dry run pushed")
+	}
+	ref, err := s.PushArtifact(ctx, dir, "model", fp, "v1", ann, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.String() != ref.String() {
+		t.Errorf("dry run reference %s, push gave %s", dry, ref)
 	}
 	if want := "oci://" + reg.Host + "/acme/weather@sha256:"; !strings.HasPrefix(ref.String(), want) {
 		t.Errorf("reference %s, want %s…", ref, want)

@@ -387,43 +387,70 @@ func (s *Store) Push(ctx context.Context, step, key, dir string, outputs []Outpu
 
 // pushOutput uploads one output's layer unless the registry has it.
 func (s *Store) pushOutput(ctx context.Context, dir string, o Output, res *PushResult) (ocispec.Descriptor, error) {
+	l, err := s.prepareOutput(dir, o)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer l.cleanup()
+	return l.desc, s.pushBlob(ctx, l.desc, l.open, res)
+}
+
+// preparedLayer is an output's layer, ready to push: its descriptor and
+// how to read it.
+type preparedLayer struct {
+	desc    ocispec.Descriptor
+	open    func() (io.ReadSeekCloser, error)
+	cleanup func()
+}
+
+// prepareOutput makes one output's layer. A file is its own layer. A
+// tree's layer is written to a temporary file first: its digest must be
+// known before the upload, and the file lets a retry resend the same
+// bytes without holding them in memory.
+func (s *Store) prepareOutput(dir string, o Output) (*preparedLayer, error) {
 	src := filepath.Join(dir, filepath.FromSlash(o.Path))
 	fi, err := os.Stat(src)
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return nil, err
 	}
 	ann := map[string]string{AnnotationPath: o.Path, AnnotationDigest: o.Digest}
 	if fi.Mode().IsRegular() {
 		ann[AnnotationMode] = fmt.Sprintf("%04o", fileMode(fi.Mode()))
-		desc := ocispec.Descriptor{MediaType: MediaTypeFile, Digest: digest.Digest(o.Digest), Size: fi.Size(), Annotations: ann}
 		// The registry checks the digest of what it receives: a file
 		// that changed since it was fingerprinted is refused there.
-		return desc, s.pushBlob(ctx, desc, func() (io.ReadSeekCloser, error) { return os.Open(src) }, res)
+		return &preparedLayer{
+			desc:    ocispec.Descriptor{MediaType: MediaTypeFile, Digest: digest.Digest(o.Digest), Size: fi.Size(), Annotations: ann},
+			open:    func() (io.ReadSeekCloser, error) { return os.Open(src) },
+			cleanup: func() {},
+		}, nil
 	}
 	if !fi.IsDir() {
-		return ocispec.Descriptor{}, fmt.Errorf("%s: not a file or directory", src)
+		return nil, fmt.Errorf("%s: not a file or directory", src)
 	}
-	// A tree's layer is written to a temporary file first: its digest
-	// must be known before the upload, and the file lets a retry resend
-	// the same bytes without holding them in memory.
 	f, err := os.CreateTemp(s.opts.TempDir, "podium-layer-*.tar")
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return nil, err
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
+	cleanup := func() {
+		f.Close()
+		os.Remove(f.Name())
+	}
 	h := sha256.New()
 	cw := &countWriter{}
 	if err := writeTree(io.MultiWriter(f, h, cw), src); err != nil {
-		return ocispec.Descriptor{}, err
+		cleanup()
+		return nil, err
 	}
-	desc := ocispec.Descriptor{MediaType: MediaTypeTree, Digest: digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil)), Size: cw.n, Annotations: ann}
-	return desc, s.pushBlob(ctx, desc, func() (io.ReadSeekCloser, error) {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		return nopSeekCloser{f}, nil
-	}, res)
+	return &preparedLayer{
+		desc: ocispec.Descriptor{MediaType: MediaTypeTree, Digest: digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil)), Size: cw.n, Annotations: ann},
+		open: func() (io.ReadSeekCloser, error) {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			return nopSeekCloser{f}, nil
+		},
+		cleanup: cleanup,
+	}, nil
 }
 
 // pushBlob uploads desc's content unless the registry has the blob. The
