@@ -259,3 +259,55 @@ pipeline:
 		t.Errorf("plan with too few wave jobs: exit %d, stderr %q; want 2 naming --max-waves", res.code, res.stderr)
 	}
 }
+
+// TestProposePushArtifact renders {{ .Artifact.OCI }} from the model
+// pushed to a real registry: --dry-run gives the reference a push would
+// give and sends nothing.
+func TestProposePushArtifact(t *testing.T) {
+	skipShort(t)
+	t.Parallel()
+	reg := registrytest.Start(t, registrytest.Options{})
+	dir := gittest.Init(t)
+	gittest.WriteFile(t, dir, "podium.yaml", `version: 1
+model: tiny
+pipeline:
+  - name: train
+    run: |
+      mkdir -p model && echo weights > model/w.txt && echo '{"accuracy": 0.9}' > metrics.json
+    outputs: [model/, metrics.json]
+metrics: metrics.json
+artifact: model/
+gate:
+  rules:
+    - {metric: accuracy, direction: higher, min_value: 0.5}
+deploy:
+  manifest: deploy/inference.yaml
+  field: spec.predictor.model.storageUri
+  value: "{{ .Artifact.OCI }}"
+`)
+	gittest.WriteFile(t, dir, "deploy/inference.yaml", "spec:\n  predictor:\n    model:\n      storageUri: \"none\"\n")
+	gittest.WriteFile(t, dir, ".gitignore", ".podium/\nmodel/\nmetrics.json\n")
+	gittest.Commit(t, dir, "tiny")
+	env := baseEnv(t)
+	mustPodium(t, dir, env, "train")
+	mustPodium(t, dir, env, "compare", "--run-dir", ".podium/run")
+
+	// Without --push-artifact a template that needs the reference is refused.
+	res := podium(t, dir, env, "propose", "--run-dir", ".podium/run", "--dry-run")
+	if res.code != 2 || !strings.Contains(res.stderr, "--push-artifact") {
+		t.Errorf("propose without --push-artifact: exit %d, stderr %q; want 2 naming the flag", res.code, res.stderr)
+	}
+	remote := "oci://" + reg.Host + "/acme/tiny"
+	res = mustPodium(t, dir, env, "propose", "--run-dir", ".podium/run", "--dry-run", "--push-artifact", remote)
+	if !strings.Contains(res.stdout, `storageUri: "`+remote+`@sha256:`) {
+		t.Errorf("the diff does not set the artifact's digest reference:\n%s\n%s", res.stdout, res.stderr)
+	}
+	resp, err := http.Get("http://" + reg.Host + "/v2/acme/tiny/tags/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a dry run pushed (tags/list answered %d)", resp.StatusCode)
+	}
+}

@@ -283,7 +283,7 @@ func checkTemplate(text string) error {
 	}
 	sample := TemplateData{
 		Model: "m", Version: "v", Commit: "c",
-		Artifact: TemplateArtifact{Path: "p", Digest: "sha256:0"},
+		Artifact: TemplateArtifact{Path: "p", Digest: "sha256:0", OCI: "oci://h/r@sha256:0"},
 		Metrics:  map[string]float64{},
 	}
 	if err := t.Execute(discard{}, sample); err != nil {

@@ -134,4 +134,8 @@ type TemplateData struct {
 type TemplateArtifact struct {
 	Path   string
 	Digest string
+	// OCI is the artifact's immutable reference in a registry
+	// (oci://host/repository@sha256:…) when propose pushed it
+	// (--push-artifact), else "".
+	OCI string
 }
