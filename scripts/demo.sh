@@ -84,10 +84,16 @@ git commit -qm "Deploy weather-classifier (merged deployment PR)"
 git push -q origin main
 run registry show
 
-step "A weaker candidate: fewer training epochs"
+step "A weaker candidate: fewer epochs, a param only train uses (build, prepare, profile stay cached)"
 sed -i 's/^  epochs: .*/  epochs: 5/' podium.yaml
 git commit -qam "try fewer epochs"
-run train --run-dir .podium/run-weak
+run train --run-dir .podium/run-weak | tee "$demo/train-weak.txt"
+for s in build prepare profile; do
+  grep -Eq "^$s +cached " "$demo/train-weak.txt" ||
+    { echo "demo: expected step $s to stay cached when only epochs changed" >&2; exit 1; }
+done
+grep -Eq "^train +ok " "$demo/train-weak.txt" ||
+  { echo "demo: expected step train to re-run when epochs changed" >&2; exit 1; }
 set +e
 run compare --run-dir .podium/run-weak --fail-on-reject
 code=$?

@@ -279,6 +279,9 @@ func readCandidate(s *spec.Spec, runDir, file string) (*candidateSide, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := run.Usable(runDir); err != nil {
+			return nil, err
+		}
 		source := filepath.Join(runDir, rundir.RunFile)
 		if run.Model != s.Model {
 			return nil, inputErrorf("%s: model %q is not the spec's model %q", source, run.Model, s.Model)
@@ -471,7 +474,7 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 		if !c.Passed {
 			mark = "✗"
 		}
-		fmt.Fprintf(&b, "  %s %s\n", mark, printable(c.Reason))
+		fmt.Fprintf(&b, "  %s %s\n", mark, printable(humanNumbers(c.Reason)))
 	}
 	if !doc.Comparable {
 		b.WriteString("not comparable: the evaluation data differs from the champion's\n")

@@ -40,6 +40,9 @@ type proposeOptions struct {
 	DryRun   bool
 	JSON     bool
 	Artifact artifactOptions
+	// AllowDirty proposes a candidate trained from a work tree that
+	// differed from its commit.
+	AllowDirty bool
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
@@ -68,6 +71,11 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			host; with --dry-run they are read from the working tree instead, the
 			diff is printed and nothing is sent.
 
+			A candidate trained from a work tree whose tracked files differed from
+			its commit (run.json worktree.clean is false) is refused: the commit
+			the deployment names would not reproduce the model. --allow-dirty
+			proposes it anyway.
+
 			Templates see .Model, .Version (the candidate commit's first 12 hex
 			digits), .Commit, .Artifact.Path, .Artifact.Digest, .Artifact.OCI and
 			.Metrics. With --push-artifact oci://host/repository the artifact is pushed
@@ -94,6 +102,7 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 	addSpecFlag(cmd, &opts.SpecPath)
 	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "read run.json and compare.json from `dir`")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change nothing")
+	cmd.Flags().BoolVar(&opts.AllowDirty, "allow-dirty", false, "propose a candidate trained from a work tree that differed from its commit")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	cmd.Flags().StringVar(&opts.Artifact.Push, "push-artifact", "", "push the model artifact to the OCI repository `oci://host/repository`; templates get its reference as .Artifact.OCI")
 	cmd.Flags().StringVar(&opts.Artifact.Statement, "attach-statement", "", "attach the in-toto statement `file` to the pushed artifact as a referrer")
@@ -315,6 +324,15 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if s.Deploy == nil {
 		return nil, inputErrorf("%s: deploy: the spec has no deploy section; propose needs deploy.manifest, deploy.field and deploy.value", s.File)
 	}
+	// A failed run is refused for its own reason first: compare refused it
+	// too, so compare.json is missing and would be the wrong thing to name.
+	run, err := rundir.ReadRun(opts.RunDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := run.Usable(opts.RunDir); err != nil {
+		return nil, err
+	}
 	cmp, err := rundir.ReadCompare(opts.RunDir)
 	if err != nil {
 		return nil, err
@@ -322,10 +340,6 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if cmp.Decision != rundir.Promote {
 		return nil, inputErrorf("%s: the gate decided %q; propose opens a deployment only for a promote decision",
 			filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Decision)
-	}
-	run, err := rundir.ReadRun(opts.RunDir)
-	if err != nil {
-		return nil, err
 	}
 	runFile := filepath.Join(opts.RunDir, rundir.RunFile)
 	switch {
@@ -335,6 +349,10 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 		return nil, inputErrorf("%s: model %q is not the spec's model %q", filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Model, s.Model)
 	case !commitRE.MatchString(run.Commit):
 		return nil, inputErrorf("%s: commit %q is not a full commit SHA", runFile, run.Commit)
+	case run.Worktree != nil && !run.Worktree.Clean && !opts.AllowDirty:
+		return nil, inputErrorf("%s: the candidate was trained from a work tree that differed from commit %.12s (%s): "+
+			"that commit would not reproduce the model; commit the changes and train again, or pass --allow-dirty",
+			runFile, run.Commit, changedList(run.Worktree))
 	}
 	if err := registry.CheckModel(s.Model); err != nil {
 		return nil, err

@@ -228,6 +228,9 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := run.Usable(opts.RunDir); err != nil {
+		return nil, err
+	}
 	if err := record.CheckRun(opts.RunDir, runData, run); err != nil {
 		return nil, err
 	}
@@ -286,12 +289,24 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	platform := opts.Platform()
 	ciRun := platform.Run()
 	return record.New(record.Source{
-		Run:           run,
-		Compare:       cmp,
-		CI:            ciRun,
-		Env:           record.Environment{PodiumVersion: info.Version, OS: runtime.GOOS, Arch: runtime.GOARCH, ImageDigest: ciRun.ImageDigest},
-		PrimaryMetric: record.PrimaryMetric(patterns, run.Metrics),
-		Artifact:      artifact,
-		Sizes:         sizes,
+		Run:            run,
+		Compare:        cmp,
+		CI:             ciRun,
+		Env:            record.Environment{PodiumVersion: info.Version, OS: runtime.GOOS, Arch: runtime.GOARCH, ImageDigest: ciRun.ImageDigest},
+		PrimaryMetric:  record.PrimaryMetric(patterns, run.Metrics),
+		Artifact:       artifact,
+		Sizes:          sizes,
+		Code:           componentPaths(s),
+		EvaluationData: s.EvaluationData,
 	})
+}
+
+// componentPaths are the spec's components' paths: code, for the record's
+// data digest.
+func componentPaths(s *spec.Spec) []string {
+	var out []string
+	for _, c := range s.Components {
+		out = append(out, c.Path)
+	}
+	return out
 }

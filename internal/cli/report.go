@@ -131,6 +131,9 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		if run, err = rundir.ReadRun(opts.RunDir); err != nil {
 			return err
 		}
+		if err := run.Usable(opts.RunDir); err != nil {
+			return err
+		}
 	}
 
 	champ := reportChampion(ctx, s, platform, doc, opts.IO.ErrOut)

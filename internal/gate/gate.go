@@ -116,7 +116,11 @@ func Evaluate(in Input) (*Result, error) {
 			case isGlob(r.Metric):
 				problem(field+".metric", "%q matches no metric of %s", r.Metric, candidate)
 			default:
-				problem(field+".metric", "%s has no metric %q", candidate, r.Metric)
+				msg := fmt.Sprintf("%s has no metric %q", candidate, r.Metric)
+				if s := spec.Suggest(r.Metric, names); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				problem(field+".metric", "%s", msg)
 			}
 			continue
 		}

@@ -450,6 +450,11 @@ func TestEvaluateInvalidInput(t *testing.T) {
 			wantErrMsg: `podium.yaml: gate.rules[0].metric: the candidate (out/run.json) has no metric "accuracy" [gate]`,
 		},
 		{
+			name:       "a misspelt metric gets a suggestion",
+			in:         Input{Rules: accuracy, Candidate: metrics{"acuracy": 1, "f1": 0.5}},
+			wantErrMsg: `gate.rules[0].metric: the candidate has no metric "accuracy" (did you mean "acuracy"?) [gate]`,
+		},
+		{
 			name:       "missing candidate metric is never zero, even with a champion",
 			in:         Input{Rules: accuracy, Candidate: metrics{}, Champion: metrics{"accuracy": 0.5}},
 			wantErrMsg: `gate.rules[0].metric: the candidate has no metric "accuracy" [gate]`,

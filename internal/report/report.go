@@ -93,6 +93,7 @@ func Render(in Input) string {
 			b.WriteString("> - " + Text(w) + "\n")
 		}
 	}
+	writeDirtyTree(&b, in)
 	writeChart(&b, in)
 	writeParams(&b, in)
 	writeDigests(&b, in)
@@ -276,6 +277,8 @@ func directionText(d string) string {
 
 func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
+// signedExact is a rule's allowed change: "+0.005", "-2"; a zero has no
+// sign ("Δ ≥ 0": no worse than the champion, "±0" would read as a range).
 func signedExact(v float64, unit string) string {
 	switch {
 	case v > 0:
@@ -283,7 +286,7 @@ func signedExact(v float64, unit string) string {
 	case v < 0:
 		return exact(v) + unit
 	}
-	return "±0" + unit
+	return "0" + unit
 }
 
 // percent is 100*v without float noise (0.07*100 is 7.000000000000001).
@@ -454,18 +457,46 @@ func digest(d string) string {
 	return CodeCell(d)
 }
 
+// writeDirtyTree warns, loudly, that the candidate was trained from a work
+// tree that differed from its commit: the commit the report names would
+// not reproduce the model, and propose refuses it without --allow-dirty.
+func writeDirtyTree(b *strings.Builder, in Input) {
+	if in.Run == nil || in.Run.Worktree == nil || in.Run.Worktree.Clean {
+		return
+	}
+	wt := in.Run.Worktree
+	b.WriteString("\n> [!CAUTION]\n")
+	fmt.Fprintf(b, "> **Trained from a dirty work tree.** %d tracked file(s) differed from the commit when training started, so the commit does not reproduce this model:\n", len(wt.Changed))
+	for _, c := range wt.Changed {
+		b.WriteString("> - " + CodeCell(c) + "\n")
+	}
+	if wt.Truncated {
+		b.WriteString("> - and more\n")
+	}
+}
+
+// writeSteps lists the steps. A cached step shows the time of the run that
+// produced its outputs: that is what the model cost, not the lookup.
 func writeSteps(b *strings.Builder, in Input) {
 	if in.Run == nil || len(in.Run.Steps) == 0 {
 		return
 	}
 	var total float64
 	for _, s := range in.Run.Steps {
-		total += s.DurationS
+		if s.CachedFrom != nil {
+			total += s.CachedFrom.DurationS
+		} else {
+			total += s.DurationS
+		}
 	}
 	fmt.Fprintf(b, "\n<details><summary>Steps (%d, %s)</summary>\n\n", len(in.Run.Steps), duration(total))
 	b.WriteString("| Step | Status | Duration |\n| :-- | :-- | --: |\n")
 	for _, s := range in.Run.Steps {
-		fmt.Fprintf(b, "| %s | %s | %s |\n", CodeCell(s.Name), status(s.Status), duration(s.DurationS))
+		d := duration(s.DurationS)
+		if cf := s.CachedFrom; cf != nil {
+			d = fmt.Sprintf("%s (run %s)", duration(cf.DurationS), cf.FinishedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", CodeCell(s.Name), status(s.Status), d)
 	}
 	b.WriteString("\n</details>\n")
 }
@@ -482,6 +513,8 @@ func status(s string) string {
 		return "❌ failed"
 	case rundir.StatusTimeout:
 		return "⏱️ timeout"
+	case rundir.StatusInterrupted:
+		return "🛑 interrupted"
 	}
 	return CodeCell(s)
 }

@@ -394,7 +394,7 @@ func TestDescribe(t *testing.T) {
 		{spec.Rule{Direction: spec.Lower, MinDelta: f(3)}, "lower · Δ ≤ -3"},
 		{spec.Rule{Direction: spec.Higher, MinRelative: f(0.07)}, "higher · Δ ≥ +7%"},
 		{spec.Rule{Direction: spec.Lower, MinRelative: f(0.1)}, "lower · Δ ≤ -10%"},
-		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ ±0"},
+		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ 0"},
 	}
 	for _, tt := range tests {
 		if got := Describe(tt.rule); got != tt.want {
@@ -569,6 +569,61 @@ func TestRenderMasksTokenShapedParams(t *testing.T) {
 			}
 			if !strings.Contains(got, "0.2") || strings.Count(got, "***") < 3 {
 				t.Errorf("want learning_rate shown and three masked cells:\n%s", got)
+			}
+		})
+	}
+}
+
+// TestRenderRunFacts: a dirty work tree is a caution naming the files, and
+// a cached step shows the time of the run that produced its outputs.
+func TestRenderRunFacts(t *testing.T) {
+	t.Parallel()
+	one := []spec.Rule{{Metric: "accuracy", Direction: spec.Higher}}
+	doc := compareDoc(t, one, map[string]float64{"accuracy": 0.95}, nil, "")
+	tests := []struct {
+		name    string
+		edit    func(*rundir.Run)
+		want    []string
+		notWant []string
+	}{
+		{
+			name:    "clean tree, step ran",
+			edit:    func(r *rundir.Run) { r.Worktree = &rundir.Worktree{Clean: true, Changed: []string{}} },
+			want:    []string{"| `train` | ✅ ok | 1m23s |"},
+			notWant: []string{"dirty work tree"},
+		},
+		{
+			name: "dirty tree",
+			edit: func(r *rundir.Run) {
+				r.Worktree = &rundir.Worktree{Changed: []string{"pipeline/train.py", "podium.yaml"}}
+			},
+			want: []string{"> [!CAUTION]", "**Trained from a dirty work tree.** 2 tracked file(s)", "> - `pipeline/train.py`", "> - `podium.yaml`"},
+		},
+		{
+			name: "cached step",
+			edit: func(r *rundir.Run) {
+				r.Steps[1] = rundir.Step{Name: "train", Status: rundir.StatusCached, DurationS: 0.016,
+					CachedFrom: &rundir.CachedFrom{DurationS: 83.4, FinishedAt: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}}
+			},
+			want:    []string{"| `train` | ♻️ cached | 1m23s (run 2026-03-04 05:06 UTC) |", "Steps (3, 1m28s)"},
+			notWant: []string{"16ms"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := run()
+			tt.edit(r)
+			got := Render(Input{Compare: doc, Rules: one, Run: r})
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("report lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("report holds %q:\n%s", w, got)
+				}
 			}
 		})
 	}

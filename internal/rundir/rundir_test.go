@@ -97,7 +97,7 @@ func TestReadRunRefuses(t *testing.T) {
 		{
 			name:    "unknown status",
 			content: runDoc(`{"name": "t", "status": "great", "exit_code": 0, "duration_s": 1, "inputs": {}, "outputs": {}}`, `{}`),
-			wantErr: `: /steps/0/status: value must be one of "ok", "failed", "skipped", "cached", "timeout" [schema]`,
+			wantErr: `: /steps/0/status: value must be one of "ok", "failed", "skipped", "cached", "timeout", "interrupted" [schema]`,
 		},
 		{
 			name:    "metric that is not a number",

@@ -313,6 +313,10 @@ func RenderTemplate(text string, data TemplateData) (string, error) {
 	return b.String(), nil
 }
 
+// Suggest returns the candidate closest to s when it is close enough to be
+// a likely typo, else "": for "did you mean" hints.
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
 // suggest returns the candidate closest to s when it is close enough to be
 // a likely typo, else "".
 func suggest(s string, candidates []string) string {
@@ -377,8 +381,9 @@ func ParseSize(s string) (int64, error) {
 	if err != nil || num == "" || strings.ContainsAny(num, "eEnNiIxXpP_") {
 		return 0, fmt.Errorf("size %q is not a size (write it as 500MB, 5GB or 2GiB)", s)
 	}
-	if f <= 0 || f*float64(mult) >= 1<<62 {
-		return 0, fmt.Errorf("size %q must be positive and below 4 EiB", s)
+	n := f * float64(mult)
+	if n < 1 || n >= 1<<62 {
+		return 0, fmt.Errorf("size %q must be at least one byte and below 4 EiB", s)
 	}
-	return int64(f * float64(mult)), nil
+	return int64(n), nil
 }

@@ -185,18 +185,18 @@ func parseYAML(data []byte) (*yaml.Node, *problem) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil {
-		return nil, yamlProblem(err)
+		return nil, yamlProblem(err, data)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &problem{line: extra.Line, col: extra.Column, msg: "a spec is a single YAML document; remove the second one (after ---)"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlProblem(err)
+		return nil, yamlProblem(err, data)
 	}
 	return &root, nil
 }
 
-func yamlProblem(err error) *problem {
+func yamlProblem(err error, data []byte) *problem {
 	msg := err.Error()
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -204,6 +204,13 @@ func yamlProblem(err error) *problem {
 	}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if strings.Contains(m[2], "tab character") {
+			// The parser names the line before the offending tab (where
+			// the block it breaks began): point at the tab itself.
+			if l, c := tabAfter(data, line); l > 0 {
+				return &problem{line: l, col: c, msg: "invalid YAML: " + m[2] + " (indent with spaces)"}
+			}
+		}
 		return &problem{line: line, msg: "invalid YAML: " + m[2]}
 	}
 	return &problem{msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
@@ -409,4 +416,19 @@ func allowedKeys(keywordLocation string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// tabAfter returns the line and column (1-based) of the first tab in the
+// indentation of a line at or after line, or 0, 0.
+func tabAfter(data []byte, line int) (int, int) {
+	for i, l := range strings.Split(string(data), "\n") {
+		if i+1 < line {
+			continue
+		}
+		indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if c := strings.IndexByte(indent, '\t'); c >= 0 {
+			return i + 1, c + 1
+		}
+	}
+	return 0, 0
 }
