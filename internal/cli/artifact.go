@@ -25,6 +25,10 @@ type artifactOptions struct {
 	// Statement is an in-toto statement file attached to the pushed
 	// artifact as a referrer (--attach-statement).
 	Statement string
+	// ModelcarBase, when set, makes the pushed artifact a KServe modelcar:
+	// this image (oci://host/repository:tag or @sha256:…) with the model
+	// under /models (--modelcar-base).
+	ModelcarBase string
 }
 
 // pushArtifact pushes the spec's artifact (its digest from the run) to
@@ -60,10 +64,35 @@ func pushArtifact(ctx context.Context, opts artifactOptions, s *spec.Spec, p ci.
 	if err != nil {
 		return "", inputErrorf("%s: artifact: %v", s.File, err)
 	}
-	ref, err := store.PushArtifact(ctx, s.Dir, clean, fp, version, map[string]string{
-		"org.opencontainers.image.title":   s.Model,
-		"org.opencontainers.image.version": version,
-	}, dryRun)
+	var ref oci.Ref
+	if opts.ModelcarBase != "" {
+		br, bref, err := oci.ParseReference(opts.ModelcarBase)
+		if err != nil {
+			return "", flagErrorf("invalid --modelcar-base: %v", err)
+		}
+		baseStore := store
+		if br != r {
+			bcred, err := oci.FindCredential(ctx, br.Host, opts.Getenv)
+			if err != nil {
+				return "", err
+			}
+			if secret := bcred.Secret(); secret != "" {
+				if opts.Secrets != nil {
+					opts.Secrets.Add(secret)
+				}
+				p.Mask(secret)
+			}
+			if baseStore, err = oci.Open(br, oci.Options{TempDir: os.TempDir(), Credential: bcred}); err != nil {
+				return "", err
+			}
+		}
+		ref, err = store.Modelcar(ctx, baseStore, bref, s.Dir, clean, version, dryRun)
+	} else {
+		ref, err = store.PushArtifact(ctx, s.Dir, clean, fp, version, map[string]string{
+			"org.opencontainers.image.title":   s.Model,
+			"org.opencontainers.image.version": version,
+		}, dryRun)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -82,8 +82,10 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			to that registry as an OCI artifact tagged with the version, and
 			.Artifact.OCI is its immutable reference (oci://host/repository@sha256:…);
 			--attach-statement attaches an in-toto statement (podium record --format
-			in-toto) to it as a referrer. With --dry-run nothing is pushed and
-			.Artifact.OCI is the reference a push would give.`) + "\n\n" + exitCodesHelp,
+			in-toto) to it as a referrer. --modelcar-base oci://host/repository:tag
+			pushes a KServe modelcar instead: that image with the model's files
+			under /models. With --dry-run nothing is pushed and .Artifact.OCI is
+			the reference a push would give.`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium propose --run-dir .podium/run --dry-run
 			$ podium propose --run-dir .podium/run
@@ -106,6 +108,7 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	cmd.Flags().StringVar(&opts.Artifact.Push, "push-artifact", "", "push the model artifact to the OCI repository `oci://host/repository`; templates get its reference as .Artifact.OCI")
 	cmd.Flags().StringVar(&opts.Artifact.Statement, "attach-statement", "", "attach the in-toto statement `file` to the pushed artifact as a referrer")
+	cmd.Flags().StringVar(&opts.Artifact.ModelcarBase, "modelcar-base", "", "push a KServe modelcar instead: the image `oci://host/repository:tag` with the model under /models")
 	return cmd
 }
 
@@ -373,8 +376,8 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 		}
 	case usesOCI(s):
 		return nil, inputErrorf("%s: deploy.value uses .Artifact.OCI: pass --push-artifact oci://host/repository", s.File)
-	case opts.Artifact.Statement != "":
-		return nil, flagErrorf("--attach-statement needs --push-artifact")
+	case opts.Artifact.Statement != "" || opts.Artifact.ModelcarBase != "":
+		return nil, flagErrorf("--attach-statement and --modelcar-base need --push-artifact")
 	}
 	p := &proposal{spec: s, compare: cmp, run: run}
 	p.data = spec.TemplateData{

@@ -74,6 +74,14 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			leaves its dependents cached. Persist the cache directory between CI
 			runs (actions/cache, GitLab cache:) under the `+"`cache-key`"+` output.
 
+			With cache.remote (or --cache-remote) set to an OCI repository
+			(oci://host/repository), a step the local cache misses is looked up
+			there, its outputs restored and checked against their digests; a step
+			that ran is pushed there, but only by a run on the default branch or a
+			protected ref, never for a pull request, unless --cache-write says
+			otherwise. --step NAME runs one step after restoring the steps it needs
+			(one job of podium plan). See docs/remote-cache.md.
+
 			<run-dir>/run.json records the model, the spec digest, params, commit,
 			whether the git work tree matched the commit (and which tracked files
 			did not), the lockfiles and runtime versions a reproduction needs, each

@@ -26,3 +26,6 @@ func ParseRemote(s string) (Remote, error) { return ociref.ParseRemote(s) }
 
 // Loopback reports whether host is on this machine (ociref.Loopback).
 func Loopback(host string) bool { return ociref.Loopback(host) }
+
+// ParseReference parses oci://host/repository:tag or @sha256:… (ociref.ParseReference).
+func ParseReference(s string) (Remote, string, error) { return ociref.ParseReference(s) }

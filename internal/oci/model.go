@@ -171,8 +171,9 @@ func (s *Store) FetchBlob(ctx context.Context, desc ocispec.Descriptor) ([]byte,
 // with one more layer holding the file or directory dir/path under
 // /models, and pushes it tagged tag. The image runs as the base does
 // (entrypoint, cmd, env and user are kept); KServe's storage container
-// reads the model from /models.
-func (s *Store) Modelcar(ctx context.Context, baseFrom *Store, base, dir, path, tag string) (Ref, error) {
+// reads the model from /models. With dryRun it only reads the base and
+// returns the reference a push would give.
+func (s *Store) Modelcar(ctx context.Context, baseFrom *Store, base, dir, path, tag string, dryRun bool) (Ref, error) {
 	if baseFrom == nil {
 		baseFrom = s
 	}
@@ -193,14 +194,14 @@ func (s *Store) Modelcar(ctx context.Context, baseFrom *Store, base, dir, path, 
 	}
 	// The base's layers, copied when the base lives elsewhere.
 	for _, l := range bm.Layers {
-		if baseFrom == s {
+		if baseFrom == s || dryRun {
 			continue
 		}
 		if err := s.pushBlob(ctx, l, func() (io.ReadSeekCloser, error) { return baseFrom.fetchToTemp(ctx, l) }, nil); err != nil {
 			return Ref{}, fmt.Errorf("failed to copy base layer %s: %w", l.Digest, err)
 		}
 	}
-	layer, err := s.pushModelLayer(ctx, filepath.Join(dir, filepath.FromSlash(path)))
+	layer, err := s.pushModelLayer(ctx, filepath.Join(dir, filepath.FromSlash(path)), dryRun)
 	if err != nil {
 		return Ref{}, err
 	}
@@ -211,21 +212,28 @@ func (s *Store) Modelcar(ctx context.Context, baseFrom *Store, base, dir, path, 
 		return Ref{}, err
 	}
 	cfgDesc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.FromBytes(newCfg), Size: int64(len(newCfg))}
-	if err := s.pushBlob(ctx, cfgDesc, func() (io.ReadSeekCloser, error) { return nopSeekCloser{bytes.NewReader(newCfg)}, nil }, nil); err != nil {
-		return Ref{}, err
-	}
 	m := ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
 		Config:    cfgDesc,
 		Layers:    append(append([]ocispec.Descriptor{}, bm.Layers...), layer),
 	}
+	if dryRun {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return Ref{}, err
+		}
+		return Ref{Remote: s.remote, Desc: ocispec.Descriptor{MediaType: m.MediaType, Digest: digest.FromBytes(data), Size: int64(len(data))}}, nil
+	}
+	if err := s.pushBlob(ctx, cfgDesc, func() (io.ReadSeekCloser, error) { return nopSeekCloser{bytes.NewReader(newCfg)}, nil }, nil); err != nil {
+		return Ref{}, err
+	}
 	return s.putManifest(ctx, m, tag)
 }
 
 // pushModelLayer writes the model as an uncompressed image layer (its
 // digest is its diff ID) with every file under models/.
-func (s *Store) pushModelLayer(ctx context.Context, src string) (ocispec.Descriptor, error) {
+func (s *Store) pushModelLayer(ctx context.Context, src string, dryRun bool) (ocispec.Descriptor, error) {
 	fi, err := os.Stat(src)
 	if err != nil {
 		return ocispec.Descriptor{}, err
@@ -248,6 +256,9 @@ func (s *Store) pushModelLayer(ctx context.Context, src string) (ocispec.Descrip
 		return ocispec.Descriptor{}, err
 	}
 	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.NewDigestFromBytes(digest.SHA256, h.Sum(nil)), Size: cw.n}
+	if dryRun {
+		return desc, nil
+	}
 	return desc, s.pushBlob(ctx, desc, func() (io.ReadSeekCloser, error) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, err

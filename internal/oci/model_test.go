@@ -167,9 +167,19 @@ func TestModelcar(t *testing.T) {
 	s := openStore(t, reg.Host, "acme/weather-modelcar")
 	dir, _ := modelDir(t)
 
-	ref, err := s.Modelcar(ctx, baseStore, "1", dir, "model", "v1")
+	dry, err := s.Modelcar(ctx, baseStore, "1", dir, "model", "v1", true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, _, err := s.FetchManifest(ctx, "v1"); err == nil {
+		t.Fatal("a dry run pushed")
+	}
+	ref, err := s.Modelcar(ctx, baseStore, "1", dir, "model", "v1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.String() != ref.String() {
+		t.Errorf("dry run reference %s, push gave %s", dry, ref)
 	}
 	m, _, err := s.FetchManifest(ctx, ref.Desc.Digest.String())
 	if err != nil {

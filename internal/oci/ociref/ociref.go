@@ -81,3 +81,34 @@ func Loopback(host string) bool {
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
 }
+
+// ParseReference parses oci://host/repository:tag or
+// oci://host/repository@sha256:<hex>: an image in a registry.
+func ParseReference(s string) (Remote, string, error) {
+	rest, ok := strings.CutPrefix(s, Scheme)
+	if !ok {
+		return Remote{}, "", fmt.Errorf("%q: want oci://host/repository:tag or @sha256:…", s)
+	}
+	var ref string
+	if i := strings.LastIndex(rest, "@"); i > 0 && strings.Contains(rest[:i], "/") {
+		rest, ref = rest[:i], rest[i+1:]
+		if !digestRef.MatchString(ref) {
+			return Remote{}, "", fmt.Errorf("%q: %q is not a sha256 digest", s, ref)
+		}
+	} else if i := strings.LastIndex(rest, ":"); i > strings.LastIndex(rest, "/") && strings.Contains(rest, "/") {
+		rest, ref = rest[:i], rest[i+1:]
+		if !tagRef.MatchString(ref) {
+			return Remote{}, "", fmt.Errorf("%q: %q is not a tag", s, ref)
+		}
+	}
+	if ref == "" {
+		return Remote{}, "", fmt.Errorf("%q: name a tag (:tag) or a digest (@sha256:…)", s)
+	}
+	r, err := ParseRemote(Scheme + rest)
+	return r, ref, err
+}
+
+var (
+	digestRef = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	tagRef    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+)

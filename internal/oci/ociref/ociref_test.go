@@ -89,3 +89,45 @@ func FuzzParseRemote(f *testing.F) {
 		}
 	})
 }
+
+func TestParseReference(t *testing.T) {
+	t.Parallel()
+	d := "sha256:" + strings.Repeat("ab", 32)
+	tests := []struct {
+		in, host, repo, ref, wantErr string
+	}{
+		{in: "oci://ghcr.io/acme/base:1.2", host: "ghcr.io", repo: "acme/base", ref: "1.2"},
+		{in: "oci://127.0.0.1:5000/base/busybox:1", host: "127.0.0.1:5000", repo: "base/busybox", ref: "1"},
+		{in: "oci://ghcr.io/acme/base@" + d, host: "ghcr.io", repo: "acme/base", ref: d},
+		{in: "oci://127.0.0.1:5000/base", wantErr: "name a tag"},
+		{in: "oci://ghcr.io/acme/base@sha256:00", wantErr: "not a sha256 digest"},
+		{in: "oci://ghcr.io/acme/base:-x", wantErr: "not a tag"},
+		{in: "ghcr.io/acme/base:1", wantErr: "want oci://"},
+	}
+	for _, tc := range tests {
+		r, ref, err := ociref.ParseReference(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseReference(%q) error = %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || r.Host != tc.host || r.Repository != tc.repo || ref != tc.ref {
+			t.Errorf("ParseReference(%q) = %+v %q %v", tc.in, r, ref, err)
+		}
+	}
+}
+
+func FuzzParseReference(f *testing.F) {
+	f.Add("oci://ghcr.io/acme/base:1.2")
+	f.Add("oci://h:5/a@sha256:" + strings.Repeat("0", 64))
+	f.Fuzz(func(t *testing.T, s string) {
+		r, ref, err := ociref.ParseReference(s)
+		if err != nil {
+			return
+		}
+		if ref == "" || r.Host == "" || r.Repository == "" {
+			t.Fatalf("ParseReference(%q) = %+v %q", s, r, ref)
+		}
+	})
+}
