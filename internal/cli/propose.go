@@ -43,6 +43,7 @@ type proposeOptions struct {
 	// AllowDirty proposes a candidate trained from a work tree that
 	// differed from its commit.
 	AllowDirty bool
+	Timeout    time.Duration
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
@@ -98,7 +99,9 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			if runF != nil {
 				return runF(opts)
 			}
-			return runPropose(cmd.Context(), opts)
+			return withTimeout(cmd.Context(), opts.Timeout, func(ctx context.Context) error {
+				return runPropose(ctx, opts)
+			})
 		},
 	}
 	addSpecFlag(cmd, &opts.SpecPath)
@@ -109,6 +112,7 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 	cmd.Flags().StringVar(&opts.Artifact.Push, "push-artifact", "", "push the model artifact to the OCI repository `oci://host/repository`; templates get its reference as .Artifact.OCI")
 	cmd.Flags().StringVar(&opts.Artifact.Statement, "attach-statement", "", "attach the in-toto statement `file` to the pushed artifact as a referrer")
 	cmd.Flags().StringVar(&opts.Artifact.ModelcarBase, "modelcar-base", "", "push a KServe modelcar instead: the image `oci://host/repository:tag` with the model under /models")
+	addTimeoutFlag(cmd, &opts.Timeout)
 	return cmd
 }
 

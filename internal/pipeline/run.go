@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -69,6 +68,9 @@ type Options struct {
 	// needs from the caches (remote.go); run.json lists only these, and
 	// the metrics file is not read.
 	Step string
+	// LockWait bounds the wait for another run of the same run directory
+	// or workspace; 0 means DefaultLockWait.
+	LockWait time.Duration
 }
 
 // Result is what a run did.
@@ -442,9 +444,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	res.Run = run
 
-	if err := r.prepareRunDir(); err != nil {
+	release, err := r.claim(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 
 	w := newWatcher(r.dir, r.watchSkips())
 	before, werr := w.take()
@@ -537,21 +541,6 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return res, errors.Join(runErr, err)
 	}
 	return res, runErr
-}
-
-// prepareRunDir makes the run directory and removes the documents of a
-// previous run: a stale compare.json would let propose act on another
-// run's decision, and a stale run.json would survive a crash unnoticed.
-func (r *runner) prepareRunDir() error {
-	if err := os.MkdirAll(filepath.Join(r.runDir, rundir.LogsDir), 0o755); err != nil {
-		return fmt.Errorf("failed to create run directory: %w", err)
-	}
-	for _, name := range []string{rundir.RunFile, rundir.CompareFile} {
-		if err := os.Remove(filepath.Join(r.runDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("failed to clear run directory: %w", err)
-		}
-	}
-	return nil
 }
 
 func (r *runner) watchSkips() []string {

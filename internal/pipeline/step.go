@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/rundir"
 )
 
@@ -213,7 +214,7 @@ type stepLog struct {
 
 func (r *runner) openLog(step string) (*stepLog, error) {
 	path := rundir.LogPath(r.runDir, step)
-	f, err := os.CreateTemp(filepath.Dir(path), "."+step+".log.tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(path), atomicfile.TempPattern(step+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log: %w", err)
 	}
