@@ -74,6 +74,10 @@ func Open(r Remote, opts Options) (*Store, error) {
 			// retry policy still bounds how often and how long we wait.
 			AttemptTimeout: time.Hour,
 			MaxElapsed:     2 * time.Hour,
+			// A blob is as large as the output it holds; what podium
+			// reads is bounded by the size its descriptor states
+			// (newVerifier reads at most one byte more).
+			MaxBodySize: 1 << 40,
 			Logf:           opts.Logf,
 		})
 	}
