@@ -7,6 +7,7 @@
 #
 #   bench/remote-cache.sh
 #   SIZE_MIB=256 RUNS=1 bench/remote-cache.sh
+#   TMPDIR=/dev/shm bench/remote-cache.sh   # in memory: no disk writeback noise
 #
 # The podium side is the whole command on a clean checkout: load the spec,
 # look the step up (one manifest GET), download the layer, check its
