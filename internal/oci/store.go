@@ -78,7 +78,7 @@ func Open(r Remote, opts Options) (*Store, error) {
 			// reads is bounded by the size its descriptor states
 			// (newVerifier reads at most one byte more).
 			MaxBodySize: 1 << 40,
-			Logf:           opts.Logf,
+			Logf:        opts.Logf,
 		})
 	}
 	// The outer client follows redirects (to a blob store's signed URL)
