@@ -161,6 +161,10 @@ type proposedFile struct {
 
 func runPropose(ctx context.Context, opts *proposeOptions) error {
 	p, err := prepareProposal(ctx, opts)
+	if none := (*nothingToProposeError)(nil); errors.As(err, &none) {
+		fmt.Fprintln(opts.IO.ErrOut, none.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -343,6 +347,9 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	cmp, err := rundir.ReadCompare(opts.RunDir)
 	if err != nil {
 		return nil, err
+	}
+	if cmp.Decision == rundir.Unchanged {
+		return nil, &nothingToProposeError{Model: cmp.Model}
 	}
 	if cmp.Decision != rundir.Promote {
 		return nil, inputErrorf("%s: the gate decided %q; propose opens a deployment only for a promote decision",

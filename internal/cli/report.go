@@ -231,8 +231,13 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
 		return side
 	}
+	// compare looked the champion up as the default branch's spec names it.
+	model := s.Model
+	if b := doc.Baseline; b != nil {
+		model, reg.Dir = b.Model, b.Registry
+	}
 	if doc.Champion != nil {
-		c, err := reg.Champion(ctx, s.Model)
+		c, err := reg.Champion(ctx, model)
 		switch {
 		case err != nil:
 			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", printable(err.Error()))
@@ -240,7 +245,7 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 			side.pointer, side.source = c.Pointer, c.Source
 		}
 	}
-	if side.history, err = reg.History(ctx, s.Model, historyLimit); err != nil {
+	if side.history, err = reg.History(ctx, model, historyLimit); err != nil {
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
 	}
 	return side
