@@ -290,7 +290,8 @@ deploy:
 	gittest.Commit(t, dir, "tiny")
 	env := baseEnv(t)
 	mustPodium(t, dir, env, "train")
-	mustPodium(t, dir, env, "compare", "--run-dir", ".podium/run")
+	// No origin here: the champion can only be read from the work tree.
+	mustPodium(t, dir, env, "compare", "--run-dir", ".podium/run", "--allow-local-champion")
 
 	// Without --push-artifact a template that needs the reference is refused.
 	res := podium(t, dir, env, "propose", "--run-dir", ".podium/run", "--dry-run")
