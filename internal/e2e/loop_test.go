@@ -106,7 +106,7 @@ func TestDirtyTree(t *testing.T) {
 	if diff := cmp.Diff(&rundir.Worktree{Clean: false, Changed: []string{"src/train.py"}}, run.Worktree); diff != "" {
 		t.Errorf("run.json worktree (-want +got):\n%s", diff)
 	}
-	mustPodium(t, dir, env, "compare", "--run-dir", ".podium/run")
+	mustPodium(t, dir, env, "compare", "--run-dir", ".podium/run", "--allow-local-champion")
 	mustPodium(t, dir, env, "record", "--run-dir", ".podium/run", "--out", "rec.json")
 	var rec struct {
 		Commit struct {
