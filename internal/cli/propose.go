@@ -39,6 +39,7 @@ type proposeOptions struct {
 	RunDir   string
 	DryRun   bool
 	JSON     bool
+	Artifact artifactOptions
 	// AllowDirty proposes a candidate trained from a work tree that
 	// differed from its commit.
 	AllowDirty bool
@@ -46,7 +47,8 @@ type proposeOptions struct {
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
-	opts := &proposeOptions{IO: f.IO, Platform: f.Platform, Host: f.Host, Now: f.Now}
+	opts := &proposeOptions{IO: f.IO, Platform: f.Platform, Host: f.Host, Now: f.Now,
+		Artifact: artifactOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
 	cmd := &cobra.Command{
 		Use:   "propose --run-dir <dir> [flags]",
 		Short: "Open or update the deployment pull request for a promoted candidate",
@@ -76,7 +78,15 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			proposes it anyway.
 
 			Templates see .Model, .Version (the candidate commit's first 12 hex
-			digits), .Commit, .Artifact.Path, .Artifact.Digest and .Metrics.`) + "\n\n" + exitCodesHelp,
+			digits), .Commit, .Artifact.Path, .Artifact.Digest, .Artifact.OCI and
+			.Metrics. With --push-artifact oci://host/repository the artifact is pushed
+			to that registry as an OCI artifact tagged with the version, and
+			.Artifact.OCI is its immutable reference (oci://host/repository@sha256:…);
+			--attach-statement attaches an in-toto statement (podium record --format
+			in-toto) to it as a referrer. --modelcar-base oci://host/repository:tag
+			pushes a KServe modelcar instead: that image with the model's files
+			under /models. With --dry-run nothing is pushed and .Artifact.OCI is
+			the reference a push would give.`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium propose --run-dir .podium/run --dry-run
 			$ podium propose --run-dir .podium/run
@@ -99,6 +109,9 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change nothing")
 	cmd.Flags().BoolVar(&opts.AllowDirty, "allow-dirty", false, "propose a candidate trained from a work tree that differed from its commit")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	cmd.Flags().StringVar(&opts.Artifact.Push, "push-artifact", "", "push the model artifact to the OCI repository `oci://host/repository`; templates get its reference as .Artifact.OCI")
+	cmd.Flags().StringVar(&opts.Artifact.Statement, "attach-statement", "", "attach the in-toto statement `file` to the pushed artifact as a referrer")
+	cmd.Flags().StringVar(&opts.Artifact.ModelcarBase, "modelcar-base", "", "push a KServe modelcar instead: the image `oci://host/repository:tag` with the model under /models")
 	addTimeoutFlag(cmd, &opts.Timeout)
 	return cmd
 }
@@ -366,12 +379,23 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if err != nil {
 		return nil, inputErrorf("%s: artifact %q: %v", runFile, s.Artifact, err)
 	}
+	var ociRef string
+	switch {
+	case opts.Artifact.Push != "":
+		if ociRef, err = pushArtifact(ctx, opts.Artifact, s, opts.Platform(), opts.IO.ErrOut, artifactDigest, deploy.Version(run.Commit), opts.DryRun); err != nil {
+			return nil, err
+		}
+	case usesOCI(s):
+		return nil, inputErrorf("%s: deploy.value uses .Artifact.OCI: pass --push-artifact oci://host/repository", s.File)
+	case opts.Artifact.Statement != "" || opts.Artifact.ModelcarBase != "":
+		return nil, flagErrorf("--attach-statement and --modelcar-base need --push-artifact")
+	}
 	p := &proposal{spec: s, compare: cmp, run: run}
 	p.data = spec.TemplateData{
 		Model:    s.Model,
 		Version:  deploy.Version(run.Commit),
 		Commit:   run.Commit,
-		Artifact: spec.TemplateArtifact{Path: s.Artifact, Digest: artifactDigest},
+		Artifact: spec.TemplateArtifact{Path: s.Artifact, Digest: artifactDigest, OCI: ociRef},
 		Metrics:  run.Metrics,
 	}
 	if p.value, err = deploy.Render("deploy.value", s.Deploy.Value, p.data); err != nil {

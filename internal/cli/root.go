@@ -159,6 +159,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		newCmdValidate(f, nil),
 		newCmdTest(f, nil),
 		newCmdTrain(f, nil),
+		newCmdPlan(f, nil),
 		newCmdFingerprint(f, nil),
 		newCmdCompare(f, nil),
 		newCmdRegistry(f),

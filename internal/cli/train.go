@@ -34,10 +34,15 @@ type trainOptions struct {
 	Force    bool
 	Jobs     int
 	JSON     bool
+
+	// Step runs one step of a fanned-out plan (podium plan).
+	Step   string
+	Remote remoteOptions
 }
 
 func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
-	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ}
+	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ,
+		Remote: remoteOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Run the pipeline's steps and write run.json",
@@ -74,6 +79,14 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			leaves its dependents cached. Persist the cache directory between CI
 			runs (actions/cache, GitLab cache:) under the `+"`cache-key`"+` output.
 
+			With cache.remote (or --cache-remote) set to an OCI repository
+			(oci://host/repository), a step the local cache misses is looked up
+			there, its outputs restored and checked against their digests; a step
+			that ran is pushed there, but only by a run on the default branch or a
+			protected ref, never for a pull request, unless --cache-write says
+			otherwise. --step NAME runs one step after restoring the steps it needs
+			(one job of podium plan). See docs/remote-cache.md.
+
 			<run-dir>/run.json records the model, the spec digest, params, commit,
 			whether the git work tree matched the commit (and which tracked files
 			did not), the lockfiles and runtime versions a reproduction needs, each
@@ -90,6 +103,10 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			if opts.Jobs < 0 {
 				return flagErrorf("invalid --jobs %d: use a positive number, or 0 for one per CPU", opts.Jobs)
 			}
+			if cmd.Flags().Changed("cache-write") {
+				w, _ := cmd.Flags().GetBool("cache-write")
+				opts.Remote.Write = &w
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -101,6 +118,9 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "run every step, ignoring the cache")
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "run up to `n` steps at once (default: one per CPU)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print run.json, with run_dir and cache_key, as one JSON document")
+	cmd.Flags().StringVar(&opts.Step, "step", "", "run only `step`, restoring the steps it needs from the caches (a job of podium plan)")
+	cmd.Flags().StringVar(&opts.Remote.Remote, "cache-remote", "", "use the OCI repository `oci://host/repository` as the remote cache instead of the spec's cache.remote")
+	cmd.Flags().Bool("cache-write", false, "push the steps that ran to the remote cache whatever the CI context (default: only on the default branch or a protected ref, never for a pull request)")
 	return cmd
 }
 
@@ -129,6 +149,10 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	}
 	platform := opts.Platform()
 	errOut := opts.IO.ErrOut
+	remote, remoteWrite, err := openRemote(ctx, opts.Remote, s, platform, errOut)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
 
 	environ := opts.Environ()
@@ -153,6 +177,9 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		Environ:     environ,
 		Worktree:    worktree,
 		Environment: provenance.Environment(ctx, s.Dir, root, environ),
+		Remote:      remote,
+		RemoteWrite: remoteWrite,
+		Step:        opts.Step,
 		Out:         relay,
 		Commit:      commitOf(ctx, platform, s.Dir),
 		Group:       platform.Group,

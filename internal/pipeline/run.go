@@ -61,6 +61,14 @@ type Options struct {
 	// Worktree and Environment are recorded in run.json as given.
 	Worktree    *rundir.Worktree
 	Environment *rundir.Environment
+	// Remote, when set, is looked up after the local cache misses, and
+	// receives the steps that ran when RemoteWrite is true (remote.go).
+	Remote      Remote
+	RemoteWrite bool
+	// Step, when set, runs only that step, after restoring the steps it
+	// needs from the caches (remote.go); run.json lists only these, and
+	// the metrics file is not read.
+	Step string
 	// LockWait bounds the wait for another run of the same run directory
 	// or workspace; 0 means DefaultLockWait.
 	LockWait time.Duration
@@ -132,6 +140,7 @@ type runner struct {
 
 	warnings  []string
 	dataCheck *rundir.DataCheck // the data check's summary, for run.json
+	target    *node             // Options.Step's node, nil when the whole pipeline runs
 }
 
 type nodeState int
@@ -266,6 +275,11 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if err := r.resolveAncestors(); err != nil {
 		return nil, err
+	}
+	if opts.Step != "" {
+		if err := r.only(opts.Step); err != nil {
+			return nil, err
+		}
 	}
 	r.concurrent = r.jobs > 1 && r.hasIndependentSteps()
 	return r, nil
@@ -519,7 +533,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		runErr = &InterruptedError{Err: ctx.Err()}
 	case len(failed) > 0:
 		runErr = &StepsFailedError{Steps: failed}
-	case r.spec.Metrics != "":
+	case r.spec.Metrics != "" && r.target == nil:
 		m, err := r.readMetrics()
 		if err != nil {
 			runErr = err

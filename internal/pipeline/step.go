@@ -90,6 +90,13 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		}
 	}
 
+	if !r.opts.Force && r.remoteCached(ctx, n, key, inputs, lg, &res) {
+		return res
+	}
+	if r.restoreOnly(n) {
+		return fail(rundir.StatusFailed, fmt.Sprintf("not in the cache, local or remote: step %q needs it, and only restores it (run its job first)", r.target.step.Name), "")
+	}
+
 	out := r.stepWriter(st.Name, lg)
 	if !r.concurrent && r.opts.Group != nil {
 		end := r.opts.Group(st.Name)
@@ -132,6 +139,7 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		Version: cacheVersion, Step: st.Name, Key: key, Inputs: inputs, Digests: outputs,
 		StartedAt: start.UTC(), FinishedAt: r.now().UTC(), DurationS: r.now().Sub(start).Seconds(),
 	}, n.outputs)
+	r.remoteStore(ctx, n, key, &RemoteEntry{Outputs: outputs, StartedAt: start.UTC(), FinishedAt: r.now().UTC(), DurationS: r.now().Sub(start).Seconds()}, lg)
 	return res
 }
 

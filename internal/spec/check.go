@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/podium-ml/podium/internal/oci/ociref"
 )
 
 // Defaults, as DESIGN.md lists them.
@@ -93,6 +95,11 @@ func check(s *Spec) []problem {
 		add("/cache/max_size", "%v", err)
 	} else {
 		s.Cache.MaxBytes = n
+	}
+	if s.Cache.Remote != "" {
+		if _, err := ociref.ParseRemote(s.Cache.Remote); err != nil {
+			add("/cache/remote", "%v", err)
+		}
 	}
 
 	compSeen := map[string]int{}
@@ -294,7 +301,7 @@ func checkTemplate(text string) error {
 	}
 	sample := TemplateData{
 		Model: "m", Version: "v", Commit: "c",
-		Artifact: TemplateArtifact{Path: "p", Digest: "sha256:0"},
+		Artifact: TemplateArtifact{Path: "p", Digest: "sha256:0", OCI: "oci://h/r@sha256:0"},
 		Metrics:  map[string]float64{},
 	}
 	if err := t.Execute(discard{}, sample); err != nil {

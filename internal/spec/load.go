@@ -242,6 +242,7 @@ type rawStep struct {
 	Outputs []string       `json:"outputs"`
 	Timeout string         `json:"timeout"`
 	Env     map[string]any `json:"env"`
+	RunsOn  []string       `json:"runs_on"`
 	Params  []string       `json:"params"`
 }
 
@@ -264,7 +265,7 @@ func decode(doc *document) (*Spec, []problem) {
 	}
 	var probs []problem
 	for i, rs := range raw.Pipeline {
-		st := Step{Name: rs.Name, Run: rs.Run, Needs: rs.Needs, Inputs: rs.Inputs, Outputs: rs.Outputs, Params: rs.Params}
+		st := Step{Name: rs.Name, Run: rs.Run, Needs: rs.Needs, Inputs: rs.Inputs, Outputs: rs.Outputs, RunsOn: rs.RunsOn, Params: rs.Params}
 		if rs.Timeout != "" {
 			d, err := parseDuration(rs.Timeout)
 			if err != nil {

@@ -52,6 +52,9 @@ type Registry struct {
 // grow.
 type Cache struct {
 	Path string `json:"path"` // default ".podium/cache"
+	// Remote is an OCI repository (oci://host/repository) holding the
+	// same entries and the outputs they restore; "" means none.
+	Remote string `json:"remote,omitempty"`
 	// MaxSize is the stored outputs' size limit as written ("5GB"); ""
 	// means DefaultCacheMaxSize. MaxBytes is its value in bytes.
 	MaxSize  string `json:"max_size,omitempty"`
@@ -75,6 +78,8 @@ type Step struct {
 	Outputs []string          `json:"outputs,omitempty"`
 	Timeout time.Duration     `json:"timeout,omitempty"` // 0: no limit
 	Env     map[string]string `json:"env,omitempty"`
+	// RunsOn are runner labels for the step's job in a fanned-out plan.
+	RunsOn []string `json:"runs_on,omitempty"`
 	// Params are the params the step uses: only these enter its cache key.
 	// nil (the key absent) means every param, as before steps could say;
 	// an empty list means none.
@@ -149,4 +154,8 @@ type TemplateData struct {
 type TemplateArtifact struct {
 	Path   string
 	Digest string
+	// OCI is the artifact's immutable reference in a registry
+	// (oci://host/repository@sha256:…) when propose pushed it
+	// (--push-artifact), else "".
+	OCI string
 }

@@ -101,6 +101,26 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`podium.yaml:3:1: pipline: unknown key "pipline" (did you mean "pipeline"?)`},
 		},
 		{
+			name: "cache remote not oci",
+			src:  base + "cache: {remote: https://ghcr.io/acme/cache}\n",
+			want: []string{`podium.yaml:3:17: cache.remote: does not match pattern '^oci://'`},
+		},
+		{
+			name: "cache remote with a tag",
+			src:  base + "cache: {remote: \"oci://ghcr.io/acme/cache:latest\"}\n",
+			want: []string{`podium.yaml:3:17: cache.remote: "oci://ghcr.io/acme/cache:latest": a cache remote is a repository, without a tag or digest`},
+		},
+		{
+			name: "cache remote with credentials",
+			src:  base + "cache: {remote: \"oci://u:hunter2@ghcr.io/acme/cache\"}\n",
+			want: []string{`podium.yaml:3:17: cache.remote: oci://…: credentials do not belong in the URL; podium reads them from the CI's token variables or the docker config`},
+		},
+		{
+			name: "empty runs_on",
+			src:  base + "pipeline:\n  - {name: a, run: x, runs_on: []}\n",
+			want: []string{`podium.yaml:4:32: pipeline[0].runs_on: minimum 1 items required, but found 0 items`},
+		},
+		{
 			name: "unknown step key",
 			src:  base + "pipeline:\n  - name: a\n    run: x\n    need: [b]\n",
 			want: []string{`podium.yaml:6:5: pipeline[0].need: unknown key "need" (did you mean "needs"?)`},
