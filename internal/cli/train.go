@@ -33,6 +33,8 @@ type trainOptions struct {
 	Force    bool
 	Jobs     int
 	JSON     bool
+
+	NoStatCache bool
 }
 
 func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
@@ -68,7 +70,7 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			each step's status (ok, failed, skipped, cached, timeout), exit code,
 			duration and input and output digests, and the metrics file read after
 			the last step. The default run directory is .podium/run next to the
-			spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + exitCodesHelp,
+			spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium train
 			$ podium train --spec examples/weather/podium.yaml --run-dir /tmp/run --jobs 2
@@ -89,6 +91,7 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "run every step, ignoring the cache")
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "run up to `n` steps at once (default: one per CPU)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print run.json, with run_dir and cache_key, as one JSON document")
+	addNoStatCacheFlag(cmd, &opts.NoStatCache)
 	return cmd
 }
 
@@ -124,6 +127,8 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		RunDir:  runDir,
 		Force:   opts.Force,
 		Jobs:    opts.Jobs,
+
+		NoStatCache: opts.NoStatCache,
 		Environ: opts.Environ(),
 		Out:     errOut,
 		Commit:  commitOf(ctx, platform, s.Dir),

@@ -79,10 +79,12 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		r.logf("%s: running", st.Name)
 	}
 	env := append(append(r.env[:len(r.env):len(r.env)], "PODIUM_STEP="+st.Name), sortedEnv(st.Env)...)
+	r.commandStarting()
 	o := shell{
 		Script: st.Run, Dir: r.dir, Env: env, Out: out,
 		Timeout: st.Timeout, KillGrace: r.opts.KillGrace,
 	}.run(ctx)
+	r.commandEnded()
 	out.Flush()
 	res.ExitCode = o.ExitCode
 	switch {
