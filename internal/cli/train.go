@@ -123,16 +123,16 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
 
 	res, runErr := pipeline.Run(ctx, pipeline.Options{
-		Spec:    s,
-		RunDir:  runDir,
-		Force:   opts.Force,
-		Jobs:    opts.Jobs,
+		Spec:   s,
+		RunDir: runDir,
+		Force:  opts.Force,
+		Jobs:   opts.Jobs,
 
 		NoStatCache: opts.NoStatCache,
-		Environ: opts.Environ(),
-		Out:     errOut,
-		Commit:  commitOf(ctx, platform, s.Dir),
-		Group:   platform.Group,
+		Environ:     opts.Environ(),
+		Out:         errOut,
+		Commit:      commitOf(ctx, platform, s.Dir),
+		Group:       platform.Group,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
 		},
