@@ -238,6 +238,9 @@ type fileHasher struct {
 
 func (w *fileHasher) close() { w.dirs.close() }
 
+// afterReadHook, set by tests, runs between the read and the stat after it.
+var afterReadHook func(*fileEntry)
+
 // maxAttempts bounds how often a file that changes while it is read is
 // read again before its (unstable) digest is taken as it is, uncached.
 const maxAttempts = 3
@@ -260,6 +263,9 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 		before, cacheable, err := f.stat()
 		if err == nil {
 			err = w.stream(ctx, f, before.Size, done, &e.sum)
+		}
+		if err == nil && afterReadHook != nil {
+			afterReadHook(e)
 		}
 		var after statcache.Stat
 		if err == nil {
