@@ -9,6 +9,10 @@
 //   - WriteFileNoMkdir, for a path the user named (--out, --report): the
 //     directory must exist, so a typo fails instead of creating a tree.
 //
+// The temporary file is named TempPattern(base): a process killed between
+// create and rename leaves one behind, and RemoveStale, run by the next
+// owner of the directory, recognises and removes it.
+//
 // Both refuse, as invalid input (*PathError, InvalidInput() true), a
 // target that is a directory or not a regular file (/dev/null, a FIFO: the
 // rename would replace the device node) and a parent that is not a
@@ -21,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -79,7 +84,7 @@ func write(path string, data []byte, perm os.FileMode) (err error) {
 		}
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, TempPattern(filepath.Base(path)))
 	if err != nil {
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
@@ -105,4 +110,56 @@ func write(path string, data []byte, perm os.FileMode) (err error) {
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
 	return nil
+}
+
+// tempMarker is what every temporary name holds: "." + base + tempMarker +
+// random digits.
+const tempMarker = ".tmp-"
+
+// TempPattern is the os.CreateTemp pattern of a temporary file for base:
+// hidden, and recognisable by IsTemp. Code that writes its own temporary
+// files next to their targets (a step's log) uses it too.
+func TempPattern(base string) string { return "." + base + tempMarker + "*" }
+
+// IsTemp reports whether name (a base name) is a TempPattern name.
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, tempMarker)
+	if !strings.HasPrefix(name, ".") || i <= 1 {
+		return false
+	}
+	suffix := name[i+len(tempMarker):]
+	if suffix == "" {
+		return false
+	}
+	for _, r := range suffix {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveStale removes the temporary files (IsTemp) directly in dir that a
+// killed writer left behind, and returns their names. Only the directory's
+// owner may call it (podium holds the run directory's lock): a temporary
+// file of a live writer would go too. A missing dir has none.
+func RemoveStale(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to clean %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !IsTemp(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("failed to clean %s: %w", dir, err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestWriteFileReplacesAndLeavesNoTemp(t *testing.T) {
@@ -113,5 +115,37 @@ func TestWrongKindOfPath(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(file); string(got) != "old" {
 		t.Errorf("the file in the way changed to %q", got)
+	}
+}
+
+// TestRemoveStale leaves a temporary file behind as a killed writer would
+// and checks that RemoveStale removes exactly those.
+func TestRemoveStale(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tmp, err := os.CreateTemp(dir, TempPattern("run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	keep := []string{"run.json", ".hidden", ".run.json.tmp-", ".x.tmp-12ab", "a.tmp-123"}
+	for _, name := range keep {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o644)
+	}
+	os.Mkdir(filepath.Join(dir, ".d.tmp-1"), 0o755)
+	removed, err := RemoveStale(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{filepath.Base(tmp.Name())}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	for _, name := range append(keep, ".d.tmp-1") {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if n, err := RemoveStale(filepath.Join(dir, "missing")); err != nil || n != nil {
+		t.Errorf("missing dir: %v, %v", n, err)
 	}
 }

@@ -3,6 +3,8 @@
 // environment variables themselves.
 package ci
 
+import "io"
+
 // Platform is the CI system podium runs under.
 type Platform interface {
 	// Name is "github-actions", "gitlab-ci" or "local".
@@ -24,6 +26,11 @@ type Platform interface {
 	Annotate(a Annotation)
 	// Group starts a collapsible log section and returns the func that ends it.
 	Group(title string) (end func())
+	// Relay returns a writer onto w for output podium passes on but did
+	// not write (a pipeline step's, a component's build or test), which
+	// the platform keeps from issuing workflow commands or log sections
+	// (see relay.go). Close it when that output is over.
+	Relay(w io.Writer) io.WriteCloser
 }
 
 // Level is an annotation's severity.

@@ -30,6 +30,7 @@ const summaryCut = "\n\n> **Note:** podium cut this summary to fit GitHub's 1 Mi
 // the library's fixed heredoc delimiter is open to injection.
 type GitHub struct {
 	opts   options
+	guard  *commandGuard
 	log    *stickyWriter
 	action *githubactions.Action
 	// masker writes `::add-mask::` to the raw stream (options.mask).
@@ -42,17 +43,21 @@ type GitHub struct {
 // NewGitHub returns the GitHub Actions platform.
 func NewGitHub(opts ...Option) *GitHub {
 	o := newOptions(opts)
-	log := &stickyWriter{w: o.log}
+	guard := &commandGuard{newToken: o.stopToken}
+	// Podium's own commands end any window of relayed output first: a mask
+	// or an annotation sent while commands are stopped would be ignored.
+	log := &stickyWriter{w: &commands{g: guard, w: o.log}}
 	return &GitHub{
-		opts: o,
-		log:  log,
+		opts:  o,
+		guard: guard,
+		log:   log,
 		action: githubactions.New(
 			githubactions.WithGetenv(o.getenv),
 			githubactions.WithWriter(log),
 		),
 		masker: githubactions.New(
 			githubactions.WithGetenv(o.getenv),
-			githubactions.WithWriter(&stickyWriter{w: o.mask}),
+			githubactions.WithWriter(&stickyWriter{w: &commands{g: guard, w: o.mask}}),
 		),
 	}
 }
@@ -177,14 +182,11 @@ func (g *GitHub) Group(title string) func() {
 	return func() { once.Do(g.action.EndGroup) }
 }
 
-// StopCommands makes the runner ignore workflow commands until the returned
-// func runs: wrap output podium relays but did not write (a pipeline step's
-// log), so a line in it that starts with "::" is shown, not obeyed.
-func (g *GitHub) StopCommands() (resume func()) {
-	token := strings.TrimPrefix(randomDelimiter(), delimiterPrefix)
-	fmt.Fprintf(g.log, "::stop-commands::%s\n", token)
-	var once sync.Once
-	return func() { once.Do(func() { fmt.Fprintf(g.log, "::%s::\n", token) }) }
+// Relay returns a writer onto w whose bytes the runner shows but does not
+// obey: they go out inside a `::stop-commands::<token>` window, closed
+// before podium's next command and by Close (see relay.go).
+func (g *GitHub) Relay(w io.Writer) io.WriteCloser {
+	return &githubRelay{g: g.guard, w: w}
 }
 
 // Run reads the job's metadata from the runner's GITHUB_* variables and the

@@ -357,25 +357,6 @@ func TestGitHubGroup(t *testing.T) {
 	}
 }
 
-func TestGitHubStopCommands(t *testing.T) {
-	t.Parallel()
-	g, _, log := newTestGitHub(t, nil)
-	resume := g.StopCommands()
-	resume()
-	resume()
-	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("got %d lines, want 2: %q", len(lines), log.String())
-	}
-	token, ok := strings.CutPrefix(lines[0], "::stop-commands::")
-	if !ok || len(token) < 32 {
-		t.Fatalf("first line %q is not ::stop-commands::<token>", lines[0])
-	}
-	if want := "::" + token + "::"; lines[1] != want {
-		t.Errorf("resume line = %q, want %q", lines[1], want)
-	}
-}
-
 // failingWriter fails every write.
 type failingWriter struct{}
 

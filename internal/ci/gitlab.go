@@ -3,6 +3,7 @@ package ci
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -199,6 +200,11 @@ func (g *GitLab) Group(title string) func() {
 		})
 	}
 }
+
+// Relay returns a writer onto w that breaks GitLab section markers in
+// what it relays (see relay.go), so a step cannot close podium's section
+// or open its own.
+func (g *GitLab) Relay(w io.Writer) io.WriteCloser { return &gitlabRelay{w: w} }
 
 // Run reads the job's metadata from GitLab's predefined CI_* variables.
 func (g *GitLab) Run() Run {

@@ -61,6 +61,9 @@ func (l *Local) Group(title string) func() {
 	return func() {}
 }
 
+// Relay passes bytes through: a terminal has no runner to command.
+func (l *Local) Relay(w io.Writer) io.WriteCloser { return nopCloser{w} }
+
 // podiumInput reads PODIUM_<NAME>, the name upper-cased with '-' and ' '
 // as '_'.
 func podiumInput(getenv func(string) string, name string) string {

@@ -3,6 +3,7 @@ package ci
 import (
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type options struct {
 	delimiter func() string
 	// maxEvent bounds the read of the GitHub event payload.
 	maxEvent int64
+	// stopToken makes GitHub stop-commands tokens; tests fix it.
+	stopToken func() string
 }
 
 func newOptions(opts []Option) options {
@@ -32,6 +35,7 @@ func newOptions(opts []Option) options {
 		now:       time.Now,
 		delimiter: randomDelimiter,
 		maxEvent:  maxEventBytes,
+		stopToken: func() string { return strings.TrimPrefix(randomDelimiter(), delimiterPrefix) },
 	}
 	for _, opt := range opts {
 		if opt != nil {

@@ -60,6 +60,7 @@ func newHost(f *Factory, hc httpclient.Options) (scm.Host, error) {
 		registerSecret(f, token)
 		host, err := github.New(github.Config{
 			APIURL: apiURL, Repo: repo, Token: token,
+			BotLogin:   botLogin(getenv),
 			HTTPClient: httpclient.New(hc), Clock: hc.Clock,
 			Logf: hc.Logf, Redact: redact,
 		})
@@ -88,6 +89,7 @@ func newHost(f *Factory, hc httpclient.Options) (scm.Host, error) {
 			APIURL: apiURL, Project: project, Token: token,
 			JobToken:     tokenEnv == "CI_JOB_TOKEN",
 			TriggerToken: triggerToken,
+			BotLogin:     botLogin(getenv),
 			HTTPClient:   httpclient.New(hc), Clock: hc.Clock,
 			Logf: hc.Logf, Redact: redact,
 		})
@@ -100,6 +102,13 @@ func newHost(f *Factory, hc httpclient.Options) (scm.Host, error) {
 		// GitHub Actions and GitLab CI set all of these in every job.
 		return nil, inputErrorf("no code host found: set GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN for GitHub (GITHUB_API_URL for GitHub Enterprise Server), or CI_PROJECT_ID, CI_API_V4_URL and GITLAB_TOKEN for GitLab")
 	}
+}
+
+// botLogin is PODIUM_BOT_LOGIN: the account podium's comments are
+// authored by, when the token cannot tell (a GitHub App's "<slug>[bot]")
+// or another account's marked comments must not count.
+func botLogin(getenv func(string) string) string {
+	return strings.TrimSpace(getenv("PODIUM_BOT_LOGIN"))
 }
 
 // checkAPIURL refuses an API base URL that carries credentials (user:pass@

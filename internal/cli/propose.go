@@ -39,6 +39,7 @@ type proposeOptions struct {
 	RunDir   string
 	DryRun   bool
 	JSON     bool
+	Timeout  time.Duration
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
@@ -80,13 +81,16 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			if runF != nil {
 				return runF(opts)
 			}
-			return runPropose(cmd.Context(), opts)
+			return withTimeout(cmd.Context(), opts.Timeout, func(ctx context.Context) error {
+				return runPropose(ctx, opts)
+			})
 		},
 	}
 	addSpecFlag(cmd, &opts.SpecPath)
 	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "read run.json and compare.json from `dir`")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change nothing")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	addTimeoutFlag(cmd, &opts.Timeout)
 	return cmd
 }
 
@@ -135,6 +139,10 @@ type proposedFile struct {
 
 func runPropose(ctx context.Context, opts *proposeOptions) error {
 	p, err := prepareProposal(ctx, opts)
+	if none := (*nothingToProposeError)(nil); errors.As(err, &none) {
+		fmt.Fprintln(opts.IO.ErrOut, none.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -308,6 +316,9 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	cmp, err := rundir.ReadCompare(opts.RunDir)
 	if err != nil {
 		return nil, err
+	}
+	if cmp.Decision == rundir.Unchanged {
+		return nil, &nothingToProposeError{Model: cmp.Model}
 	}
 	if cmp.Decision != rundir.Promote {
 		return nil, inputErrorf("%s: the gate decided %q; propose opens a deployment only for a promote decision",

@@ -115,7 +115,7 @@ type recordResult struct {
 	Format   string `json:"format"`
 	Model    string `json:"model"`
 	Commit   string `json:"commit"`
-	Decision any    `json:"decision"` // "promote", "reject" or null
+	Decision any    `json:"decision"` // "promote", "reject", "unchanged", "unverified" or null
 	NoteRef  string `json:"note_ref,omitempty"`
 	Pushed   bool   `json:"pushed"`
 	Masked   int    `json:"masked"`

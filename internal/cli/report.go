@@ -31,6 +31,8 @@ type reportOptions struct {
 	Comment  bool
 	PR       int
 	JSON     bool
+
+	commentOptions
 }
 
 // reportResult is what `report --json` prints.
@@ -66,7 +68,16 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 			JSON document holds the decision, the paths and the Markdown. --comment creates
 			the pull request comment, or edits the one podium made before (found by
 			its marker), so reruns do not pile up comments; a report longer than
-			the host's limit is cut, with a link to the CI run. CI outputs:
+			the host's limit is cut, with a link to the CI run. When the token may
+			not comment (a fork's read-only GITHUB_TOKEN, a GitLab CI_JOB_TOKEN) the
+			report goes to the step summary or job log with one notice, and the
+			command succeeds unless --require-comment. PODIUM_BOT_LOGIN names the
+			account podium comments as, when the token cannot tell.
+
+			--from-artifact publishes a fork's review from a workflow_run job: the
+			run directory is the untrusted artifact of the pull_request run, and
+			the pull request and head commit come from the workflow_run event
+			(docs/tokens.md). CI outputs:
 			`+"`decision`"+`, `+"`report`"+` (with --out) and `+"`comment-url`"+` (with --comment).`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium report --run-dir .podium/run
@@ -84,7 +95,12 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 			if runF != nil {
 				return runF(opts)
 			}
-			return runReport(cmd.Context(), opts)
+			return withTimeout(cmd.Context(), opts.Timeout, func(ctx context.Context) error {
+				if opts.FromArtifact {
+					return runPublish(ctx, opts)
+				}
+				return runReport(ctx, opts)
+			})
 		},
 	}
 	addSpecFlag(cmd, &opts.SpecPath)
@@ -93,6 +109,7 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Comment, "comment", false, "create or update the report comment on the pull request")
 	cmd.Flags().IntVar(&opts.PR, "pr", 0, "comment on pull request `number` (default: the CI job's)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result and the Markdown as one JSON document")
+	addCommentFlags(cmd, f, &opts.commentOptions)
 	return cmd
 }
 
@@ -156,8 +173,10 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		if err != nil {
 			return err
 		}
-		res.CommentURL = &url
-		if !opts.JSON {
+		if url != "" {
+			res.CommentURL = &url
+		}
+		if !opts.JSON && url != "" {
 			_, err = fmt.Fprintln(opts.IO.Out, url)
 			return err
 		}
@@ -173,7 +192,8 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 }
 
 // postReport creates or updates the PR/MR comment that holds the report's
-// marker, and returns its URL.
+// marker, and returns its URL; "" when the token may not comment and the
+// report went to the step summary instead (see commentFailed).
 func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, pr int, model, md string) (string, error) {
 	host, err := opts.Host(ctx)
 	if err != nil {
@@ -182,7 +202,7 @@ func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, 
 	body := report.Truncate(md, report.MaxCommentLength, platform.Run().RunURL)
 	c, err := host.UpsertComment(ctx, pr, report.Marker(model), body)
 	if err != nil {
-		return "", fmt.Errorf("failed to comment on pull request %d: %w", pr, err)
+		return "", commentFailed(opts.IO, platform, &opts.commentOptions, pr, md, err)
 	}
 	if err := platform.SetOutput("comment-url", c.URL); err != nil {
 		return "", err
@@ -208,8 +228,13 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
 		return side
 	}
+	// compare looked the champion up as the default branch's spec names it.
+	model := s.Model
+	if b := doc.Baseline; b != nil {
+		model, reg.Dir = b.Model, b.Registry
+	}
 	if doc.Champion != nil {
-		c, err := reg.Champion(ctx, s.Model)
+		c, err := reg.Champion(ctx, model)
 		switch {
 		case err != nil:
 			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", printable(err.Error()))
@@ -217,7 +242,7 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 			side.pointer, side.source = c.Pointer, c.Source
 		}
 	}
-	if side.history, err = reg.History(ctx, s.Model, historyLimit); err != nil {
+	if side.history, err = reg.History(ctx, model, historyLimit); err != nil {
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
 	}
 	return side

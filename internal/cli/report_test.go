@@ -272,7 +272,7 @@ func TestReportRefusesForgedCompare(t *testing.T) {
 			name:    "workflow command in the decision",
 			old:     `"decision": "promote"`,
 			new:     `"decision": "maybe\n::error::spoofed"`,
-			wantErr: file + `: /decision: value must be one of "promote", "reject" [schema]`,
+			wantErr: file + `: /decision: value must be one of "promote", "reject", "unchanged", "unverified" [schema]`,
 		},
 		{
 			name:    "promote with a failed check",

@@ -83,13 +83,17 @@ func runTest(ctx context.Context, opts *testOptions) error {
 	if len(comps) == 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "podium: %s declares no components; nothing to test\n", opts.SpecPath)
 	}
+	// Builds and tests run the PR's code: their output must not issue
+	// workflow commands or log sections.
+	relay := platform.Relay(opts.IO.ErrOut)
 	results := pipeline.TestComponents(ctx, comps, pipeline.TestOptions{
 		Dir:      s.Dir,
 		Environ:  opts.Environ(),
-		Out:      opts.IO.ErrOut,
+		Out:      relay,
 		Group:    platform.Group,
 		FailFast: opts.FailFast,
 	})
+	relay.Close()
 
 	var failed []string
 	for _, r := range results {

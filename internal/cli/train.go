@@ -53,7 +53,12 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			streamed (prefixed with [step] when steps run concurrently) and kept in
 			<run-dir>/logs/<step>.log. A step's timeout stops its whole process
 			group; Ctrl-C or SIGTERM stops every running step, and run.json is
-			written either way.
+			written either way. If podium itself is killed, its steps die with it,
+			and the previous run.json stays until a run completes.
+
+			Runs in one workspace take turns: a second train waits (up to 30
+			minutes, saying so) for the first to finish. A run directory or cache
+			directory that is a symbolic link is refused (see docs/security.md).
 
 			A failed step skips the steps that need it, not its independent
 			siblings. Before anything runs, every input no step writes must exist.
@@ -122,17 +127,20 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	errOut := opts.IO.ErrOut
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
 
+	// The steps run the PR's code: their output must not issue workflow
+	// commands or log sections.
+	relay := platform.Relay(errOut)
 	res, runErr := pipeline.Run(ctx, pipeline.Options{
-		Spec:   s,
-		RunDir: runDir,
-		Force:  opts.Force,
-		Jobs:   opts.Jobs,
+		Spec:    s,
+		RunDir:  runDir,
+		Force:   opts.Force,
+		Jobs:    opts.Jobs,
+		Environ: opts.Environ(),
+		Out:     relay,
+		Commit:  commitOf(ctx, platform, s.Dir),
+		Group:   platform.Group,
 
 		NoStatCache: opts.NoStatCache,
-		Environ:     opts.Environ(),
-		Out:         errOut,
-		Commit:      commitOf(ctx, platform, s.Dir),
-		Group:       platform.Group,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
 		},
@@ -140,6 +148,7 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
 		},
 	})
+	relay.Close()
 	if res == nil {
 		return runErr
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,7 @@ type triggerOptions struct {
 	Ref      string
 	Inputs   []string
 	JSON     bool
+	Timeout  time.Duration
 }
 
 // triggerResult is what `trigger --json` prints.
@@ -58,13 +60,16 @@ func newCmdTrigger(f *Factory, runF func(*triggerOptions) error) *cobra.Command 
 			if runF != nil {
 				return runF(opts)
 			}
-			return runTrigger(cmd.Context(), opts)
+			return withTimeout(cmd.Context(), opts.Timeout, func(ctx context.Context) error {
+				return runTrigger(ctx, opts)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&opts.Workflow, "workflow", "", "start the GitHub workflow `file` (or id)")
 	cmd.Flags().StringVar(&opts.Ref, "ref", "", "run on `ref` (default: the default branch)")
 	cmd.Flags().StringArrayVar(&opts.Inputs, "input", nil, "pass `key=value` to the workflow (repeatable)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	addTimeoutFlag(cmd, &opts.Timeout)
 	return cmd
 }
 

@@ -3,11 +3,11 @@ package drift
 import (
 	"fmt"
 	"math/big"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/podium-ml/podium/internal/gate/glob"
 	"github.com/podium-ml/podium/internal/spec"
 )
 
@@ -54,12 +54,10 @@ func Decay(rules []spec.Rule, live, champion map[string]float64) (checks []Decay
 	return checks, warnings
 }
 
+// matches uses the gate's glob, so a rule covers the same metrics here as
+// in compare.
 func matches(pattern, name string) bool {
-	if !strings.ContainsAny(pattern, `*?[\`) {
-		return pattern == name
-	}
-	ok, _ := path.Match(pattern, name)
-	return ok
+	return glob.Match(pattern, name)
 }
 
 func decayCheck(r spec.Rule, name string, v float64, champion map[string]float64) DecayCheck {

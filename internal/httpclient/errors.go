@@ -48,3 +48,24 @@ func NotProcessed(err error) bool {
 	var werr *WaitError
 	return errors.As(err, &werr) || notConnected(err)
 }
+
+// BodyTooLargeError is a response body over the client's cap, measured
+// after decompression: a few megabytes of gzip can inflate to gigabytes.
+type BodyTooLargeError struct {
+	Method string
+	Path   string // the URL path; never the query
+	Status int
+	Limit  int64
+}
+
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("%s %s: the %d response's body is larger than the %s limit (measured after decompression); podium stopped reading it",
+		e.Method, e.Path, e.Status, sizeText(e.Limit))
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d-byte", n)
+}

@@ -22,6 +22,12 @@
 //   - Error bodies pass through Redact before anyone reads them, and the
 //     client logs only method, path and status: never headers, bodies or
 //     query strings.
+//   - A redirect to another origin (scheme, host or port) is refused with
+//     a *RedirectError: the request's credentials would go with it (see
+//     RedirectError). Redirects within the origin are followed.
+//   - Every response body is capped, measured after decompression
+//     (MaxBodySize, 32 MiB by default; error bodies at 1 MiB): a larger one
+//     fails the read with a *BodyTooLargeError instead of filling memory.
 package httpclient
 
 import (
@@ -46,6 +52,10 @@ const (
 	DefaultMaxWait        = 5 * time.Minute
 	DefaultMaxElapsed     = 10 * time.Minute
 	DefaultAttemptTimeout = 30 * time.Second
+	// DefaultMaxBodySize caps a response body, decompressed. The largest
+	// thing podium reads through the API is a file at a ref (a spec, a
+	// champion pointer, a deployment manifest), far below it.
+	DefaultMaxBodySize = 32 << 20
 )
 
 // Options configure a client. The zero value is usable.
@@ -74,6 +84,9 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Transport sends the requests; a clone of http.DefaultTransport when nil.
 	Transport http.RoundTripper
+	// MaxBodySize caps every response body, measured after decompression;
+	// DefaultMaxBodySize when zero.
+	MaxBodySize int64
 }
 
 func (o *Options) setDefaults() {
@@ -112,12 +125,16 @@ func (o *Options) setDefaults() {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	if o.MaxBodySize <= 0 {
+		o.MaxBodySize = DefaultMaxBodySize
+	}
 }
 
-// New returns an *http.Client whose transport is a new Transport. Give it
-// to go-github (github.NewClient) or go-gitlab (gitlab.WithHTTPClient).
+// New returns an *http.Client whose transport is a new Transport and which
+// refuses redirects to another origin. Give it to go-github
+// (github.NewClient) or go-gitlab (gitlab.WithHTTPClient).
 func New(opts Options) *http.Client {
-	return &http.Client{Transport: NewTransport(opts)}
+	return &http.Client{Transport: NewTransport(opts), CheckRedirect: checkRedirect}
 }
 
 // Transport is an http.RoundTripper that retries by the package's policy.
@@ -138,8 +155,10 @@ func NewTransport(opts Options) *Transport {
 		HTTPClient: &http.Client{
 			Transport: opts.Transport,
 			Timeout:   opts.AttemptTimeout,
-			// Redirects go back to the caller's client, which strips
-			// credentials when they lead to another host.
+			// Redirects go back to the caller's client (New), whose
+			// CheckRedirect refuses another origin. That must happen
+			// there, before the next hop: go-github's auth transport sits
+			// between the two and sets Authorization on every request.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		// Logging stays ours: retryablehttp would print full URLs.
@@ -203,7 +222,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The network context carries the whole budget in real time; waits are
 	// measured on the Clock, so a fake clock never runs it down.
 	netCtx, cancel := context.WithTimeout(context.WithValue(ctx, callKey{}, c), budget)
-	rreq, err := retryablehttp.FromRequest(req.Clone(netCtx))
+	clone := req.Clone(netCtx)
+	// The transport asks for gzip and inflates the body itself only when the
+	// caller did not set Accept-Encoding; then the cap below counts the
+	// bytes the caller reads, not compressed ones.
+	clone.Header.Del("Accept-Encoding")
+	rreq, err := retryablehttp.FromRequest(clone)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -227,9 +251,43 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	if resp.ContentLength > t.opts.MaxBodySize {
+		resp.Body.Close()
+		cancel()
+		return nil, &BodyTooLargeError{Method: c.method, Path: c.path, Status: resp.StatusCode, Limit: t.opts.MaxBodySize}
+	}
+	resp.Body = &cancelOnClose{ReadCloser: &limitedBody{
+		rc: resp.Body, left: t.opts.MaxBodySize,
+		err: &BodyTooLargeError{Method: c.method, Path: c.path, Status: resp.StatusCode, Limit: t.opts.MaxBodySize},
+	}, cancel: cancel}
 	return resp, nil
 }
+
+// limitedBody fails the read that would pass its limit.
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+	err  *BodyTooLargeError
+	done bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, b.err
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	if int64(n) > b.left {
+		b.done = true
+		return int(b.left), b.err
+	}
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // waitForReset holds a call while the host's primary rate limit is
 // exhausted, or fails it without a request when the reset is too far.

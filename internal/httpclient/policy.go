@@ -16,7 +16,8 @@ import (
 	"time"
 )
 
-// errorBodyLimit bounds how much of an error body is read and kept.
+// errorBodyLimit caps an error body, decompressed: it is read whole to find
+// the API's message, and an API's error is a short JSON document.
 const errorBodyLimit = 1 << 20
 
 // secondaryMinWait is GitHub's documented wait for a secondary rate limit
@@ -49,6 +50,9 @@ func (t *Transport) checkRetry(ctx context.Context, resp *http.Response, err err
 		t.noteRateLimit(c.host, resp.Header)
 		if resp.StatusCode >= 400 {
 			info = t.readErrorBody(resp)
+			if info.tooLarge {
+				return false, &BodyTooLargeError{Method: c.method, Path: c.path, Status: resp.StatusCode, Limit: errorBodyLimit}
+			}
 		}
 	}
 
@@ -214,6 +218,7 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 type apiError struct {
 	Message          string
 	DocumentationURL string
+	tooLarge         bool // the body passed errorBodyLimit
 }
 
 // secondary reports a GitHub secondary ("abuse") rate limit.
@@ -226,8 +231,12 @@ func (e apiError) secondary() bool {
 // readErrorBody reads an error response's body (bounded), masks secrets in
 // it and puts it back for the caller; it returns the API's message.
 func (t *Transport) readErrorBody(resp *http.Response) apiError {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit+1))
 	resp.Body.Close()
+	if len(data) > errorBodyLimit {
+		resp.Body = io.NopCloser(bytes.NewReader(nil))
+		return apiError{tooLarge: true}
+	}
 	data = []byte(t.opts.Redact(string(data)))
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	resp.ContentLength = int64(len(data))

@@ -62,7 +62,14 @@ func (s shell) run(ctx context.Context) outcome {
 	// for a background process that keeps the output pipe open.
 	cmd.WaitDelay = grace
 
-	err := cmd.Run()
+	// The group dies with podium, even with podium killed by SIGKILL
+	// (diesWithParent, exec_*.go).
+	lifeline, err := diesWithParent(cmd)
+	if err != nil {
+		return outcome{ExitCode: -1, Err: err}
+	}
+	err = runLocked(cmd)
+	lifeline.Close()
 	out := outcome{ExitCode: exitCode(cmd, err)}
 	switch {
 	case ctx.Err() != nil:

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -60,6 +59,9 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Warn, when set, receives each warning as it is found.
 	Warn func(msg string)
+	// LockWait bounds the wait for another run of the same run directory
+	// or workspace; 0 means DefaultLockWait.
+	LockWait time.Duration
 	// NoStatCache hashes every input and output in full, instead of taking
 	// the digest of a file whose stat is unchanged from the stat cache
 	// (<cache.path>/stat-cache).
@@ -513,9 +515,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	res.Run = run
 
-	if err := r.prepareRunDir(); err != nil {
+	release, err := r.claim(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 
 	r.watch = newWatcher(r.dir, r.watchSkips())
 
@@ -591,21 +595,6 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return res, errors.Join(runErr, err)
 	}
 	return res, runErr
-}
-
-// prepareRunDir makes the run directory and removes the documents of a
-// previous run: a stale compare.json would let propose act on another
-// run's decision, and a stale run.json would survive a crash unnoticed.
-func (r *runner) prepareRunDir() error {
-	if err := os.MkdirAll(filepath.Join(r.runDir, rundir.LogsDir), 0o755); err != nil {
-		return fmt.Errorf("failed to create run directory: %w", err)
-	}
-	for _, name := range []string{rundir.RunFile, rundir.CompareFile} {
-		if err := os.Remove(filepath.Join(r.runDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("failed to clear run directory: %w", err)
-		}
-	}
-	return nil
 }
 
 func (r *runner) watchSkips() []string {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/rundir"
 )
 
@@ -170,7 +171,7 @@ type stepLog struct {
 
 func (r *runner) openLog(step string) (*stepLog, error) {
 	path := rundir.LogPath(r.runDir, step)
-	f, err := os.CreateTemp(filepath.Dir(path), "."+step+".log.tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(path), atomicfile.TempPattern(step+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create log: %w", err)
 	}

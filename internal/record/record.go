@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/gate/glob"
+	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/schemas"
 )
@@ -314,7 +316,7 @@ func PrimaryMetric(rulePatterns []string, metrics map[string]float64) string {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if ok, _ := path.Match(pattern, name); ok {
+		if glob.Match(pattern, name) {
 			return name
 		}
 	}
@@ -436,14 +438,17 @@ func Digest(data []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// Decode reads a record. Fields it does not know are ignored (a newer
-// podium may add some); a different schema_version is refused.
+// Decode reads a record through the strict decoder podium's other
+// documents use (metrics.DecodeJSONExtensible): duplicate keys, keys that
+// differ from a field only in case and numbers a float64 cannot hold
+// exactly are refused; so is a different schema_version. Fields it does
+// not know are ignored (a newer podium may add some).
 func Decode(data []byte) (*Record, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("record is %d bytes; at most %d are read", len(data), MaxSize)
 	}
 	var r Record
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := metrics.DecodeJSONExtensible("record", data, &r); err != nil {
 		return nil, fmt.Errorf("not a podium record: %w", err)
 	}
 	if r.SchemaVersion != SchemaVersion {

@@ -289,11 +289,11 @@ func TestDecodeErrors(t *testing.T) {
 		data    string
 		wantErr string
 	}{
-		{name: "not JSON", data: `{"model":`, wantErr: "not a podium record: unexpected end of JSON input"},
+		{name: "not JSON", data: `{"model":`, wantErr: "not a podium record: record:1:10: model: unexpected end of file: the JSON is truncated [json]"},
 		{name: "newer schema", data: `{"schema_version":2,"model":"m","commit":{"sha":"a"}}`, wantErr: "record schema_version 2 is not supported (this podium reads 1)"},
 		{name: "no schema version", data: `{"model":"m"}`, wantErr: "record schema_version 0 is not supported (this podium reads 1)"},
 		{name: "no model", data: `{"schema_version":1,"commit":{"sha":"a"}}`, wantErr: "not a podium record: no model or commit"},
-		{name: "wrong type", data: `{"schema_version":1,"model":3}`, wantErr: "not a podium record: json: cannot unmarshal number into Go struct field Record.model of type string"},
+		{name: "wrong type", data: `{"schema_version":1,"model":3}`, wantErr: "not a podium record: record:1:30: model: a JSON number cannot be a string [json]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

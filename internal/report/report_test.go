@@ -157,6 +157,48 @@ var cases = []reportCase{
 		},
 	},
 	{
+		// A PR that renamed the model and loosened a rule, whose candidate
+		// lost a slice, has an uncovered metric and a metric the champion
+		// lacks (first-model semantics).
+		name: "judged",
+		input: func(t testing.TB) Input {
+			jrules := []spec.Rule{
+				{Metric: "accuracy", Direction: spec.Higher, MinDelta: f(0.001)},
+				{Metric: "accuracy_by_location.*", Direction: spec.Higher, Tolerance: f(0.01)},
+				{Metric: "f1", Direction: spec.Higher, MinValue: f(0.5), MinDelta: f(0.01)},
+			}
+			cand := map[string]float64{"accuracy": 0.931, "accuracy_by_location.seattle": 0.94, "f1": 0.8, "recall": 0.7}
+			doc := compareDoc(t, jrules, cand, champMetrics, "v2")
+			doc.Uncovered = []string{"recall"}
+			doc.Baseline = &rundir.Baseline{Source: "origin/main", Model: "iris-classifier", Registry: ".podium/registry",
+				Changes: []string{
+					`model: renamed from "iris-classifier" to "iris-v2" (the champion is still looked up as "iris-classifier")`,
+					`gate rule "accuracy": min_delta lowered from 0.005 to 0.001`,
+					`gate rule "latency_ms.p95" removed`,
+				}}
+			return Input{Compare: doc, Rules: jrules, Run: run(), Champion: champion()}
+		},
+	},
+	{
+		name: "unchanged",
+		input: func(t testing.TB) Input {
+			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
+			doc.Decision = rundir.Unchanged
+			return Input{Compare: doc, Rules: rules, Run: run(), Champion: champion(),
+				Candidate: Digests{Artifacts: map[string]string{"model/": digestM}}}
+		},
+	},
+	{
+		name: "unverified",
+		input: func(t testing.TB) Input {
+			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
+			doc.Decision = rundir.Unverified
+			ch := champion()
+			ch.Source = "working tree"
+			return Input{Compare: doc, Rules: rules, Run: run(), Champion: ch}
+		},
+	},
+	{
 		name: "hostile",
 		input: func(t testing.TB) Input {
 			hostile := []string{
@@ -178,7 +220,7 @@ var cases = []reportCase{
 				cand[name] = float64(i)
 				champ[name] = float64(i) + 0.5
 			}
-			hrules := []spec.Rule{{Metric: "*", Direction: spec.Higher, Tolerance: f(1)}}
+			hrules := []spec.Rule{{Metric: "**", Direction: spec.Higher, Tolerance: f(1)}}
 			doc := compareDoc(t, hrules, cand, champ, "v2|<b>")
 			doc.Warnings = append(doc.Warnings, "THE CHAMPION WAS READ FROM THE WORKING TREE\n::warning::@octocat <!-- podium:report model=x --> | x")
 			r := run()
@@ -372,7 +414,7 @@ func TestHuman(t *testing.T) {
 			t.Errorf("human(%v) = %q, want %q", tt.v, got, tt.want)
 		}
 	}
-	if c, d := pair(f(0.92512), 0.92514); c != "0.92512" || d != "0.92514" {
+	if c, d := pair(f(0.92512), f(0.92514)); c != "0.92512" || d != "0.92514" {
 		t.Errorf("pair = %s, %s: the values must differ when they do", c, d)
 	}
 	for v, want := range map[float64]string{0.006: "+0.006", -2: "-2", 0: "±0", 1e-7: "+1e-07"} {

@@ -76,19 +76,44 @@ type Step struct {
 // Compare is compare.json, the document `podium compare --json` prints.
 type Compare struct {
 	Model      string    `json:"model"`
-	Decision   string    `json:"decision"` // "promote" or "reject"
+	Decision   string    `json:"decision"` // one of the decisions below
 	Champion   *Champion `json:"champion"` // null when there is no champion
 	Candidate  Candidate `json:"candidate"`
 	Checks     []Check   `json:"checks"`
 	Comparable bool      `json:"comparable"`
 	Warnings   []string  `json:"warnings"`
+	// Uncovered names the candidate's metrics no gate rule covers.
+	Uncovered []string `json:"uncovered,omitempty"`
+	// Baseline says which spec chose the champion and how this change
+	// differs from it.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
-// Decisions.
+// Decisions. Only Promote leads to a deployment.
 const (
 	Promote = "promote"
 	Reject  = "reject"
+	// Unchanged: the candidate's artifact is the champion's (same digest):
+	// not a new model, nothing to propose.
+	Unchanged = "unchanged"
+	// Unverified: every check passed, but the champion was read from the
+	// working tree (the default branch could not be read), which the change
+	// under test can edit.
+	Unverified = "unverified"
 )
+
+// Baseline is the default branch's view of the model: the champion is
+// looked up with its spec's model and registry, never the change's own.
+type Baseline struct {
+	// Source is where the spec and champion were read ("origin/main"), or
+	// "working tree" after a fallback.
+	Source   string `json:"source"`
+	Model    string `json:"model"`
+	Registry string `json:"registry"`
+	// Changes lists, in words, how this change alters the judgement:
+	// model or registry moved, gate rules added, removed or loosened.
+	Changes []string `json:"changes"`
+}
 
 // Champion is the side of the comparison that is in production.
 type Champion struct {
@@ -107,7 +132,7 @@ type Check struct {
 	Metric    string   `json:"metric"`
 	Direction string   `json:"direction"`
 	Champion  *float64 `json:"champion"`
-	Candidate float64  `json:"candidate"`
+	Candidate *float64 `json:"candidate"` // null when the candidate lacks the metric
 	Delta     *float64 `json:"delta"`
 	Passed    bool     `json:"passed"`
 	Reason    string   `json:"reason"`
@@ -176,9 +201,9 @@ func (c *Compare) check(file string) error {
 		}
 	}
 	switch {
-	case c.Decision == Promote && failed >= 0:
+	case (c.Decision == Promote || c.Decision == Unverified) && failed >= 0:
 		return &diag.Error{File: file, Field: "decision", Kind: "compare",
-			Msg: fmt.Sprintf("promote, but checks[%d] (%s) did not pass: the decision is promote only when every check passes", failed, c.Checks[failed].Metric)}
+			Msg: fmt.Sprintf("%s, but checks[%d] (%s) did not pass: the decision is %s only when every check passes", c.Decision, failed, c.Checks[failed].Metric, c.Decision)}
 	case c.Decision == Reject && failed < 0:
 		return &diag.Error{File: file, Field: "decision", Kind: "compare",
 			Msg: "reject, but every check passed: the decision is reject only when a check fails"}
@@ -216,9 +241,15 @@ func readJSON(dir, name, hint, schema string, v any) error {
 		}
 		return fmt.Errorf("failed to read %s: %w", path, err)
 	}
-	var decoded any
-	if err := metrics.DecodeJSON(path, data, &decoded); err != nil {
+	// CheckJSONAs also refuses keys that are no field of v (or differ
+	// from one only in case): the schema alone would let them through,
+	// and encoding/json would match them to fields.
+	if err := metrics.CheckJSONAs(path, data, v); err != nil {
 		return err
+	}
+	var decoded any
+	if err := json.Unmarshal(data, &decoded); err != nil {
+		return &diag.Error{File: path, Msg: err.Error(), Kind: "schema"}
 	}
 	if err := schemas.Validate(schema, decoded); err != nil {
 		return schemaError(path, err)

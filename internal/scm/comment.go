@@ -1,25 +1,36 @@
 package scm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // CommentSteps are a backend's host-specific parts of UpsertComment; T is
 // the host's own comment type (a GitHub issue comment, a GitLab note),
-// whose zero value means "none found". The order around them (mark the
-// body, know who podium is, edit the comment podium owns or create it, and
-// look again after a create whose outcome is unknown) is the same on every
-// host, so it lives in Upsert once.
+// whose zero value means "none". The order around them (mark the body,
+// know who podium is, edit the comment podium owns or create it, look
+// again after a create, whether its outcome is unknown or a concurrent
+// run may have created one too) is the same on every host, so it lives in
+// Upsert once.
 type CommentSteps[T comparable] struct {
-	// Whoami is the account podium's comments are authored by.
-	Whoami func(ctx context.Context) (string, error)
-	// Find returns the comment that holds marker and is authored by me,
-	// or the zero T. Comments by anyone else never count, so nobody can
-	// make podium edit theirs.
-	Find func(ctx context.Context, me string) (T, error)
+	// Whoami is the account podium's comments are authored by, as far as
+	// the token tells.
+	Whoami func(ctx context.Context) (Identity, error)
+	// List returns every comment on the PR/MR.
+	List func(ctx context.Context) ([]T, error)
+	// Mine reports whether c is authored by me. Comments by anyone else
+	// never count, so nobody can make podium edit theirs: with me.Login
+	// empty (me.Bot), only comments by a bot account count, never a
+	// person's.
+	Mine func(c T, me Identity) bool
+	// Author is who wrote c, as the host says.
+	Author func(c T) Identity
+	// ID orders comments: hosts number them in creation order.
+	ID func(T) int64
 	// Body is a comment's text.
 	Body func(T) string
 	// Edit replaces a comment's text; it may repeat itself, since setting
@@ -27,6 +38,9 @@ type CommentSteps[T comparable] struct {
 	Edit func(ctx context.Context, c T, body string) (T, error)
 	// Create posts a new comment once; Upsert decides about repeating it.
 	Create func(ctx context.Context, body string) (T, error)
+	// Delete removes a comment podium created; a comment already gone is
+	// no error.
+	Delete func(ctx context.Context, c T) error
 	// Result describes a comment to the caller.
 	Result func(c T, created bool) *Comment
 	// UnknownOutcome reports a failed create that may have happened all
@@ -40,9 +54,15 @@ type CommentSteps[T comparable] struct {
 	Where string
 }
 
-// Upsert edits podium's comment (the one holding marker and authored by
-// podium's own account) or creates it. body gets marker prepended when it
-// does not hold it already.
+// Upsert edits podium's comment (the oldest one holding marker and
+// authored by podium's own account) or creates it. body gets marker
+// prepended when it does not hold it already.
+//
+// Concurrent runs on one PR converge to one comment: after a create,
+// Upsert lists again, and when an older comment of podium's holds the
+// same marker, it deletes the one it created and updates the older one.
+// Hosts number comments in creation order, so every run agrees on which
+// is oldest, and only its creator keeps its own.
 func Upsert[T comparable](ctx context.Context, marker, body string, s CommentSteps[T]) (*Comment, error) {
 	if strings.TrimSpace(marker) == "" {
 		return nil, errors.New("no comment marker")
@@ -54,37 +74,77 @@ func Upsert[T comparable](ctx context.Context, marker, body string, s CommentSte
 	if err != nil {
 		return nil, err
 	}
-	var none T
-	found, err := s.Find(ctx, me)
-	if err != nil {
-		return nil, err
+	// find returns podium's comments that hold marker, oldest first.
+	find := func(me Identity) ([]T, error) {
+		all, err := s.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var mine []T
+		for _, c := range all {
+			if strings.Contains(s.Body(c), marker) && s.Mine(c, me) {
+				mine = append(mine, c)
+			}
+		}
+		slices.SortFunc(mine, func(a, b T) int { return cmp.Compare(s.ID(a), s.ID(b)) })
+		return mine, nil
 	}
-	if found != none {
-		if s.Body(found) != body {
-			if found, err = s.Edit(ctx, found, body); err != nil {
+	update := func(c T, created bool) (*Comment, error) {
+		if s.Body(c) != body {
+			var err error
+			if c, err = s.Edit(ctx, c, body); err != nil {
 				return nil, err
 			}
 		}
-		return s.Result(found, false), nil
+		return s.Result(c, created), nil
 	}
+
+	mine, err := find(me)
+	if err != nil {
+		return nil, err
+	}
+	if len(mine) > 0 {
+		return update(mine[0], false)
+	}
+	var created T
 	for attempt := 1; ; attempt++ {
 		c, err := s.Create(ctx, body)
 		if err == nil {
-			return s.Result(c, true), nil
+			created = c
+			break
 		}
 		if !s.UnknownOutcome(ctx, err) || attempt == s.MaxCreates {
 			return nil, fmt.Errorf("failed to comment on %s: %w", s.Where, err)
 		}
 		// The comment may have been posted: look before posting again.
-		found, ferr := s.Find(ctx, me)
+		mine, ferr := find(me)
 		if ferr != nil {
 			return nil, ferr
 		}
-		if found != none {
-			return s.Result(found, true), nil
+		if len(mine) > 0 {
+			return update(mine[0], true)
 		}
 		if err := s.Pause(ctx, attempt); err != nil {
 			return nil, err
 		}
 	}
+
+	// The created comment names podium's account, which the token may
+	// not have told (an installation token): from now on only that
+	// account's comments count.
+	if who := s.Author(created); who.Login != "" {
+		me = who
+	}
+	// A concurrent run may have created one as well: the oldest stays.
+	mine, err = find(me)
+	if err != nil {
+		return nil, fmt.Errorf("failed to look for concurrent comments on %s after creating one: %w", s.Where, err)
+	}
+	if len(mine) == 0 || s.ID(mine[0]) == s.ID(created) {
+		return s.Result(created, true), nil
+	}
+	if err := s.Delete(ctx, created); err != nil {
+		return nil, fmt.Errorf("failed to delete the duplicate comment podium created on %s: %w", s.Where, err)
+	}
+	return update(mine[0], false)
 }

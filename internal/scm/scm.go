@@ -6,6 +6,7 @@ package scm
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Host is a code host podium delivers through.
@@ -91,3 +92,56 @@ type TriggerResult struct {
 
 // ErrNotFound is returned by ReadFile for a missing file or ref.
 var ErrNotFound = errors.New("not found")
+
+// PermissionError is a write the host refused because the token may not
+// make it: a fork's read-only GITHUB_TOKEN ("Resource not accessible by
+// integration"), a GitLab CI_JOB_TOKEN, a token without the scope. It
+// names what to configure; the API's answer is kept short (status and
+// message), never its raw body.
+type PermissionError struct {
+	// Action is what was refused: "comment on #12", "push branch x".
+	Action string
+	// Status and Message are the host's answer (403, "Resource not
+	// accessible by integration"); Status 0 when podium knew beforehand.
+	Status  int
+	Message string
+	// Need says which permission or token would do.
+	Need string
+	Err  error
+}
+
+func (e *PermissionError) Error() string {
+	msg := "the token may not " + e.Action
+	switch {
+	case e.Status != 0 && e.Message != "":
+		msg += fmt.Sprintf(" (%d %s)", e.Status, e.Message)
+	case e.Status != 0:
+		msg += fmt.Sprintf(" (%d)", e.Status)
+	}
+	if e.Need != "" {
+		msg += ": " + e.Need
+	}
+	return msg
+}
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// Identity is who podium's comments are authored by. Login is the
+// account's login ("podium-bot", "my-app[bot]"); when the token cannot
+// say (an installation token or GITHUB_TOKEN, for which GET /user is
+// 403) Login is empty and Bot is true: podium's comments are then the
+// marked ones a bot account wrote, and the first comment podium creates
+// tells the login.
+type Identity struct {
+	Login string
+	Bot   bool
+}
+
+// PullRequestFinder is a Host that can find a pull request by its head:
+// what a workflow_run job knows of a fork's pull request, whose number
+// the event does not carry.
+type PullRequestFinder interface {
+	// FindPullRequest returns the number of the open pull request from
+	// branch of headRepo (owner/name) whose head commit is sha, or 0.
+	FindPullRequest(ctx context.Context, headRepo, branch, sha string) (int, error)
+}

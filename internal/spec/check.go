@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"github.com/podium-ml/podium/internal/gate/glob"
+
 	"fmt"
 	"path"
 	"path/filepath"
@@ -146,7 +148,7 @@ func check(s *Spec) []problem {
 
 	for i, r := range s.Gate.Rules {
 		ptr := fmt.Sprintf("/gate/rules/%d", i)
-		if _, err := path.Match(r.Metric, ""); err != nil {
+		if _, err := glob.Compile(r.Metric); err != nil {
 			add(ptr+"/metric", "bad glob %q: %v", r.Metric, err)
 		}
 		if r.MinValue != nil && r.MaxValue != nil && *r.MinValue > *r.MaxValue {

@@ -79,8 +79,8 @@ const (
 	Lower  Direction = "lower"
 )
 
-// Rule is one gate rule. Metric may be a glob (path.Match syntax) over
-// flattened metric names. Nil bounds are unset.
+// Rule is one gate rule. Metric may be a glob over flattened metric names
+// (package gate/glob: * is one level, ** any depth). Nil bounds are unset.
 type Rule struct {
 	Metric      string    `json:"metric"`
 	Direction   Direction `json:"direction"`
@@ -89,7 +89,17 @@ type Rule struct {
 	MinDelta    *float64  `json:"min_delta,omitempty"`
 	MinRelative *float64  `json:"min_relative,omitempty"`
 	Tolerance   *float64  `json:"tolerance,omitempty"`
+	// Missing says what a metric the rule covers on the champion's side
+	// but the candidate lacks does: MissingFail (the default, "") fails
+	// the rule; MissingIgnore only warns.
+	Missing string `json:"missing,omitempty"`
 }
+
+// What a rule does with a metric the champion has and the candidate lacks.
+const (
+	MissingFail   = "fail"
+	MissingIgnore = "ignore"
+)
 
 // Deploy says how a promotion becomes a deployment PR/MR.
 type Deploy struct {

@@ -127,8 +127,13 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "bad glob",
-			src:  base + "gate:\n  rules:\n    - {metric: \"acc[\", direction: higher}\n",
-			want: []string{`podium.yaml:5:16: gate.rules[0].metric: bad glob "acc[": syntax error in pattern`},
+			src:  base + "gate:\n  rules:\n    - {metric: 'acc\\', direction: higher}\n",
+			want: []string{`podium.yaml:5:16: gate.rules[0].metric: bad glob "acc\\": trailing backslash: write \\ for a backslash`},
+		},
+		{
+			name: "bad missing",
+			src:  base + "gate:\n  rules:\n    - {metric: acc, direction: higher, missing: skip}\n",
+			want: []string{`podium.yaml:5:49: gate.rules[0].missing: value must be one of "fail", "ignore"`},
 		},
 		{
 			name: "bad direction",

@@ -3,6 +3,7 @@
 package citest
 
 import (
+	"io"
 	"sync"
 
 	"github.com/podium-ml/podium/internal/ci"
@@ -24,6 +25,7 @@ type Platform struct {
 	masks       []string
 	annotations []ci.Annotation
 	groups      []string
+	relays      int
 }
 
 var _ ci.Platform = (*Platform)(nil)
@@ -84,6 +86,25 @@ func (p *Platform) Group(title string) func() {
 	defer p.mu.Unlock()
 	p.groups = append(p.groups, title)
 	return func() {}
+}
+
+// Relay passes bytes through and counts the relays opened (Relays).
+func (p *Platform) Relay(w io.Writer) io.WriteCloser {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.relays++
+	return nopCloser{w}
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// Relays returns how many relays were opened.
+func (p *Platform) Relays() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.relays
 }
 
 // Outputs returns a copy of the outputs set so far.

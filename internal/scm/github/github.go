@@ -28,11 +28,6 @@ import (
 	"github.com/podium-ml/podium/internal/scm"
 )
 
-// ActionsBot is the author of what a workflow's GITHUB_TOKEN writes. Such
-// a token cannot read GET /user (403), so podium recognises its own
-// comments by this login instead.
-const ActionsBot = "github-actions[bot]"
-
 // DefaultAPIURL is github.com's API.
 const DefaultAPIURL = "https://api.github.com"
 
@@ -51,8 +46,10 @@ type Config struct {
 	// GitHub does not see commits for yet); httpclient.SystemClock when nil.
 	Clock httpclient.Clock
 	// BotLogin is the login podium's comments are authored by, when known
-	// in advance (a GitHub App's "<slug>[bot]"); otherwise GET /user says,
-	// or ActionsBot when that is forbidden.
+	// in advance (a GitHub App's "<slug>[bot]", PODIUM_BOT_LOGIN);
+	// otherwise GET /user says, and when that is forbidden (GITHUB_TOKEN,
+	// an installation token) podium's comments are the marked ones by a
+	// bot account.
 	BotLogin string
 	// Logf receives warnings that do not fail the call (a label that could
 	// not be added).
@@ -93,10 +90,9 @@ func New(cfg Config) (*Host, error) {
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
 		return nil, fmt.Errorf("invalid GitHub API URL %q", apiURL)
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{})
-	}
+	// Confine: a redirect to another origin must not take the token along,
+	// whatever client the caller passed.
+	httpClient := httpclient.Confine(cfg.HTTPClient)
 	client := gh.NewClient(httpClient).WithAuthToken(cfg.Token)
 	// The base URL is kept whole, prefix included: GHES serves the API
 	// under /api/v3 and every request must stay below it.
@@ -192,7 +188,8 @@ func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err er
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("failed to set status %q on %s: %w", st.Context, scm.ShortSHA(sha), err)
+		return h.forbidden(fmt.Errorf("failed to set status %q on %s: %w", st.Context, scm.ShortSHA(sha), err),
+			"set commit statuses", "give the job `permissions: statuses: write` (a GitHub App or fine-grained token: Commit statuses, read and write)")
 	}
 	return nil
 }

@@ -26,14 +26,20 @@ import (
 // not known yet). A file that is not UTF-8 text is sent as a blob first.
 func (h *Host) ProposeChange(ctx context.Context, ch scm.ChangeRequest) (_ *scm.PullRequest, err error) {
 	defer h.clean(&err)
-	return scm.Propose(ctx, ch, scm.ProposeSteps{
+	pr, err := scm.Propose(ctx, ch, scm.ProposeSteps{
 		DefaultBranch: h.DefaultBranch,
 		Push:          h.pushBranch,
 		FindOrOpen:    h.findOrOpenPR,
 		Pause:         h.pause,
 		MaxPushes:     maxCreates,
 	})
+	return pr, h.forbidden(err, "push branch "+ch.Branch+" and open its pull request", proposeNeed)
 }
+
+// proposeNeed is what a token needs to push the deployment branch and
+// open its pull request.
+const proposeNeed = "give the job `permissions: contents: write` and `pull-requests: write` " +
+	"(a GitHub App or fine-grained token: Contents and Pull requests, read and write)"
 
 // pushBranch makes ch.Branch one commit with ch.Files on top of base and
 // returns that commit.
@@ -302,4 +308,27 @@ func (h *Host) updatePR(ctx context.Context, pr *gh.PullRequest, ch scm.ChangeRe
 // outcome (the retrying client does not repeat POST or PATCH).
 func (h *Host) repeatable(ctx context.Context, write func() error) error {
 	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.pause, write)
+}
+
+// FindPullRequest returns the number of the open pull request from
+// branch of headRepo (a fork or the repository itself) whose head commit
+// is sha, or 0: one request.
+func (h *Host) FindPullRequest(ctx context.Context, headRepo, branch, sha string) (_ int, err error) {
+	defer h.clean(&err)
+	owner, _, ok := strings.Cut(headRepo, "/")
+	if !ok || owner == "" || branch == "" {
+		return 0, fmt.Errorf("invalid head %q:%q", headRepo, branch)
+	}
+	prs, _, err := h.client.PullRequests.List(ctx, h.owner, h.repo, &gh.PullRequestListOptions{
+		State: "open", Head: owner + ":" + branch, ListOptions: gh.ListOptions{PerPage: 100},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to find the pull request from %s:%s: %w", headRepo, branch, err)
+	}
+	for _, pr := range prs {
+		if pr.GetHead().GetSHA() == sha && strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), headRepo) {
+			return pr.GetNumber(), nil
+		}
+	}
+	return 0, nil
 }

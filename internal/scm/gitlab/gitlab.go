@@ -54,6 +54,9 @@ type Config struct {
 	// Clock paces the few retries the backend makes itself;
 	// httpclient.SystemClock when nil.
 	Clock httpclient.Clock
+	// BotLogin is the username podium's notes are authored by, when known
+	// in advance (PODIUM_BOT_LOGIN); otherwise GET /user says.
+	BotLogin string
 	// Logf receives warnings that do not fail the call.
 	Logf func(format string, args ...any)
 	// Redact masks secrets in returned errors.
@@ -94,10 +97,9 @@ func New(cfg Config) (*Host, error) {
 	if !strings.HasPrefix(apiURL, "https://") && !strings.HasPrefix(apiURL, "http://") {
 		return nil, fmt.Errorf("invalid GitLab API URL %q", apiURL)
 	}
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = httpclient.New(httpclient.Options{})
-	}
+	// Confine: a redirect to another origin must not take the token along,
+	// whatever client the caller passed.
+	httpClient := httpclient.Confine(cfg.HTTPClient)
 	opts := []gl.ClientOptionFunc{
 		gl.WithBaseURL(apiURL),
 		gl.WithHTTPClient(httpClient),
@@ -128,6 +130,7 @@ func New(cfg Config) (*Host, error) {
 		client: client, project: cfg.Project, jobToken: cfg.JobToken, token: cfg.Token,
 		triggerToken: cfg.TriggerToken,
 		clock:        cfg.Clock, logf: cfg.Logf, redact: cfg.Redact,
+		username: cfg.BotLogin,
 	}
 	if h.clock == nil {
 		h.clock = httpclient.SystemClock{}
@@ -222,7 +225,8 @@ func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err er
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("failed to set status %q on %s: %w", st.Context, scm.ShortSHA(sha), err)
+		return forbidden(fmt.Errorf("failed to set status %q on %s: %w", st.Context, scm.ShortSHA(sha), err),
+			"set commit statuses", "set GITLAB_TOKEN to a project access token (role Developer or above) with the api scope")
 	}
 	return nil
 }

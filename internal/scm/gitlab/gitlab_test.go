@@ -403,9 +403,13 @@ func TestJobTokenLimits(t *testing.T) {
 	f := setup(t, setupOpts{jobToken: true})
 	ctx := t.Context()
 	_, err := f.host.UpsertComment(ctx, 1, "<!-- m -->", "x")
-	want := "a CI_JOB_TOKEN cannot comment on merge requests: give podium a project or personal access token in GITLAB_TOKEN"
-	if err == nil || err.Error() != want {
-		t.Errorf("error = %v, want %s", err, want)
+	want := "the token may not comment on merge request !1: set GITLAB_TOKEN to a project access token (role Reporter or above) with the api scope; a CI_JOB_TOKEN cannot write notes or merge requests"
+	var pe *scm.PermissionError
+	if err == nil || err.Error() != want || !errors.As(err, &pe) {
+		t.Errorf("error = %v, want the *scm.PermissionError %s", err, want)
+	}
+	if n := f.fake.Total(); n != 0 {
+		t.Errorf("%d requests sent, want none: a job token cannot write notes", n)
 	}
 	// Reads and triggers work with it.
 	if got, err := f.host.ReadFile(ctx, "", "README.md"); err != nil || string(got) != "# models\n" {
@@ -420,8 +424,8 @@ func TestJobTokenLimits(t *testing.T) {
 		t.Errorf("pipelines (-want +got):\n%s", diff)
 	}
 	_, err = f.host.ProposeChange(ctx, change(deployFiles))
-	if err == nil || !strings.Contains(err.Error(), "403 {message: 403 Forbidden}") {
-		t.Errorf("ProposeChange with a job token: error = %v, want a 403", err)
+	if err == nil || !strings.Contains(err.Error(), "(403 Forbidden)") || strings.Contains(err.Error(), "{message") {
+		t.Errorf("ProposeChange with a job token: error = %v, want a 403 without the raw body", err)
 	}
 }
 

@@ -28,14 +28,20 @@ import (
 // none.
 func (h *Host) ProposeChange(ctx context.Context, ch scm.ChangeRequest) (_ *scm.PullRequest, err error) {
 	defer h.clean(&err)
-	return scm.Propose(ctx, ch, scm.ProposeSteps{
+	pr, err := scm.Propose(ctx, ch, scm.ProposeSteps{
 		DefaultBranch: h.DefaultBranch,
 		Push:          h.pushBranch,
 		FindOrOpen:    h.findOrOpenMR,
 		Pause:         h.pause,
 		MaxPushes:     maxCreates,
 	})
+	return pr, forbidden(err, "push branch "+ch.Branch+" and open its merge request", proposeNeed)
 }
+
+// proposeNeed is what a token needs to push the deployment branch and
+// open its merge request.
+const proposeNeed = "set GITLAB_TOKEN to a project access token (role Developer or above) with the api scope; " +
+	"a CI_JOB_TOKEN cannot push through the API or open merge requests"
 
 // pushBranch makes ch.Branch one commit with ch.Files on top of base and
 // returns that commit.

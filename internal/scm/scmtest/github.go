@@ -22,8 +22,18 @@ type GitHubOptions struct {
 	Login         string // the token's user: "podium-bot"
 	// AppToken makes the token behave as a workflow's GITHUB_TOKEN: GET
 	// /user answers 403 "Resource not accessible by integration" and what
-	// it writes is authored by github-actions[bot].
+	// it writes is authored by github-actions[bot], through the
+	// github-actions App.
 	AppToken bool
+	// App makes the token a GitHub App's installation token, the App's
+	// slug being App: GET /user answers 403 as for AppToken, and what it
+	// writes is authored by "<App>[bot]" (user.type "Bot") with
+	// performed_via_github_app naming the App.
+	App string
+	// ReadOnly makes the token the read-only GITHUB_TOKEN of a pull
+	// request from a fork: GET /user answers 403 as for AppToken, and
+	// every write answers 403 "Resource not accessible by integration".
+	ReadOnly bool
 	// Files is the first commit of the default branch; {"README.md": ...}
 	// when nil.
 	Files map[string]string
@@ -84,7 +94,10 @@ func NewGitHub(t testing.TB, opts GitHubOptions) *GitHub {
 		opts: opts,
 	}
 	g.state = newState(1000)
-	if opts.AppToken {
+	switch {
+	case opts.App != "":
+		g.Login = opts.App + "[bot]"
+	case opts.AppToken || opts.ReadOnly:
 		g.Login = "github-actions[bot]"
 	}
 	g.prefix = "/api/v3"
@@ -148,8 +161,72 @@ func (g *GitHub) Merge(t testing.TB, number int) string {
 	return sha
 }
 
+// integrationToken reports a token GET /user refuses: GITHUB_TOKEN or
+// an installation token.
+func (g *GitHub) integrationToken() bool {
+	return g.opts.AppToken || g.opts.App != "" || g.opts.ReadOnly
+}
+
+// notAccessible is GitHub's answer to a request the integration's token
+// may not make.
+func (g *GitHub) notAccessible(w http.ResponseWriter, doc string) {
+	g.writeJSON(w, http.StatusForbidden, map[string]string{
+		"message":           "Resource not accessible by integration",
+		"documentation_url": "https://docs.github.com/rest/" + doc,
+	})
+}
+
+// OpenPR opens a pull request by alice from branch (created from the
+// default branch with files as one commit; with files nil, a branch that
+// exists as it is) into the default branch, as a
+// person would, whatever the fake's token may do; it returns its number
+// and head commit.
+func (g *GitHub) OpenPR(t testing.TB, branch string, files map[string]string) (int, string) {
+	t.Helper()
+	sha := g.Head(branch)
+	if files != nil || sha == "" {
+		sha = g.Commit(t, branch, files, "Change "+branch)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	p := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "open", Author: "alice", HeadSHA: sha}
+	g.addPull(p)
+	return p.Number, sha
+}
+
+// OpenForkPR opens a pull request from branch of the fork owner/<repo>
+// into the default branch: its head commit (files on top of the default
+// branch) is only in refs/pull/N/head, as GitHub keeps a fork's head. It
+// returns the number and the head commit.
+func (g *GitHub) OpenForkPR(t testing.TB, owner, branch string, files map[string]string) (int, string) {
+	t.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	tmp := "scmtest-fork-" + owner + "-" + branch
+	sha, err := g.repo.seed(tmp, g.defaultBranch, files, "Change "+branch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "open",
+		Author: owner, HeadSHA: sha, HeadRepo: owner + "/" + g.Repo}
+	g.addPull(p)
+	for _, args := range [][]string{
+		{"update-ref", fmt.Sprintf("refs/pull/%d/head", p.Number), sha},
+		{"update-ref", "-d", "refs/heads/" + tmp},
+	} {
+		if _, err := g.repo.git(nil, nil, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p.Number, sha
+}
+
 func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request, segs []string) {
 	m := r.Method
+	if g.opts.ReadOnly && m != "GET" && m != "HEAD" {
+		g.notAccessible(w, "issues/comments#create-an-issue-comment")
+		return
+	}
 	if len(segs) == 1 && segs[0] == "user" && m == "GET" {
 		g.getUser(w)
 		return
@@ -198,6 +275,8 @@ func (g *GitHub) serveAPI(w http.ResponseWriter, r *http.Request, segs []string)
 		g.createComment(w, r, rest[1])
 	case at(0, "issues") && at(1, "comments") && len(rest) == 3 && m == "PATCH":
 		g.editComment(w, r, rest[2])
+	case at(0, "issues") && at(1, "comments") && len(rest) == 3 && m == "DELETE":
+		g.deleteComment(w, rest[2])
 	case at(0, "statuses") && len(rest) == 2 && m == "POST":
 		g.createStatus(w, r, rest[1])
 	case at(0, "commits") && at(2, "status") && len(rest) == 3 && m == "GET":
@@ -220,11 +299,8 @@ func (g *GitHub) apiURL(parts ...string) string {
 }
 
 func (g *GitHub) getUser(w http.ResponseWriter) {
-	if g.opts.AppToken {
-		g.writeJSON(w, http.StatusForbidden, map[string]string{
-			"message":           "Resource not accessible by integration",
-			"documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user",
-		})
+	if g.integrationToken() {
+		g.notAccessible(w, "users/users#get-the-authenticated-user")
 		return
 	}
 	g.writeJSON(w, http.StatusOK, map[string]any{"login": g.Login, "id": 1, "type": "User"})
@@ -475,6 +551,11 @@ func (g *GitHub) pullJSON(p *PullRequest) map[string]any {
 		labels = append(labels, map[string]any{"name": l})
 	}
 	id := int64(p.Number) + 500000
+	headOwner, headRepo, headSHA := g.Owner, g.Owner+"/"+g.Repo, g.repo.branchHead(p.Head)
+	if p.HeadRepo != "" {
+		headRepo, headSHA = p.HeadRepo, p.HeadSHA
+		headOwner, _, _ = strings.Cut(p.HeadRepo, "/")
+	}
 	return map[string]any{
 		"id": id, "number": p.Number, "state": p.State, "title": p.Title, "body": p.Body,
 		"html_url": g.webURL("pull", strconv.Itoa(p.Number)),
@@ -483,8 +564,8 @@ func (g *GitHub) pullJSON(p *PullRequest) map[string]any {
 		"user":     map[string]any{"login": p.Author},
 		"labels":   labels,
 		"head": map[string]any{
-			"ref": p.Head, "label": g.Owner + ":" + p.Head, "sha": g.repo.branchHead(p.Head),
-			"repo": map[string]any{"full_name": g.Owner + "/" + g.Repo},
+			"ref": p.Head, "label": headOwner + ":" + p.Head, "sha": headSHA,
+			"repo": map[string]any{"full_name": headRepo},
 		},
 		"base": map[string]any{"ref": p.Base, "label": g.Owner + ":" + p.Base, "sha": g.repo.branchHead(p.Base)},
 	}
@@ -504,7 +585,11 @@ func (g *GitHub) listPulls(w http.ResponseWriter, r *http.Request) {
 		if state != "all" && p.State != state {
 			continue
 		}
-		if head != "" && head != g.Owner+":"+p.Head {
+		headOwner := g.Owner
+		if p.HeadRepo != "" {
+			headOwner, _, _ = strings.Cut(p.HeadRepo, "/")
+		}
+		if head != "" && head != headOwner+":"+p.Head {
 			continue
 		}
 		if base := q.Get("base"); base != "" && base != p.Base {
@@ -559,7 +644,7 @@ func (g *GitHub) createPull(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, p := range g.pulls {
-		if p.State == "open" && p.Head == head && p.Base == in.Base {
+		if p.State == "open" && p.HeadRepo == "" && p.Head == head && p.Base == in.Base {
 			g.validation(w, map[string]string{"resource": "PullRequest", "code": "custom",
 				"message": fmt.Sprintf("A pull request already exists for %s:%s.", g.Owner, head)})
 			return
@@ -647,17 +732,44 @@ func (g *GitHub) addLabels(w http.ResponseWriter, r *http.Request, num string) {
 	g.writeJSON(w, http.StatusOK, out)
 }
 
+// commentJSON is an issue comment as GitHub shows it. A comment by a bot
+// account ("<slug>[bot]", user.type "Bot") was made through that App
+// (performed_via_github_app); a person's, through none.
 func (g *GitHub) commentJSON(number int, c *Comment) map[string]any {
 	userType := "User"
-	if strings.HasSuffix(c.Author, "[bot]") {
+	var app any
+	if slug, ok := strings.CutSuffix(c.Author, "[bot]"); ok {
 		userType = "Bot"
+		app = map[string]any{
+			"id": 15368 + len(slug), "slug": slug, "node_id": "MDM6QXBwMTUzNjg=", "name": slug,
+			"owner": map[string]any{"login": g.Owner, "type": "Organization"},
+		}
 	}
+	created := g.clock.Now().UTC().Add(time.Duration(c.ID) * time.Millisecond).Format(time.RFC3339)
 	return map[string]any{
-		"id": c.ID, "body": c.Body,
-		"user":     map[string]any{"login": c.Author, "type": userType},
-		"html_url": g.webURL("pull", strconv.Itoa(number)) + "#issuecomment-" + strconv.FormatInt(c.ID, 10),
-		"url":      g.apiURL("issues", "comments", strconv.FormatInt(c.ID, 10)),
+		"id": c.ID, "node_id": "IC_" + strconv.FormatInt(c.ID, 10), "body": c.Body,
+		"user":                     map[string]any{"login": c.Author, "id": len(c.Author), "type": userType},
+		"performed_via_github_app": app,
+		"author_association":       "NONE",
+		"created_at":               created, "updated_at": created,
+		"html_url":  g.webURL("pull", strconv.Itoa(number)) + "#issuecomment-" + strconv.FormatInt(c.ID, 10),
+		"issue_url": g.apiURL("issues", strconv.Itoa(number)),
+		"url":       g.apiURL("issues", "comments", strconv.FormatInt(c.ID, 10)),
 	}
+}
+
+func (g *GitHub) deleteComment(w http.ResponseWriter, id string) {
+	cid, _ := strconv.ParseInt(id, 10, 64)
+	for n, list := range g.comments {
+		for i, c := range list {
+			if c.ID == cid {
+				g.comments[n] = slices.Delete(list, i, i+1)
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+	}
+	g.writeError(w, http.StatusNotFound, "Not Found")
 }
 
 func (g *GitHub) listComments(w http.ResponseWriter, r *http.Request, num string) {

@@ -27,6 +27,9 @@ type GitLabOptions struct {
 	// job token triggers pipelines too.
 	TriggerToken string
 	Username     string // the token's user: "podium-bot"
+	// Bot makes the token's user a bot user, as a project or group access
+	// token's is (GET /user says "bot": true).
+	Bot bool
 	// Files is the first commit of the default branch; {"README.md": ...}
 	// when nil.
 	Files map[string]string
@@ -188,6 +191,24 @@ func (g *GitLab) Merge(t testing.TB, iid int) string {
 	return sha
 }
 
+// OpenMR opens a merge request by alice from branch (created from the
+// default branch with files as one commit; with files nil, a branch that
+// exists as it is) into the default branch, as a
+// person would, whatever the fake's tokens may do; it returns its IID and
+// head commit.
+func (g *GitLab) OpenMR(t testing.TB, branch string, files map[string]string) (int, string) {
+	t.Helper()
+	sha := g.Head(branch)
+	if files != nil || sha == "" {
+		sha = g.Commit(t, branch, files, "Change "+branch)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	mr := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "opened", Author: "alice", HeadSHA: sha}
+	g.addPull(mr)
+	return mr.Number, sha
+}
+
 func (g *GitLab) serveAPI(w http.ResponseWriter, r *http.Request, segs []string) {
 	m := r.Method
 	who := g.caller(r)
@@ -196,7 +217,7 @@ func (g *GitLab) serveAPI(w http.ResponseWriter, r *http.Request, segs []string)
 			g.writeError(w, http.StatusUnauthorized, "401 Unauthorized")
 			return
 		}
-		g.writeJSON(w, http.StatusOK, map[string]any{"id": 7, "username": g.Username, "name": "Podium Bot", "state": "active"})
+		g.writeJSON(w, http.StatusOK, map[string]any{"id": 7, "username": g.Username, "name": "Podium Bot", "state": "active", "bot": g.opts.Bot})
 		return
 	}
 	if len(segs) < 2 || segs[0] != "projects" || (segs[1] != strconv.Itoa(g.ProjectID) && segs[1] != g.Path) {
@@ -205,8 +226,9 @@ func (g *GitLab) serveAPI(w http.ResponseWriter, r *http.Request, segs []string)
 	}
 	rest := segs[2:]
 	at := func(i int, s string) bool { return len(rest) > i && rest[i] == s }
-	// What CI_JOB_TOKEN may do: read the project and its files, trigger.
-	jobAllowed := m == "GET" || m == "HEAD" || (at(0, "trigger") && at(1, "pipeline"))
+	// What CI_JOB_TOKEN may do: read the project and its files, trigger;
+	// never merge requests or their notes, not even to read them.
+	jobAllowed := (m == "GET" || m == "HEAD") && !at(0, "merge_requests") || (at(0, "trigger") && at(1, "pipeline"))
 	if who == job && !jobAllowed {
 		g.writeError(w, http.StatusForbidden, "403 Forbidden")
 		return
@@ -234,6 +256,8 @@ func (g *GitLab) serveAPI(w http.ResponseWriter, r *http.Request, segs []string)
 		g.createNote(w, r, rest[1])
 	case at(0, "merge_requests") && at(2, "notes") && len(rest) == 4 && m == "PUT":
 		g.updateNote(w, r, rest[1], rest[3])
+	case at(0, "merge_requests") && at(2, "notes") && len(rest) == 4 && m == "DELETE":
+		g.deleteNote(w, rest[1], rest[3])
 	case at(0, "statuses") && len(rest) == 2 && m == "POST":
 		g.setStatus(w, r, rest[1])
 	case at(0, "pipeline") && len(rest) == 1 && m == "POST":
@@ -586,9 +610,11 @@ func (g *GitLab) getOrUpdateMR(w http.ResponseWriter, r *http.Request, iidStr st
 }
 
 func (g *GitLab) noteJSON(iid int, n *Comment) map[string]any {
+	created := g.clock.Now().UTC().Add(time.Duration(n.ID) * time.Millisecond).Format(time.RFC3339)
 	return map[string]any{
 		"id": n.ID, "body": n.Body, "system": n.System, "noteable_iid": iid, "noteable_type": "MergeRequest",
-		"author": map[string]any{"username": n.Author},
+		"author":     map[string]any{"id": len(n.Author), "username": n.Author, "name": n.Author, "state": "active"},
+		"created_at": created, "updated_at": created, "internal": false, "resolvable": false,
 	}
 }
 
@@ -650,6 +676,23 @@ func (g *GitLab) updateNote(w http.ResponseWriter, r *http.Request, iidStr, idSt
 			}
 			n.Body = in.Body
 			g.writeJSON(w, http.StatusOK, g.noteJSON(iid, n))
+			return
+		}
+	}
+	g.writeError(w, http.StatusNotFound, "404 Not found")
+}
+
+func (g *GitLab) deleteNote(w http.ResponseWriter, iidStr, idStr string) {
+	iid, _ := strconv.Atoi(iidStr)
+	id, _ := strconv.ParseInt(idStr, 10, 64)
+	for i, n := range g.comments[iid] {
+		if n.ID == id {
+			if n.Author != g.Username {
+				g.writeError(w, http.StatusForbidden, "403 Forbidden")
+				return
+			}
+			g.comments[iid] = slices.Delete(g.comments[iid], i, i+1)
+			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 	}

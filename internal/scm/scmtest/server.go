@@ -184,6 +184,13 @@ func (c *core) Inject(method, pattern string, faults ...Fault) {
 	}
 }
 
+// ClearFaults drops the injected faults no request has taken yet.
+func (c *core) ClearFaults() {
+	c.logMu.Lock()
+	defer c.logMu.Unlock()
+	c.faults = nil
+}
+
 // Requests returns every request received so far, in order.
 func (c *core) Requests() []Request {
 	c.logMu.Lock()
@@ -490,7 +497,7 @@ func (c *core) pullViews() []PullRequest {
 func (c *core) view(p *PullRequest) PullRequest {
 	v := *p
 	v.Labels = slices.Clone(p.Labels)
-	if sha := c.repo.branchHead(p.Head); sha != "" {
+	if sha := c.repo.branchHead(p.Head); sha != "" && p.HeadRepo == "" {
 		v.HeadSHA = sha
 	}
 	return v

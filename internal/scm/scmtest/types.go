@@ -16,6 +16,9 @@ type PullRequest struct {
 	Merged  bool
 	Author  string
 	HeadSHA string // the head branch's commit when the PR was last read
+	// HeadRepo is the fork a GitHub PR comes from (owner/name), "" for
+	// the repository itself; a fork's head commit is refs/pull/N/head.
+	HeadRepo string
 }
 
 // Comment is a PR comment (GitHub) or MR note (GitLab).
