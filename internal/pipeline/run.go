@@ -395,6 +395,9 @@ func (r *runner) digest(ctx context.Context, clean string) (string, error) {
 		return m.digest, nil
 	}
 	r.hmu.Unlock()
+	if digestHook != nil {
+		digestHook(clean)
+	}
 	res, err := fingerprint.Compute(ctx, filepath.Join(r.dir, filepath.FromSlash(clean)), &fingerprint.Options{Boundary: r.boundary, StatCache: r.stat})
 	if err != nil {
 		return "", err
@@ -406,6 +409,9 @@ func (r *runner) digest(ctx context.Context, clean string) (string, error) {
 	r.hmu.Unlock()
 	return res.Digest, nil
 }
+
+// digestHook, set by tests, sees every path digest hashes.
+var digestHook func(clean string)
 
 // commandStarting is called just before a step's command starts: the
 // first one snapshots the spec's directory for undeclared writes, and
