@@ -252,6 +252,11 @@ func (w *fileHasher) hash(ctx context.Context, e *fileEntry, done *atomic.Int64)
 // hashWith hashes the file open opens into e.sum, and records it in the
 // stat cache when its stat held still while it was read.
 func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error), e *fileEntry, done *atomic.Int64) error {
+	// The stat before the read is the walk's lstat when there is one: the
+	// fstat after the read then proves, by inode and ctime, that the file
+	// read is the one the walk saw and that it did not change meanwhile.
+	// That saves a syscall per file.
+	before, known := e.st, e.key != ""
 	for attempt := 1; ; attempt++ {
 		// The time is taken before the open: the read starts after it, so
 		// the racy check (statcache.Racy) errs on the side of hashing again.
@@ -260,7 +265,10 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 		if err != nil {
 			return err
 		}
-		before, cacheable, err := f.stat()
+		cacheable := known
+		if !known {
+			before, cacheable, err = f.stat()
+		}
 		if err == nil {
 			err = w.stream(ctx, f, before.Size, done, &e.sum)
 		}
@@ -269,6 +277,8 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 		}
 		var after statcache.Stat
 		if err == nil {
+			// Also refuses a FIFO or device swapped in after the walk: the
+			// read of one stops at the size the walk saw.
 			after, _, err = f.stat()
 		}
 		f.Close()
@@ -288,6 +298,7 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 			return nil
 		}
 		done.Add(-before.Size)
+		before, known = after, true
 	}
 }
 
@@ -313,8 +324,9 @@ func (w *fileHasher) stream(ctx context.Context, f statFile, size int64, done *a
 		}
 		// A short read of a regular file is its end: skipping the read that
 		// would say so saves a syscall per file, which counts with many
-		// small files.
-		if n < len(w.buf) && read >= size {
+		// small files. Past the size the stat gave, the file grew (the
+		// stat after the read will say so) or is not a file at all.
+		if n < len(w.buf) && read >= size || read > size {
 			break
 		}
 	}
@@ -339,7 +351,7 @@ func hashNamedFile(ctx context.Context, display, abs string, fi os.FileInfo, opt
 	w := &fileHasher{h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
 	e := &fileEntry{size: fi.Size()}
 	if cacheable {
-		e.key = abs
+		e.key, e.st = abs, st
 	}
 	err := w.hashWith(ctx, func() (statFile, error) { return openNamed(abs) }, e, &done)
 	stop()

@@ -173,6 +173,7 @@ type fileEntry struct {
 	base string // the file's name in that directory
 	size int64
 	key  string            // the stat cache's key: the file's real absolute path; "" when not cacheable
+	st   statcache.Stat    // the walk's lstat, when key is set
 	sum  [sha256.Size]byte // from the stat cache, or set by the worker that hashes it
 }
 
@@ -194,7 +195,7 @@ type walker struct {
 func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
 	w.files = append(w.files, f)
 	if st, ok := statcache.FromFileInfo(fi); ok {
-		f.key = filepath.Join(w.t.real, filepath.FromSlash(f.dir), f.base)
+		f.key, f.st = filepath.Join(w.t.real, filepath.FromSlash(f.dir), f.base), st
 		if sum, hit := w.cache.Get(f.key, st); hit {
 			f.sum = sum
 			w.done.Add(f.size)
