@@ -98,6 +98,38 @@ echo "compare exit code: $code (3 = the gate rejected the candidate)"
 step "Lineage from git alone: the records reachable from HEAD"
 run log
 
+# --- data validation (podium data): a separate block ---
+step "Data validation: the training data passes the committed data schema"
+run data check --schema data.schema.yaml data/weather.csv
+
+step "Data validation: a broken file (a new category, out-of-range values, no wind column) is rejected"
+broken="$demo/weather-broken.csv"
+# Drop column 6 (wind); row 5 gets the category "hail", rows 9 and 10 an
+# impossible temp_max.
+awk -F, -v OFS=, '{
+  if (NR == 6) $7 = "hail"
+  if (NR == 10 || NR == 11) $4 = "99.5"
+  line = $1; for (i = 2; i <= NF; i++) if (i != 6) line = line OFS $i
+  print line
+}' data/weather.csv > "$broken"
+set +e
+run data check --schema data.schema.yaml "$broken" --fail-on-reject
+code=$?
+set -e
+echo "data check exit code: $code (3 = the data was rejected)"
+[ "$code" -eq 3 ] || { echo "demo: expected the broken data to be rejected" >&2; exit 1; }
+
+step "Data validation in the pipeline: train refuses the broken data before any step runs"
+cp "$broken" data/weather.csv
+set +e
+run train --run-dir .podium/run-broken
+code=$?
+set -e
+git checkout -q -- data/weather.csv
+[ "$code" -ne 0 ] || { echo "demo: expected train to refuse the broken data" >&2; exit 1; }
+echo "train exit code: $code (no step ran)"
+# --- end of data validation ---
+
 step "Monitoring: has the input data drifted since training?"
 run drift --reference "$root/examples/drift/reference.csv" --current "$root/examples/drift/current.csv"
 

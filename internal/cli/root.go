@@ -140,6 +140,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		newCmdPropose(f, nil),
 		newCmdTrigger(f, nil),
 		newCmdDrift(f, nil),
+		newCmdData(f),
 	)
 	markUsageErrors(root)
 	return root

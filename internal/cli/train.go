@@ -149,6 +149,16 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		},
 	})
 	relay.Close()
+	if rejected := (*pipeline.DataRejectedError)(nil); errors.As(runErr, &rejected) {
+		// The violations, before the one-line error: no step ran.
+		fmt.Fprint(errOut, DataText(rejected.Result))
+		if err := platform.AppendSummary(DataSummary(rejected.Result)); err != nil {
+			return errors.Join(runErr, err)
+		}
+		if err := platform.SetOutput("result", "failure"); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
 	if res == nil {
 		return runErr
 	}

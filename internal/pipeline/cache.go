@@ -10,6 +10,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/fingerprint"
+	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 )
 
@@ -39,6 +40,8 @@ type cacheEntry struct {
 	Inputs     map[string]string `json:"inputs"`
 	Outputs    map[string]string `json:"outputs"`
 	FinishedAt time.Time         `json:"finished_at"`
+	// Data is the data check's summary (its entry only).
+	Data *rundir.DataCheck `json:"data,omitempty"`
 }
 
 func (c stepCache) path(step string) string {

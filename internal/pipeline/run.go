@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/podium-ml/podium/internal/data"
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 	"github.com/podium-ml/podium/internal/metrics"
@@ -74,6 +75,10 @@ type Result struct {
 	RunDir   string
 	CacheKey string
 	Warnings []string
+	// Data is the data check's result; nil when the spec has none or its
+	// pass was cached (DataCached).
+	Data       *data.Result
+	DataCached bool
 }
 
 // StepsFailedError says some steps failed or timed out; run.json was
@@ -133,7 +138,8 @@ type runner struct {
 	before   snapshot // nil until the first command starts
 	watchErr error
 
-	warnings []string
+	warnings  []string
+	dataCheck *rundir.DataCheck // the data check's summary, for run.json
 }
 
 type memoDigest struct {
@@ -526,6 +532,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer release()
+	// The data check runs under the claim: it writes a cache entry, and a
+	// failure must not leave the previous run's run.json looking current.
+	if res.Data, res.DataCached, err = r.checkData(ctx); err != nil {
+		return nil, err
+	}
+	run.Data = r.dataCheck
 
 	r.watch = newWatcher(r.dir, r.watchSkips())
 

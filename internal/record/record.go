@@ -63,6 +63,8 @@ type Record struct {
 	Decision      *string            `json:"decision"`
 	Gate          *Gate              `json:"gate"`
 	Environment   Environment        `json:"environment"`
+	// Data is the data check before training, when the spec has one.
+	Data *rundir.DataCheck `json:"data,omitempty"`
 }
 
 // Commit is the commit the pipeline ran on. Only SHA is always known.
@@ -171,6 +173,7 @@ func New(src Source) (*Record, error) {
 		SpecDigest:  run.SpecDigest,
 		Params:      run.Params,
 		Metrics:     run.Metrics,
+		Data:        run.Data,
 		Artifact:    src.Artifact,
 		Steps:       []Step{},
 		Environment: src.Env,

@@ -97,6 +97,7 @@ func Render(in Input) string {
 	writeChart(&b, in)
 	writeParams(&b, in)
 	writeDigests(&b, in)
+	writeData(&b, in)
 	writeSteps(&b, in)
 	writeHistory(&b, in)
 	return b.String()

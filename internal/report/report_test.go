@@ -135,6 +135,20 @@ var cases = []reportCase{
 		},
 	},
 	{
+		name: "data-check",
+		input: func(t testing.TB) Input {
+			r := run()
+			r.Data = &rundir.DataCheck{Schema: "data.schema.yaml", SchemaDigest: digestA, Checks: 31, Passed: 30, Warnings: 1,
+				Violations: []rundir.DataViolation{{File: "data/weather.csv", Column: "precipitation", Check: "range",
+					Severity: "warning", Count: 2, Message: "2 values outside [0, 131]"}}}
+			return Input{
+				Compare: compareDoc(t, rules, goodMetrics, nil, ""),
+				Rules:   rules, Run: r,
+				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
+			}
+		},
+	},
+	{
 		name: "no-champion",
 		input: func(t testing.TB) Input {
 			return Input{

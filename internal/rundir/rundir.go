@@ -60,6 +60,7 @@ type Run struct {
 	FinishedAt time.Time          `json:"finished_at"`
 	Steps      []Step             `json:"steps"`
 	Metrics    map[string]float64 `json:"metrics"`
+	Data       *DataCheck         `json:"data,omitempty"`
 }
 
 // Step is one step's result in run.json. Inputs and Outputs map the path

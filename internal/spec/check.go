@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -164,6 +165,22 @@ func check(s *Spec) []problem {
 		for key, text := range map[string]string{"value": d.Value, "branch": d.Branch} {
 			if err := checkTemplate(text); err != nil {
 				add("/deploy/"+key, "%v", err)
+			}
+		}
+	}
+	if d := s.Data; d != nil {
+		checkPath("/data/schema", d.Schema)
+		for i, in := range d.Inputs {
+			checkPath(fmt.Sprintf("/data/inputs/%d", i), in)
+			if !slices.ContainsFunc(s.Pipeline, func(st Step) bool {
+				return slices.ContainsFunc(st.Inputs, func(x string) bool { return path.Clean(x) == path.Clean(in) })
+			}) {
+				add(fmt.Sprintf("/data/inputs/%d", i), "%q is not an input of any step; name the step input the schema guards", in)
+			}
+			for _, st := range s.Pipeline {
+				if slices.ContainsFunc(st.Outputs, func(x string) bool { return path.Clean(x) == path.Clean(in) }) {
+					add(fmt.Sprintf("/data/inputs/%d", i), "%q is an output of step %q, but the data check runs before any step: guard the file it is made from", in, st.Name)
+				}
 			}
 		}
 	}

@@ -224,6 +224,7 @@ type rawSpec struct {
 	Gate           Gate           `json:"gate"`
 	Deploy         *Deploy        `json:"deploy"`
 	Drift          Drift          `json:"drift"`
+	Data           *Data          `json:"data"`
 }
 
 type rawStep struct {
@@ -251,7 +252,7 @@ func decode(doc *document) (*Spec, []problem) {
 		Version: raw.Version, Model: raw.Model, Registry: raw.Registry, Cache: raw.Cache,
 		Params: raw.Params, Components: raw.Components, Metrics: raw.Metrics,
 		Artifact: raw.Artifact, EvaluationData: raw.EvaluationData, Gate: raw.Gate,
-		Deploy: raw.Deploy, Drift: raw.Drift,
+		Deploy: raw.Deploy, Drift: raw.Drift, Data: raw.Data,
 	}
 	var probs []problem
 	for i, rs := range raw.Pipeline {
@@ -301,7 +302,7 @@ func validateSchema(doc *document) []problem {
 	var probs []problem
 	seen := map[string]bool{}
 	for _, e := range leaves {
-		for _, p := range schemaProblems(e, doc.value) {
+		for _, p := range schemaProblems(SchemaName, e, doc.value) {
 			if k := p.ptr + "\x00" + p.msg; !seen[k] {
 				seen[k] = true
 				probs = append(probs, p)
@@ -319,10 +320,10 @@ var (
 
 // schemaProblems rewrites a jsonschema message into one users read easily.
 // root is the document's decoded value, for messages that name the value.
-func schemaProblems(e *jsonschema.ValidationError, root any) []problem {
+func schemaProblems(schemaName string, e *jsonschema.ValidationError, root any) []problem {
 	ptr := e.InstanceLocation
 	if m := additionalRE.FindStringSubmatch(e.Message); m != nil {
-		allowed := allowedKeys(e.KeywordLocation)
+		allowed := allowedKeys(schemaName, e.KeywordLocation)
 		var probs []problem
 		for _, q := range quotedRE.FindAllStringSubmatch(m[1], -1) {
 			key := q[1]
@@ -379,8 +380,8 @@ func versionProblem(root any) string {
 
 // allowedKeys reads the property names allowed at the schema location of an
 // additionalProperties keyword, for suggestions.
-func allowedKeys(keywordLocation string) []string {
-	raw, err := schemas.Raw(SchemaName)
+func allowedKeys(schemaName, keywordLocation string) []string {
+	raw, err := schemas.Raw(schemaName)
 	if err != nil {
 		return nil
 	}

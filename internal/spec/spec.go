@@ -33,6 +33,13 @@ type Spec struct {
 	Gate           Gate           `json:"gate"`
 	Deploy         *Deploy        `json:"deploy,omitempty"`
 	Drift          Drift          `json:"drift"`
+	Data           *Data          `json:"data,omitempty"`
+}
+
+// Data names the data schema and the step inputs it guards.
+type Data struct {
+	Schema string   `json:"schema"`
+	Inputs []string `json:"inputs"`
 }
 
 // Registry says where champions are kept.
@@ -112,9 +119,12 @@ type Deploy struct {
 
 // Drift holds the retrain thresholds.
 type Drift struct {
-	PSIThreshold float64  `json:"psi_threshold"` // default 0.2
-	KSThreshold  float64  `json:"ks_threshold"`  // default 0.1
-	Columns      []string `json:"columns,omitempty"`
+	PSIThreshold float64 `json:"psi_threshold"` // default 0.2
+	KSThreshold  float64 `json:"ks_threshold"`  // default 0.1
+	// LInfThreshold and Share: 0 means drift's defaults.
+	LInfThreshold float64  `json:"linf_threshold,omitempty"`
+	Share         float64  `json:"share,omitempty"`
+	Columns       []string `json:"columns,omitempty"`
 }
 
 // TemplateData is what deploy.value and deploy.branch templates see.
