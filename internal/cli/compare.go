@@ -25,6 +25,7 @@ import (
 	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // reportFile is where compare and report write the Markdown in a run
@@ -48,6 +49,7 @@ type compareOptions struct {
 	// AllowLocalChampion lets a comparison against a champion read from
 	// the working tree promote (otherwise its decision is unverified).
 	AllowLocalChampion bool
+	NoStatCache        bool
 }
 
 func newCmdCompare(f *Factory, runF func(*compareOptions) error) *cobra.Command {
@@ -92,7 +94,7 @@ func newCmdCompare(f *Factory, runF func(*compareOptions) error) *cobra.Command 
 			prints) and <dir>/report.md. CI outputs: `+"`decision`"+` (one of the
 			decisions above) and `+"`report`"+` (the Markdown report's path); the
 			report is also added to the job summary. A reject or unverified exits 0
-			unless --fail-on-reject is given: then it exits 3; unchanged exits 0.`) + "\n\n" + exitCodesHelp,
+			unless --fail-on-reject is given: then it exits 3; unchanged exits 0.`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium compare --run-dir .podium/run
 			$ podium compare --candidate metrics.json --champion champion.json --json
@@ -119,6 +121,7 @@ func newCmdCompare(f *Factory, runF func(*compareOptions) error) *cobra.Command 
 	cmd.Flags().StringVar(&opts.ReportFile, "report", "", "write the Markdown report to `file` (default: report.md in the run directory)")
 	cmd.Flags().BoolVar(&opts.FailOnReject, "fail-on-reject", false, "exit 3 when the decision is reject or unverified")
 	cmd.Flags().BoolVar(&opts.AllowLocalChampion, "allow-local-champion", false, "let a champion read from the working tree (the default branch could not be read) decide promote")
+	addNoStatCacheFlag(cmd, &opts.NoStatCache)
 	return cmd
 }
 
@@ -199,7 +202,7 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 			Delta: c.Delta, Passed: c.Passed, Reason: c.Reason,
 		})
 	}
-	candDigests, digestWarnings := candidateDigests(ctx, s, cand.run)
+	candDigests, digestWarnings := candidateDigests(ctx, s, cand.run, opts.NoStatCache, opts.IO.ErrOut)
 	doc.Warnings = append(doc.Warnings, digestWarnings...)
 	if champ.pointer != nil {
 		if why := notComparable(champ.pointer.EvaluationData, candDigests); why != "" {
@@ -471,10 +474,12 @@ func readChampionFile(file string) (championSide, error) {
 
 // candidateDigests are the digests of the spec's evaluation data: what the
 // run's steps read (run.json), else the files as they are now.
-func candidateDigests(ctx context.Context, s *spec.Spec, run *rundir.Run) (map[string]string, []string) {
+func candidateDigests(ctx context.Context, s *spec.Spec, run *rundir.Run, noStatCache bool, errOut io.Writer) (map[string]string, []string) {
 	if len(s.EvaluationData) == 0 {
 		return nil, nil
 	}
+	var cache *statcache.Cache
+	defer func() { saveStatCache(cache, errOut) }()
 	out := map[string]string{}
 	if run != nil {
 		out = inputDigests(run, s.EvaluationData)
@@ -484,7 +489,10 @@ func candidateDigests(ctx context.Context, s *spec.Spec, run *rundir.Run) (map[s
 		if _, ok := out[p]; ok {
 			continue
 		}
-		res, err := fingerprint.Compute(ctx, filepath.Join(s.Dir, filepath.FromSlash(p)), nil)
+		if cache == nil {
+			cache = specStatCache(s, noStatCache)
+		}
+		res, err := fingerprint.Compute(ctx, filepath.Join(s.Dir, filepath.FromSlash(p)), &fingerprint.Options{StatCache: cache})
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("could not fingerprint the evaluation data %s (%v): comparability with the champion is unknown", p, err))
 			continue

@@ -38,6 +38,8 @@ type recordOptions struct {
 	Push     bool
 	Remote   string
 	JSON     bool
+
+	NoStatCache bool
 }
 
 func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
@@ -72,7 +74,7 @@ func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
 
 			Values that look like secrets (token shapes, or the value of an
 			environment variable named like *TOKEN*, *SECRET*, *PASSWORD*, *KEY*)
-			are masked as *** with a warning; the environment is never copied.`) + "\n\n" + exitCodesHelp,
+			are masked as *** with a warning; the environment is never copied.`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium record --run-dir .podium/run
 			$ podium record --run-dir .podium/run --git-note --push
@@ -102,6 +104,7 @@ func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Push, "push", false, "push refs/notes/podium to the remote after writing the note")
 	cmd.Flags().StringVar(&opts.Remote, "remote", "origin", "the git `remote` --push pushes to")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result (path, digest, note) as one JSON document")
+	addNoStatCacheFlag(cmd, &opts.NoStatCache)
 	return cmd
 }
 
@@ -276,7 +279,9 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	if err != nil {
 		return nil, err
 	}
-	artifact, err := record.InspectArtifact(ctx, s.Dir, s.Artifact, want)
+	cache := specStatCache(s, opts.NoStatCache)
+	artifact, err := record.InspectArtifactCached(ctx, s.Dir, s.Artifact, want, cache)
+	saveStatCache(cache, opts.IO.ErrOut)
 	if err != nil {
 		return nil, err
 	}

@@ -154,7 +154,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	}
 
 	champ := reportChampion(ctx, s, platform, doc, opts.IO.ErrOut)
-	candDigests, _ := candidateDigests(ctx, s, run)
+	candDigests, _ := candidateDigests(ctx, s, run, false, opts.IO.ErrOut)
 	md := report.Render(reportInput(s, platform, doc, run, candDigests, &champ))
 
 	if err := platform.SetOutput("decision", doc.Decision); err != nil {

@@ -36,8 +36,9 @@ type trainOptions struct {
 	JSON     bool
 
 	// Step runs one step of a fanned-out plan (podium plan).
-	Step   string
-	Remote remoteOptions
+	Step        string
+	Remote      remoteOptions
+	NoStatCache bool
 }
 
 func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
@@ -93,7 +94,7 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			step's status (ok, failed, skipped, cached, timeout, interrupted), exit
 			code, duration, reason and input and output digests, the metrics file
 			read after the last step, and why the run failed. The default run
-			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + exitCodesHelp,
+			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium train
 			$ podium train --spec examples/weather/podium.yaml --run-dir /tmp/run --jobs 2
@@ -121,6 +122,7 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Step, "step", "", "run only `step`, restoring the steps it needs from the caches (a job of podium plan)")
 	cmd.Flags().StringVar(&opts.Remote.Remote, "cache-remote", "", "use the OCI repository `oci://host/repository` as the remote cache instead of the spec's cache.remote")
 	cmd.Flags().Bool("cache-write", false, "push the steps that ran to the remote cache whatever the CI context (default: only on the default branch or a protected ref, never for a pull request)")
+	addNoStatCacheFlag(cmd, &opts.NoStatCache)
 	return cmd
 }
 
@@ -183,6 +185,8 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		Out:         relay,
 		Commit:      commitOf(ctx, platform, s.Dir),
 		Group:       platform.Group,
+
+		NoStatCache: opts.NoStatCache,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
 		},

@@ -66,6 +66,8 @@ func (r *runner) remoteCached(ctx context.Context, n *node, key string, inputs m
 	}
 	st := n.step
 	e, err := r.opts.Remote.Fetch(ctx, st.Name, key, r.dir)
+	// Fetch may have put outputs in place, even when it then failed.
+	r.forgetDigests()
 	if err != nil {
 		fmt.Fprintf(lg, "podium: remote cache: %v\n", err)
 		r.warn(fmt.Sprintf("step %q: remote cache not used: %v", st.Name, err))

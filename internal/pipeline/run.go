@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/podium-ml/podium/internal/data"
@@ -25,6 +26,7 @@ import (
 	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // Options configure Run.
@@ -72,6 +74,10 @@ type Options struct {
 	// LockWait bounds the wait for another run of the same run directory
 	// or workspace; 0 means DefaultLockWait.
 	LockWait time.Duration
+	// NoStatCache hashes every input and output in full, instead of taking
+	// the digest of a file whose stat is unchanged from the stat cache
+	// (<cache.path>/stat-cache).
+	NoStatCache bool
 }
 
 // Result is what a run did.
@@ -137,10 +143,28 @@ type runner struct {
 	external   map[string]string // clean input path -> digest, for inputs no step writes
 	concurrent bool              // whether two steps may run at once
 	out        *syncWriter
+	stat       *statcache.Cache // nil with NoStatCache
+
+	// hmu guards what follows: the digests taken while no command ran,
+	// valid until one starts, and the snapshot for undeclared writes,
+	// taken just before the first command starts (a run where every step
+	// is cached never walks the spec's directory).
+	hmu      sync.Mutex
+	gen      int // bumped when a command starts or ends
+	commands int // commands running
+	memo     map[string]memoDigest
+	watch    *watcher
+	before   snapshot // nil until the first command starts
+	watchErr error
 
 	warnings  []string
 	dataCheck *rundir.DataCheck // the data check's summary, for run.json
 	target    *node             // Options.Step's node, nil when the whole pipeline runs
+}
+
+type memoDigest struct {
+	digest string
+	gen    int
 }
 
 type nodeState int
@@ -207,6 +231,10 @@ func newRunner(opts Options) (*runner, error) {
 		now:      opts.Now,
 		byName:   map[string]*node{},
 		params:   map[string]string{},
+		memo:     map[string]memoDigest{},
+	}
+	if !opts.NoStatCache {
+		r.stat = statcache.Open(filepath.Join(r.cache.dir, statcache.FileName))
 	}
 	if r.boundary == "" {
 		r.boundary = dir
@@ -389,12 +417,100 @@ func (r *runner) checkInputs(ctx context.Context) error {
 	return errors.Join(other...)
 }
 
+// digest fingerprints the spec-relative path clean. A path is hashed at
+// most once while no command runs: a digest taken with no command running
+// stays valid until one starts, so the output a cached step checks is not
+// hashed again as the input of the next step.
 func (r *runner) digest(ctx context.Context, clean string) (string, error) {
-	res, err := fingerprint.Compute(ctx, filepath.Join(r.dir, filepath.FromSlash(clean)), &fingerprint.Options{Boundary: r.boundary})
+	r.hmu.Lock()
+	gen, quiet := r.gen, r.commands == 0
+	if m, ok := r.memo[clean]; ok && quiet && m.gen == gen {
+		r.hmu.Unlock()
+		return m.digest, nil
+	}
+	r.hmu.Unlock()
+	if digestHook != nil {
+		digestHook(clean)
+	}
+	res, err := fingerprint.Compute(ctx, filepath.Join(r.dir, filepath.FromSlash(clean)), &fingerprint.Options{Boundary: r.boundary, StatCache: r.stat})
 	if err != nil {
 		return "", err
 	}
+	r.hmu.Lock()
+	if quiet && r.commands == 0 && r.gen == gen {
+		r.memo[clean] = memoDigest{res.Digest, gen}
+	}
+	r.hmu.Unlock()
 	return res.Digest, nil
+}
+
+// digestHook, set by tests, sees every path digest hashes.
+var digestHook func(clean string)
+
+// commandStarting is called just before a step's command starts: the
+// first one snapshots the spec's directory for undeclared writes, and
+// every one ends the digests remembered so far.
+func (r *runner) commandStarting() {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	if r.watch != nil && r.before == nil && r.watchErr == nil {
+		before, err := r.watch.take()
+		if err != nil {
+			r.watchErr = err
+		} else {
+			r.before = before
+		}
+	}
+	r.commands++
+	r.gen++
+}
+
+// forgetDigests ends the digests remembered so far: podium itself has
+// written into the workspace (outputs restored from a cache), so a digest
+// taken before may describe bytes that are gone.
+func (r *runner) forgetDigests() {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	r.gen++
+}
+
+// commandEnded is called when a step's command has exited.
+func (r *runner) commandEnded() {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	r.commands--
+	r.gen++
+}
+
+// checkWrites warns about files that changed outside the declared outputs
+// since the last check, now that step n, which ran its command, is done.
+func (r *runner) checkWrites(n *node) {
+	r.hmu.Lock()
+	before, err := r.before, r.watchErr
+	r.hmu.Unlock()
+	if r.watch == nil {
+		return
+	}
+	if err == nil && before == nil {
+		return // no command ran: the step failed before it started
+	}
+	var after snapshot
+	if err == nil {
+		after, err = r.watch.take()
+	}
+	if err != nil {
+		r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", err, r.dir))
+		r.hmu.Lock()
+		r.watch = nil
+		r.hmu.Unlock()
+		return
+	}
+	if paths := changed(before, after); len(paths) > 0 {
+		r.warnUndeclared(n, paths)
+	}
+	r.hmu.Lock()
+	r.before = after
+	r.hmu.Unlock()
 }
 
 // CacheKey is the run's cache key (see the package-level CacheKey).
@@ -462,12 +578,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	run.Data = r.dataCheck
 
-	w := newWatcher(r.dir, r.watchSkips())
-	before, werr := w.take()
-	if werr != nil {
-		r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", werr, r.dir))
-		w = nil
-	}
+	r.watch = newWatcher(r.dir, r.watchSkips())
 
 	results := make(chan finished)
 	active := 0
@@ -500,18 +611,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		active--
 		f.n.state = done
 		f.n.result = f.result
-		if w != nil && f.result.Status != rundir.StatusCached && f.result.Status != rundir.StatusSkipped {
-			after, err := w.take()
-			if err != nil {
-				r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", err, r.dir))
-				w = nil
-				continue
-			}
-			if paths := changed(before, after); len(paths) > 0 {
-				r.warnUndeclared(f.n, paths)
-			}
-			before = after
+		if f.result.Status != rundir.StatusCached && f.result.Status != rundir.StatusSkipped {
+			r.checkWrites(f.n)
 		}
+	}
+	if err := r.stat.Save(); err != nil {
+		r.warn(err.Error())
 	}
 	for _, n := range r.steps {
 		if n.state == pending {

@@ -105,10 +105,12 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		r.logf("%s: running", st.Name)
 	}
 	env := append(append(r.env[:len(r.env):len(r.env)], "PODIUM_STEP="+st.Name), sortedEnv(st.Env)...)
+	r.commandStarting()
 	o := shell{
 		Script: st.Run, Dir: r.dir, Env: env, Out: out,
 		Timeout: st.Timeout, KillGrace: r.opts.KillGrace,
 	}.run(ctx)
+	r.commandEnded()
 	out.Flush()
 	res.ExitCode = o.ExitCode
 	switch {
@@ -186,6 +188,7 @@ func (r *runner) cached(ctx context.Context, n *node, key string) (map[string]st
 			if len(e.Outputs) == 0 || r.cache.restore(r.dir, []string{p}, e.Outputs) != nil {
 				return nil, nil, nil, false
 			}
+			r.forgetDigests()
 			if got, err = r.digest(ctx, p); err != nil || got != want {
 				return nil, nil, nil, false
 			}
