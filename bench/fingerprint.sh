@@ -8,6 +8,7 @@
 #   bench/fingerprint.sh            # 2 GiB: 4 x 256 MiB + 16 dirs x 1024 x 64 KiB
 #   SIZE_MIB=512 bench/fingerprint.sh
 #   RUNS=5 KEEP=1 bench/fingerprint.sh
+#   BASE=main bench/fingerprint.sh   # also time podium built at BASE
 #
 # Both tools read from the page cache (the tree is read once before timing,
 # and each is timed best-of-RUNS), so this measures hashing, not the disk.
@@ -26,8 +27,19 @@ if [[ -z ${KEEP:-} ]]; then
 	trap 'rm -rf "$work"' EXIT
 fi
 
+# The stat cache of `podium fingerprint` lives in the user cache directory.
+export XDG_CACHE_HOME=$work/xdg
+
 echo "building podium..." >&2
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$work/podium" ./cmd/podium)
+base=""
+if [[ -n ${BASE:-} ]]; then
+	echo "building podium at $BASE..." >&2
+	mkdir -p "$work/base-src"
+	git -C "$root" archive "$BASE" | tar -x -C "$work/base-src"
+	(cd "$work/base-src" && CGO_ENABLED=0 go build -trimpath -o "$work/podium-base" ./cmd/podium)
+	base=$work/podium-base
+fi
 
 # Half the bytes in 4 large files, half in 64 KiB files spread over 16 dirs.
 tree=$work/tree
@@ -70,7 +82,7 @@ shell_digest() {
 	cd "$tree" && find -L . -type f -print0 | LC_ALL=C sort -z | sed -z 's|^\./||' | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
 }
 podium_digest() {
-	"$work/podium" fingerprint "$tree" | cut -d' ' -f1
+	"$work/podium" fingerprint --no-stat-cache "$tree" | cut -d' ' -f1
 }
 
 t_podium=$(best podium_digest)
@@ -90,3 +102,46 @@ if [[ $d_podium != "$d_shell" ]]; then
 	exit 1
 fi
 echo "digests match"
+
+# With the stat cache warm. Medians of RUNS, alternated with the full hash.
+median_of() { # median wall time in seconds of RUNS runs of "$@"
+	local ts=() t0 t1
+	for _ in $(seq "$RUNS"); do
+		t0=$(now)
+		"$@" >"$work/out"
+		t1=$(now)
+		ts+=("$(echo "$t1 - $t0" | bc -l)")
+	done
+	printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+}
+warm() {
+	local dir=$1 label=$2 target=$3
+	"$work/podium" fingerprint "$dir" >/dev/null # fills the stat cache
+	local t_warm t_cold t_base="" d_warm d_cold
+	t_warm=$(median_of "$work/podium" fingerprint "$dir")
+	d_warm=$(cut -d' ' -f1 "$work/out")
+	t_cold=$(median_of "$work/podium" fingerprint --no-stat-cache "$dir")
+	d_cold=$(cut -d' ' -f1 "$work/out")
+	if [[ -n $base ]]; then
+		t_base=$(median_of "$base" fingerprint "$dir")
+	fi
+	printf '%s, stat cache warm: %ss (target %s); hashed in full: %ss (%.0fx)%s\n' "$label" "$t_warm" "$target" "$t_cold" \
+		"$(echo "$t_cold / $t_warm" | bc -l)" "${t_base:+; BASE: ${t_base}s}"
+	if [[ $d_warm != "$d_cold" ]]; then
+		echo "FAIL: the digest through the stat cache differs" >&2
+		exit 1
+	fi
+}
+warm "$tree" "second podium fingerprint, $files files" "< 0.050s"
+
+rm -rf "$tree"
+tiny=$work/tiny
+TINY_FILES=${TINY_FILES:-100000}
+mkdir -p "$tiny"
+echo "generating $TINY_FILES tiny files in $tiny..." >&2
+for d in $(seq -w 1 100); do
+	mkdir -p "$tiny/$d"
+	head -c "$((TINY_FILES / 100 * 500))" /dev/urandom | split -b 500 -a 4 - "$tiny/$d/f-"
+done
+find "$tiny" -type f -exec cat {} + >/dev/null
+warm "$tiny" "second podium fingerprint, $(find "$tiny" -type f | wc -l) tiny files" "< 0.300s"

@@ -45,4 +45,9 @@ ajv test -s "$statement" -r "$record" -d "$testdata/statement*.golden.json" --va
 # A validator that accepts everything would pass the checks above.
 ajv test -s "$record" -d "$testdata/invalid/record-*.json" --invalid
 ajv test -s "$statement" -r "$record" -d "$testdata/invalid/statement-*.json" --invalid
+# The data schema, and the schemas podium data infer wrote and people
+# reviewed (YAML, which Ajv reads as it reads JSON).
+ajv compile -s schemas/data.schema.json
+ajv test -s schemas/data.schema.json -d "examples/weather/data.schema.yaml" --valid
+ajv test -s schemas/data.schema.json -d "internal/data/testdata/ref.schema.yaml" --valid
 echo "check-schemas: ok ($checked schemas and documents checked with Ajv)"

@@ -4,7 +4,8 @@
 #
 #   validate -> test -> train -> train again (cached) -> compare (no
 #   champion yet) -> record -> report -> propose --dry-run -> "merge" the
-#   proposal -> retrain a worse candidate -> compare (reject) -> log -> drift
+#   proposal -> train on main (unchanged: nothing to propose) -> a param
+#   change re-runs only train -> compare (reject) -> log -> drift
 #
 # Nothing outside .demo/ is touched, and nothing reaches the network.
 set -euo pipefail
@@ -84,10 +85,23 @@ git commit -qm "Deploy weather-classifier (merged deployment PR)"
 git push -q origin main
 run registry show
 
-step "A weaker candidate: fewer training epochs"
+step "Train again on main after the merge: the champion's own model, so nothing to propose"
+run train
+run compare --run-dir .podium/run | tee "$demo/compare-main.txt"
+grep -q '^unchanged ' "$demo/compare-main.txt" ||
+  { echo "demo: expected the retrained champion to be unchanged" >&2; exit 1; }
+run propose --run-dir .podium/run --dry-run
+
+step "A weaker candidate: fewer epochs, a param only train uses (build, prepare, profile stay cached)"
 sed -i 's/^  epochs: .*/  epochs: 5/' podium.yaml
 git commit -qam "try fewer epochs"
-run train --run-dir .podium/run-weak
+run train --run-dir .podium/run-weak | tee "$demo/train-weak.txt"
+for s in build prepare profile; do
+  grep -Eq "^$s +cached " "$demo/train-weak.txt" ||
+    { echo "demo: expected step $s to stay cached when only epochs changed" >&2; exit 1; }
+done
+grep -Eq "^train +ok " "$demo/train-weak.txt" ||
+  { echo "demo: expected step train to re-run when epochs changed" >&2; exit 1; }
 set +e
 run compare --run-dir .podium/run-weak --fail-on-reject
 code=$?
@@ -97,6 +111,38 @@ echo "compare exit code: $code (3 = the gate rejected the candidate)"
 
 step "Lineage from git alone: the records reachable from HEAD"
 run log
+
+# --- data validation (podium data): a separate block ---
+step "Data validation: the training data passes the committed data schema"
+run data check --schema data.schema.yaml data/weather.csv
+
+step "Data validation: a broken file (a new category, out-of-range values, no wind column) is rejected"
+broken="$demo/weather-broken.csv"
+# Drop column 6 (wind); row 5 gets the category "hail", rows 9 and 10 an
+# impossible temp_max.
+awk -F, -v OFS=, '{
+  if (NR == 6) $7 = "hail"
+  if (NR == 10 || NR == 11) $4 = "99.5"
+  line = $1; for (i = 2; i <= NF; i++) if (i != 6) line = line OFS $i
+  print line
+}' data/weather.csv > "$broken"
+set +e
+run data check --schema data.schema.yaml "$broken" --fail-on-reject
+code=$?
+set -e
+echo "data check exit code: $code (3 = the data was rejected)"
+[ "$code" -eq 3 ] || { echo "demo: expected the broken data to be rejected" >&2; exit 1; }
+
+step "Data validation in the pipeline: train refuses the broken data before any step runs"
+cp "$broken" data/weather.csv
+set +e
+run train --run-dir .podium/run-broken
+code=$?
+set -e
+git checkout -q -- data/weather.csv
+[ "$code" -ne 0 ] || { echo "demo: expected train to refuse the broken data" >&2; exit 1; }
+echo "train exit code: $code (no step ran)"
+# --- end of data validation ---
 
 step "Monitoring: has the input data drifted since training?"
 run drift --reference "$root/examples/drift/reference.csv" --current "$root/examples/drift/current.csv"

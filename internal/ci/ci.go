@@ -69,6 +69,7 @@ type Run struct {
 	Job           string `json:"job,omitempty"`
 	Attempt       int    `json:"attempt,omitempty"`
 	EventName     string `json:"event_name,omitempty"` // push, pull_request, merge_request_event, schedule...
+	Protected     bool   `json:"protected,omitempty"`  // the ref is protected (GITHUB_REF_PROTECTED, CI_COMMIT_REF_PROTECTED)
 	ServerURL     string `json:"server_url,omitempty"` // https://github.com, https://gitlab.example.com
 	APIURL        string `json:"api_url,omitempty"`    // https://api.github.com, https://gitlab.example.com/api/v4
 	ProjectID     string `json:"project_id,omitempty"` // GitLab numeric project id

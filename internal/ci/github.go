@@ -211,6 +211,7 @@ func (g *GitHub) readRun() Run {
 		ServerURL: strings.TrimSuffix(firstNonEmpty(env("GITHUB_SERVER_URL"), "https://github.com"), "/"),
 		APIURL:    strings.TrimSuffix(firstNonEmpty(env("GITHUB_API_URL"), "https://api.github.com"), "/"),
 		Actor:     env("GITHUB_ACTOR"),
+		Protected: env("GITHUB_REF_PROTECTED") == "true",
 	}
 	r.Repository = env("GITHUB_REPOSITORY")
 	r.Attempt, _ = strconv.Atoi(env("GITHUB_RUN_ATTEMPT"))

@@ -223,6 +223,7 @@ func (g *GitLab) Run() Run {
 		APIURL:        strings.TrimSuffix(env("CI_API_V4_URL"), "/"),
 		ProjectID:     env("CI_PROJECT_ID"),
 		Actor:         env("GITLAB_USER_LOGIN"),
+		Protected:     env("CI_COMMIT_REF_PROTECTED") == "true",
 	}
 	if r.APIURL == "" && r.ServerURL != "" {
 		r.APIURL = r.ServerURL + "/api/v4"

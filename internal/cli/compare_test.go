@@ -168,6 +168,10 @@ func TestCompareReadsChampionFromDefaultBranch(t *testing.T) {
 	}
 }
 
+// TestCompareFallsBackToWorkingTreeLoudly: without a default branch to
+// read, the champion comes from the working tree, which the change can
+// edit. A passing candidate is then unverified, not promoted, unless
+// --allow-local-champion says the working tree is trusted.
 func TestCompareFallsBackToWorkingTreeLoudly(t *testing.T) {
 	gittest.SetEnv(t)
 	dir := gittest.Init(t)
@@ -175,28 +179,49 @@ func TestCompareFallsBackToWorkingTreeLoudly(t *testing.T) {
 	gittest.WriteFile(t, dir, "podium.yaml", compareSpec)
 	gittest.WriteFile(t, dir, "data/test.csv", testData)
 	gittest.WriteFile(t, dir, ".podium/registry/iris-classifier.json", championPointer(t, "local", 0.9, dataDigest))
-	runDir := writeRun(t, dir, map[string]float64{"accuracy": 0.95, "accuracy_by_location.seattle": 0.95}, dataDigest)
-
-	platform := &citest.Platform{}
-	f, io := platformFactory(t, platform)
-	code := runCLI(t, f, "compare", "--spec", filepath.Join(dir, "podium.yaml"), "--run-dir", runDir)
-	if code != ExitOK {
-		t.Fatalf("exit code %d\n%s", code, io.Err)
-	}
 	const loud = "THE CHAMPION WAS READ FROM THE WORKING TREE"
-	doc, err := rundir.ReadCompare(runDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(doc.Warnings) != 1 || !strings.HasPrefix(doc.Warnings[0], loud) {
-		t.Errorf("compare.json warnings = %q", doc.Warnings)
-	}
-	md, _ := os.ReadFile(filepath.Join(runDir, "report.md"))
-	if !strings.Contains(string(md), "> [!WARNING]\n> - "+loud) {
-		t.Errorf("the report does not carry the warning:\n%s", md)
-	}
-	if a := platform.Annotations(); len(a) != 1 || a[0].Level != ci.LevelWarning || !strings.HasPrefix(a[0].Message, loud) {
-		t.Errorf("annotations = %+v", a)
+	const unverified = "not promoted: the champion was read from the working tree"
+	for _, tc := range []struct {
+		name         string
+		args         []string
+		wantCode     int
+		wantDecision string
+		wantWarnings int
+	}{
+		{name: "unverified by default", wantCode: ExitOK, wantDecision: rundir.Unverified, wantWarnings: 2},
+		{name: "unverified is not a pass for --fail-on-reject", args: []string{"--fail-on-reject"}, wantCode: ExitRejected, wantDecision: rundir.Unverified, wantWarnings: 2},
+		{name: "--allow-local-champion promotes", args: []string{"--allow-local-champion", "--fail-on-reject"}, wantCode: ExitOK, wantDecision: rundir.Promote, wantWarnings: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runDir := writeRun(t, t.TempDir(), map[string]float64{"accuracy": 0.95, "accuracy_by_location.seattle": 0.95}, dataDigest)
+			platform := &citest.Platform{}
+			f, io := platformFactory(t, platform)
+			code := runCLI(t, f, append([]string{"compare", "--spec", filepath.Join(dir, "podium.yaml"), "--run-dir", runDir}, tc.args...)...)
+			if code != tc.wantCode {
+				t.Fatalf("exit code %d, want %d\n%s", code, tc.wantCode, io.Err)
+			}
+			doc, err := rundir.ReadCompare(runDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Decision != tc.wantDecision {
+				t.Errorf("decision = %q, want %q", doc.Decision, tc.wantDecision)
+			}
+			if len(doc.Warnings) != tc.wantWarnings || !strings.HasPrefix(doc.Warnings[0], loud) ||
+				tc.wantWarnings == 2 && !strings.HasPrefix(doc.Warnings[1], unverified) {
+				t.Errorf("compare.json warnings = %q", doc.Warnings)
+			}
+			if got := platform.Outputs()["decision"]; got != tc.wantDecision {
+				t.Errorf("decision output = %q, want %q", got, tc.wantDecision)
+			}
+			md, _ := os.ReadFile(filepath.Join(runDir, "report.md"))
+			if !strings.Contains(string(md), "> [!WARNING]\n> - "+loud) {
+				t.Errorf("the report does not carry the warning:\n%s", md)
+			}
+			if a := platform.Annotations(); len(a) != tc.wantWarnings || a[0].Level != ci.LevelWarning || !strings.HasPrefix(a[0].Message, loud) {
+				t.Errorf("annotations = %+v", a)
+			}
+		})
 	}
 }
 
@@ -221,6 +246,7 @@ func TestCompareFiles(t *testing.T) {
 	lacking := write("lacking.json", `{"acc": 0.95, "accuracy_by_location": {"seattle": 0.95}}`)
 	textual := write("textual.json", `{"accuracy": "high", "accuracy_by_location": {"seattle": 0.95}}`)
 	noSlices := write("noslices.json", `{"accuracy": 0.95}`)
+	accOnly := write("acc-only.yaml", "accuracy: 0.9\n")
 	plainChampion := write("champion-metrics.yaml", "accuracy: 0.925\naccuracy_by_location:\n  seattle: 0.97\n")
 	pointer := write("pointer.json", championPointer(t, "v2", 0.925, fingerprint.Bytes([]byte(testData))))
 	otherData := write("other.json", championPointer(t, "v2", 0.925, fingerprint.Bytes([]byte("other"))))
@@ -269,8 +295,14 @@ func TestCompareFiles(t *testing.T) {
 			wantErr:  "nan.json:1:14: accuracy: NaN: JSON has no NaN or Infinity",
 		},
 		{
-			name:     "missing candidate metric names it",
-			args:     []string{"--candidate", lacking, "--champion", pointer},
+			name:     "a metric the champion has and the candidate lacks fails its rule",
+			args:     []string{"--candidate", lacking, "--champion", pointer, "--fail-on-reject"},
+			wantCode: ExitRejected,
+			wantOut:  "  ✗ accuracy missing: the champion has it (0.925) but the candidate does not (set missing: ignore on the rule to allow it)\n",
+		},
+		{
+			name:     "missing candidate metric the champion lacks too names it",
+			args:     []string{"--candidate", lacking, "--champion", write("no-accuracy.yaml", "f1: 0.5\naccuracy_by_location:\n  seattle: 0.9\n")},
 			wantCode: ExitInvalid,
 			wantErr:  specPath + `: gate.rules[0].metric: the candidate (` + lacking + `) has no metric "accuracy" [gate]`,
 		},
@@ -281,8 +313,14 @@ func TestCompareFiles(t *testing.T) {
 			wantErr:  `gate.rules[0].metric: the candidate (` + textual + `) metric "accuracy" is not a number [gate]`,
 		},
 		{
-			name:     "glob matching nothing",
-			args:     []string{"--candidate", noSlices, "--champion", pointer},
+			name:     "a slice the champion has and the candidate lacks fails the glob's rule",
+			args:     []string{"--candidate", noSlices, "--champion", pointer, "--json"},
+			wantCode: ExitOK,
+			wantOut:  `"metric": "accuracy_by_location.seattle",` + "\n" + `      "direction": "higher",` + "\n" + `      "champion": 0.93,` + "\n" + `      "candidate": null,`,
+		},
+		{
+			name:     "glob matching nothing on either side",
+			args:     []string{"--candidate", noSlices, "--champion", accOnly},
 			wantCode: ExitInvalid,
 			wantErr:  `gate.rules[1].metric: "accuracy_by_location.*" matches no metric of the candidate (` + noSlices + `) [gate]`,
 		},
@@ -330,7 +368,7 @@ func TestCompareFiles(t *testing.T) {
 				if err := json.Unmarshal(io.Out.Bytes(), &decoded); err != nil {
 					t.Fatalf("--json output is not one JSON document: %v", err)
 				}
-				if err := schemas.Validate(compareSchema, decoded); err != nil {
+				if err := schemas.Validate(rundir.CompareSchema, decoded); err != nil {
 					t.Errorf("--json output does not match the schema: %v", err)
 				}
 			}

@@ -9,17 +9,21 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/data"
 	"github.com/podium-ml/podium/internal/drift"
 	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/registry"
 	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/table"
 )
 
 type driftOptions struct {
@@ -35,9 +39,14 @@ type driftOptions struct {
 	Columns     []string
 	Categorical []string
 	// PSIThreshold and KSThreshold override the spec when > 0.
-	PSIThreshold float64
-	KSThreshold  float64
-	MaxBadRows   int64
+	PSIThreshold  float64
+	KSThreshold   float64
+	LInfThreshold float64
+	Share         float64
+	// Schema is a data schema whose column types choose each column's
+	// statistics ("" : the spec's data.schema, else inferred).
+	Schema     string
+	MaxBadRows int64
 
 	Metrics  string
 	Champion string
@@ -110,10 +119,13 @@ func newCmdDrift(f *Factory, runF func(*driftOptions) error) *cobra.Command {
 			for _, t := range []struct {
 				name string
 				v    float64
-			}{{"--psi-threshold", opts.PSIThreshold}, {"--ks-threshold", opts.KSThreshold}} {
+			}{{"--psi-threshold", opts.PSIThreshold}, {"--ks-threshold", opts.KSThreshold}, {"--linf-threshold", opts.LInfThreshold}, {"--share", opts.Share}} {
 				if cmd.Flags().Changed(strings.TrimPrefix(t.name, "--")) && !(t.v > 0 && !math.IsInf(t.v, 0)) {
 					return flagErrorf("invalid %s %v: use a positive number", t.name, t.v)
 				}
+			}
+			if opts.Share > 1 {
+				return flagErrorf("invalid --share %v: use a share in (0, 1]", opts.Share)
 			}
 			if opts.MaxBadRows < -1 {
 				return flagErrorf("invalid --max-bad-rows %d: use a count, or -1 for no limit", opts.MaxBadRows)
@@ -133,6 +145,9 @@ func newCmdDrift(f *Factory, runF func(*driftOptions) error) *cobra.Command {
 	fl.StringSliceVar(&opts.Categorical, "categorical", nil, "treat these `columns` as categorical even when they hold numbers")
 	fl.Float64Var(&opts.PSIThreshold, "psi-threshold", 0, "a column drifts when its PSI is above `x` (default: the spec's, else 0.2)")
 	fl.Float64Var(&opts.KSThreshold, "ks-threshold", 0, "a column drifts when its KS is above `x` (default: the spec's, else 0.1)")
+	fl.Float64Var(&opts.LInfThreshold, "linf-threshold", 0, "a categorical column drifts when the largest change of a category's share is above `x` and its critical value (default: the spec's, else 0.1)")
+	fl.Float64Var(&opts.Share, "share", 0, "the data drifts when at least this `share` of the columns drift (default: the spec's, else any one column)")
+	fl.StringVar(&opts.Schema, "schema", "", "a data schema `file`: its column types choose the statistics (default: the spec's data.schema)")
 	fl.Int64Var(&opts.MaxBadRows, "max-bad-rows", 100, "fail when a file has more than `n` unreadable rows (-1: no limit)")
 	fl.StringVar(&opts.Metrics, "metrics", "", "check live metrics from this `file` (JSON, YAML or CSV) for decay")
 	fl.StringVar(&opts.Champion, "champion", "", "the champion's metrics `file` (default: <registry.path>/<model>.json)")
@@ -178,20 +193,33 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 	if opts.Reference != "" {
 		th := drift.Thresholds{PSI: drift.DefaultPSIThreshold, KS: drift.DefaultKSThreshold}
 		columns := opts.Columns
+		schemaPath := opts.Schema
 		if s != nil {
-			th = drift.Thresholds{PSI: s.Drift.PSIThreshold, KS: s.Drift.KSThreshold}
+			th = drift.Thresholds{PSI: s.Drift.PSIThreshold, KS: s.Drift.KSThreshold, LInf: s.Drift.LInfThreshold, Share: s.Drift.Share}
 			if len(columns) == 0 {
 				columns = s.Drift.Columns
 			}
+			if schemaPath == "" && s.Data != nil {
+				schemaPath = filepath.Join(s.Dir, filepath.FromSlash(s.Data.Schema))
+			}
 		}
-		if opts.PSIThreshold > 0 {
-			th.PSI = opts.PSIThreshold
+		for _, o := range []struct{ flag, spec *float64 }{
+			{&opts.PSIThreshold, &th.PSI}, {&opts.KSThreshold, &th.KS}, {&opts.LInfThreshold, &th.LInf}, {&opts.Share, &th.Share},
+		} {
+			if *o.flag > 0 {
+				*o.spec = *o.flag
+			}
 		}
-		if opts.KSThreshold > 0 {
-			th.KS = opts.KSThreshold
+		categorical := opts.Categorical
+		if schemaPath != "" {
+			ds, err := data.Load(schemaPath)
+			if err != nil {
+				return err
+			}
+			columns, categorical = driftColumnsFromSchema(ds, columns, categorical)
 		}
 		rep, err := compareFiles(ctx, opts, drift.Options{
-			Columns: columns, Categorical: opts.Categorical, Thresholds: th, MaxBadRows: opts.MaxBadRows,
+			Columns: columns, Categorical: categorical, Thresholds: th, MaxBadRows: opts.MaxBadRows,
 		})
 		if err != nil {
 			return err
@@ -219,7 +247,11 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 	if res.Decay != nil {
 		checks = res.Decay.Checks
 	}
-	v := drift.Decide(res.worst(), checks)
+	share := 0.0
+	if res.Thresholds != nil {
+		share = res.Thresholds.Share
+	}
+	v := drift.DecideShare(res.worst(), checks, share)
 	res.Retrain, res.Reasons = v.Retrain, v.Reasons
 
 	platform := opts.Platform()
@@ -245,6 +277,29 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 	}
 	_, err = io.WriteString(opts.IO.Out, driftText(&res))
 	return err
+}
+
+// driftColumnsFromSchema applies a data schema's types: number and
+// integer columns are numeric, category and boolean categorical; string
+// and timestamp columns (free text, instants) are left out unless named.
+func driftColumnsFromSchema(ds *data.Schema, columns, categorical []string) ([]string, []string) {
+	named := len(columns) > 0
+	for _, c := range ds.Columns {
+		switch c.Type {
+		case data.Category, data.Boolean:
+			if !slices.Contains(categorical, c.Name) && (!named || slices.Contains(columns, c.Name)) {
+				categorical = append(categorical, c.Name)
+			}
+			if !named {
+				columns = append(columns, c.Name)
+			}
+		case data.Number, data.Integer:
+			if !named {
+				columns = append(columns, c.Name)
+			}
+		}
+	}
+	return columns, categorical
 }
 
 // loadDriftSpec loads the spec when it is needed (--metrics: the gate
@@ -276,7 +331,15 @@ func compareFiles(ctx context.Context, opts *driftOptions, do drift.Options) (*d
 		return nil, inputErrorf("failed to open the current data: %w", err)
 	}
 	defer cur.Close()
-	return drift.Compare(ctx, drift.Input{Name: opts.Reference, R: ref}, drift.Input{Name: opts.Current, R: cur}, do)
+	var inputs [2]drift.Input
+	for i, f := range []*os.File{ref, cur} {
+		src, err := table.Open(f.Name(), f, runtime.GOMAXPROCS(0)+2)
+		if err != nil {
+			return nil, err
+		}
+		inputs[i] = drift.Input{Name: f.Name(), Source: src}
+	}
+	return drift.Compare(ctx, inputs[0], inputs[1], do)
 }
 
 func badRowsWarning(f drift.FileSummary) string {
@@ -357,13 +420,14 @@ func driftText(r *driftResult) string {
 		b.WriteString("drift: no retrain needed\n")
 	}
 	if r.Reference != nil {
-		fmt.Fprintf(&b, "data: %s (%d rows) against %s (%d rows), PSI above %s or KS above %s drifts\n",
-			escapeControl(r.Current.File), r.Current.Rows, escapeControl(r.Reference.File), r.Reference.Rows, drift.Num(r.Thresholds.PSI), drift.Num(r.Thresholds.KS))
+		fmt.Fprintf(&b, "data: %s (%d rows) against %s (%d rows), PSI above %s, or KS above %s (L∞ above %s) and its critical value at α %s, drifts\n",
+			escapeControl(r.Current.File), r.Current.Rows, escapeControl(r.Reference.File), r.Reference.Rows, drift.Num(r.Thresholds.PSI), drift.Num(r.Thresholds.KS),
+			drift.Num(r.Thresholds.LInf), drift.Num(r.Thresholds.Alpha))
 		width := len("column")
 		for _, c := range r.Columns {
 			width = max(width, len(c.Name))
 		}
-		fmt.Fprintf(&b, "  %-*s  %-11s  %8s  %8s  %s\n", width, "column", "kind", "KS", "PSI", "drifted")
+		fmt.Fprintf(&b, "  %-*s  %-11s  %8s  %8s  %8s  %8s  %8s  %s\n", width, "column", "kind", "KS", "p", "L∞", "critical", "PSI", "drifted")
 		for _, c := range r.worst() {
 			mark := "no"
 			if c.Drifted {
@@ -373,7 +437,8 @@ func driftText(r *driftResult) string {
 			if c.NewShare != nil && *c.NewShare > 0 {
 				extra = fmt.Sprintf(" (%s new: %s)", drift.Num(*c.NewShare), strings.Join(c.NewCategories, ", "))
 			}
-			fmt.Fprintf(&b, "  %-*s  %-11s  %8s  %8s  %s%s\n", width, escapeControl(c.Name), c.Kind, optNum(c.KS), optNum(c.PSI), mark, extra)
+			fmt.Fprintf(&b, "  %-*s  %-11s  %8s  %8s  %8s  %8s  %8s  %s%s\n", width, escapeControl(c.Name), c.Kind, optNum(c.KS), optNum(c.KSPValue),
+				optNum(c.LInf), optNum(c.Critical), optNum(c.PSI), mark, extra)
 		}
 	}
 	if r.Decay != nil {
@@ -406,10 +471,10 @@ func driftSummary(r *driftResult) string {
 		fmt.Fprintf(&b, "### podium drift: no retrain needed\n\n")
 	}
 	if r.Reference != nil {
-		fmt.Fprintf(&b, "Current data %s (%d rows) against reference %s (%d rows). A column drifts when PSI > %s or KS > %s.\n\n",
+		fmt.Fprintf(&b, "Current data %s (%d rows) against reference %s (%d rows). A column drifts when PSI > %s, or KS > %s (L∞ > %s) and above its critical value at α = %s.\n\n",
 			report.Code(r.Current.File), r.Current.Rows, report.Code(r.Reference.File), r.Reference.Rows,
-			drift.Num(r.Thresholds.PSI), drift.Num(r.Thresholds.KS))
-		b.WriteString("| column | kind | KS | PSI | new categories | drifted |\n|---|---|--:|--:|--:|---|\n")
+			drift.Num(r.Thresholds.PSI), drift.Num(r.Thresholds.KS), drift.Num(r.Thresholds.LInf), drift.Num(r.Thresholds.Alpha))
+		b.WriteString("| column | kind | KS | p | L∞ | JS | critical | PSI | new categories | drifted |\n|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
 		for _, c := range r.worst() {
 			mark := "no"
 			if c.Drifted {
@@ -419,7 +484,8 @@ func driftSummary(r *driftResult) string {
 			if c.NewShare != nil {
 				share = drift.Num(*c.NewShare)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", report.CodeCell(c.Name), c.Kind, optNum(c.KS), optNum(c.PSI), share, mark)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", report.CodeCell(c.Name), c.Kind, optNum(c.KS), optNum(c.KSPValue),
+				optNum(c.LInf), optNum(c.JS), optNum(c.Critical), optNum(c.PSI), share, mark)
 		}
 		b.WriteString("\n")
 	}

@@ -110,11 +110,11 @@ func TestDriftExample(t *testing.T) {
 	summary := platform.Summary()
 	wantRows := []string{
 		"### podium drift: retrain",
-		"| `temp_min` | numeric | 0.2264 | 0.309 |  | **yes** |",
-		"| `temp_max` | numeric | 0.2104 | 0.2941 |  | **yes** |",
-		"| `weather` | categorical | - | 0.2527 | 0 | **yes** |",
-		"| `wind` | numeric | 0.05691 | 0.04393 |  | no |",
-		"| `precipitation` | numeric | 0.04656 | 0.0272 |  | no |",
+		"| `temp_min` | numeric | 0.2264 | 1.044e-13 | - | - | 0.07921 | 0.309 |  | **yes** |",
+		"| `temp_max` | numeric | 0.2104 | 6.776e-12 | - | - | 0.07921 | 0.2941 |  | **yes** |",
+		"| `weather` | categorical | - | - | 0.06937 | 0.1942 | 0.07921 | 0.2527 | 0 | **yes** |",
+		"| `wind` | numeric | 0.05691 | 0.2887 | - | - | 0.07921 | 0.04393 |  | no |",
+		"| `precipitation` | numeric | 0.04656 | 0.5373 | - | - | 0.07921 | 0.0272 |  | no |",
 	}
 	last := -1
 	for _, row := range wantRows {
@@ -134,13 +134,13 @@ func TestDriftText(t *testing.T) {
 	}
 	want := heredoc(`
 		drift: no retrain needed
-		data: ../../examples/drift/stable.csv (730 rows) against ../../examples/drift/reference.csv (1462 rows), PSI above 0.2 or KS above 0.1 drifts
-		  column         kind               KS       PSI  drifted
-		  temp_max       numeric        0.0795   0.07006  no
-		  temp_min       numeric       0.07537   0.03973  no
-		  weather        categorical         -    0.1354  no
-		  precipitation  numeric       0.04475   0.01008  no
-		  wind           numeric       0.03381   0.01702  no`) + "\n"
+		data: ../../examples/drift/stable.csv (730 rows) against ../../examples/drift/reference.csv (1462 rows), PSI above 0.2, or KS above 0.1 (L∞ above 0.1) and its critical value at α 0.05, drifts
+		  column         kind               KS         p        L∞  critical       PSI  drifted
+		  weather        categorical         -         -   0.08985   0.06155    0.1354  no
+		  temp_max       numeric        0.0795  0.003964         -   0.06155   0.07006  no
+		  temp_min       numeric       0.07537  0.007434         -   0.06155   0.03973  no
+		  precipitation  numeric       0.04475    0.2775         -   0.06155   0.01008  no
+		  wind           numeric       0.03381    0.6269         -   0.06155   0.01702  no`) + "\n"
 	if diff := cmp.Diff(want, io.Out.String()); diff != "" {
 		t.Errorf("stdout mismatch (-want +got):\n%s", diff)
 	}

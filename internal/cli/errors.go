@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -11,6 +12,9 @@ const (
 	ExitFailure  = 1 // runtime failure: I/O, API, a step that failed
 	ExitInvalid  = 2 // invalid input or usage
 	ExitRejected = 3 // the gate rejected the candidate and --fail-on-reject was given
+	// ExitInterrupted is the shell's code for a command stopped by SIGINT
+	// (128+2), used for Ctrl-C and SIGTERM alike.
+	ExitInterrupted = 130
 )
 
 // exitCodesHelp is appended to every command's help.
@@ -18,7 +22,8 @@ const exitCodesHelp = `Exit codes:
   0  success
   1  runtime failure (I/O, API, a step that failed)
   2  invalid input or usage (the message names the file and field)
-  3  the gate rejected the candidate and --fail-on-reject was given`
+  3  the gate rejected the candidate and --fail-on-reject was given
+  130  interrupted (Ctrl-C or SIGTERM)`
 
 // FlagError is a usage mistake: an unknown flag, a missing argument, flags
 // that exclude each other. Main prints it with a pointer to --help.
@@ -86,6 +91,8 @@ func exitCode(err error) int {
 		return exitErr.Code
 	case errors.As(err, &rejected):
 		return ExitRejected
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
 	case errors.As(err, &flagErr), isInvalidInput(err):
 		return ExitInvalid
 	default:

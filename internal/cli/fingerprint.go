@@ -22,6 +22,8 @@ type fingerprintOptions struct {
 	Paths []string
 	Jobs  int
 	JSON  bool
+
+	NoStatCache bool
 }
 
 func newCmdFingerprint(f *Factory, runF func(*fingerprintOptions) error) *cobra.Command {
@@ -49,7 +51,7 @@ func newCmdFingerprint(f *Factory, runF func(*fingerprintOptions) error) *cobra.
 
 			The output is "<digest>  <path>" per path, or with --json one array of
 			{"path","digest","files","bytes"}. With one path the `+"`digest`"+` CI
-			output is set; `+"`digests`"+` always holds the JSON array.`) + "\n\n" + exitCodesHelp,
+			output is set; `+"`digests`"+` always holds the JSON array.`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium fingerprint model/
 			$ podium fingerprint data/train.csv data/test.csv --json`),
@@ -72,13 +74,16 @@ func newCmdFingerprint(f *Factory, runF func(*fingerprintOptions) error) *cobra.
 	}
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "hash up to `n` files at once (default: one per CPU)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON array of {path, digest, files, bytes}")
+	addNoStatCacheFlag(cmd, &opts.NoStatCache)
 	return cmd
 }
 
 func runFingerprint(ctx context.Context, opts *fingerprintOptions) error {
 	results := make([]*fingerprint.Result, 0, len(opts.Paths))
+	cache := userStatCache(opts.NoStatCache)
+	defer saveStatCache(cache, opts.IO.ErrOut)
 	for _, p := range opts.Paths {
-		fo := &fingerprint.Options{Workers: opts.Jobs}
+		fo := &fingerprint.Options{Workers: opts.Jobs, StatCache: cache}
 		var progress *progressLine
 		if opts.IO.ErrTTY {
 			progress = &progressLine{io: opts.IO, path: p}

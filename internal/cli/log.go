@@ -30,8 +30,12 @@ func newCmdLog(f *Factory, runF func(*logOptions) error) *cobra.Command {
 		Long: heredoc(`
 			Show the runs `+"`podium record --git-note`"+` noted on the commits reachable
 			from HEAD, newest first: commit, date, model, decision, primary metric
-			(the first gate rule's), and the digest of the data the run read. It
-			answers which commit and which data made a model, from git alone.
+			(the first gate rule's), and DATA: the digest of the data the run read,
+			apart from code (the spec's evaluation_data and the inputs no step
+			writes, less those under a component's path, source files such as .py
+			or .go, and dependency manifests and lockfiles). It answers which
+			commit and which data made a model, from git alone: DATA changes when
+			the data does, not when train.py does.
 
 			The records live in refs/notes/podium, which clones do not fetch: run
 			git fetch origin refs/notes/podium:refs/notes/podium first (and fetch

@@ -39,11 +39,16 @@ type proposeOptions struct {
 	RunDir   string
 	DryRun   bool
 	JSON     bool
-	Timeout  time.Duration
+	Artifact artifactOptions
+	// AllowDirty proposes a candidate trained from a work tree that
+	// differed from its commit.
+	AllowDirty bool
+	Timeout    time.Duration
 }
 
 func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command {
-	opts := &proposeOptions{IO: f.IO, Platform: f.Platform, Host: f.Host, Now: f.Now}
+	opts := &proposeOptions{IO: f.IO, Platform: f.Platform, Host: f.Host, Now: f.Now,
+		Artifact: artifactOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
 	cmd := &cobra.Command{
 		Use:   "propose --run-dir <dir> [flags]",
 		Short: "Open or update the deployment pull request for a promoted candidate",
@@ -67,8 +72,21 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 			host; with --dry-run they are read from the working tree instead, the
 			diff is printed and nothing is sent.
 
+			A candidate trained from a work tree whose tracked files differed from
+			its commit (run.json worktree.clean is false) is refused: the commit
+			the deployment names would not reproduce the model. --allow-dirty
+			proposes it anyway.
+
 			Templates see .Model, .Version (the candidate commit's first 12 hex
-			digits), .Commit, .Artifact.Path, .Artifact.Digest and .Metrics.`) + "\n\n" + exitCodesHelp,
+			digits), .Commit, .Artifact.Path, .Artifact.Digest, .Artifact.OCI and
+			.Metrics. With --push-artifact oci://host/repository the artifact is pushed
+			to that registry as an OCI artifact tagged with the version, and
+			.Artifact.OCI is its immutable reference (oci://host/repository@sha256:…);
+			--attach-statement attaches an in-toto statement (podium record --format
+			in-toto) to it as a referrer. --modelcar-base oci://host/repository:tag
+			pushes a KServe modelcar instead: that image with the model's files
+			under /models. With --dry-run nothing is pushed and .Artifact.OCI is
+			the reference a push would give.`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium propose --run-dir .podium/run --dry-run
 			$ podium propose --run-dir .podium/run
@@ -89,7 +107,11 @@ func newCmdPropose(f *Factory, runF func(*proposeOptions) error) *cobra.Command 
 	addSpecFlag(cmd, &opts.SpecPath)
 	cmd.Flags().StringVar(&opts.RunDir, "run-dir", "", "read run.json and compare.json from `dir`")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the diff of the files and change nothing")
+	cmd.Flags().BoolVar(&opts.AllowDirty, "allow-dirty", false, "propose a candidate trained from a work tree that differed from its commit")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
+	cmd.Flags().StringVar(&opts.Artifact.Push, "push-artifact", "", "push the model artifact to the OCI repository `oci://host/repository`; templates get its reference as .Artifact.OCI")
+	cmd.Flags().StringVar(&opts.Artifact.Statement, "attach-statement", "", "attach the in-toto statement `file` to the pushed artifact as a referrer")
+	cmd.Flags().StringVar(&opts.Artifact.ModelcarBase, "modelcar-base", "", "push a KServe modelcar instead: the image `oci://host/repository:tag` with the model under /models")
 	addTimeoutFlag(cmd, &opts.Timeout)
 	return cmd
 }
@@ -139,6 +161,10 @@ type proposedFile struct {
 
 func runPropose(ctx context.Context, opts *proposeOptions) error {
 	p, err := prepareProposal(ctx, opts)
+	if none := (*nothingToProposeError)(nil); errors.As(err, &none) {
+		fmt.Fprintln(opts.IO.ErrOut, none.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -309,17 +335,25 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if s.Deploy == nil {
 		return nil, inputErrorf("%s: deploy: the spec has no deploy section; propose needs deploy.manifest, deploy.field and deploy.value", s.File)
 	}
+	// A failed run is refused for its own reason first: compare refused it
+	// too, so compare.json is missing and would be the wrong thing to name.
+	run, err := rundir.ReadRun(opts.RunDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := run.Usable(opts.RunDir); err != nil {
+		return nil, err
+	}
 	cmp, err := rundir.ReadCompare(opts.RunDir)
 	if err != nil {
 		return nil, err
 	}
+	if cmp.Decision == rundir.Unchanged {
+		return nil, &nothingToProposeError{Model: cmp.Model}
+	}
 	if cmp.Decision != rundir.Promote {
 		return nil, inputErrorf("%s: the gate decided %q; propose opens a deployment only for a promote decision",
 			filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Decision)
-	}
-	run, err := rundir.ReadRun(opts.RunDir)
-	if err != nil {
-		return nil, err
 	}
 	runFile := filepath.Join(opts.RunDir, rundir.RunFile)
 	switch {
@@ -329,6 +363,10 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 		return nil, inputErrorf("%s: model %q is not the spec's model %q", filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Model, s.Model)
 	case !commitRE.MatchString(run.Commit):
 		return nil, inputErrorf("%s: commit %q is not a full commit SHA", runFile, run.Commit)
+	case run.Worktree != nil && !run.Worktree.Clean && !opts.AllowDirty:
+		return nil, inputErrorf("%s: the candidate was trained from a work tree that differed from commit %.12s (%s): "+
+			"that commit would not reproduce the model; commit the changes and train again, or pass --allow-dirty",
+			runFile, run.Commit, changedList(run.Worktree))
 	}
 	if err := registry.CheckModel(s.Model); err != nil {
 		return nil, err
@@ -341,12 +379,23 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if err != nil {
 		return nil, inputErrorf("%s: artifact %q: %v", runFile, s.Artifact, err)
 	}
+	var ociRef string
+	switch {
+	case opts.Artifact.Push != "":
+		if ociRef, err = pushArtifact(ctx, opts.Artifact, s, opts.Platform(), opts.IO.ErrOut, artifactDigest, deploy.Version(run.Commit), opts.DryRun); err != nil {
+			return nil, err
+		}
+	case usesOCI(s):
+		return nil, inputErrorf("%s: deploy.value uses .Artifact.OCI: pass --push-artifact oci://host/repository", s.File)
+	case opts.Artifact.Statement != "" || opts.Artifact.ModelcarBase != "":
+		return nil, flagErrorf("--attach-statement and --modelcar-base need --push-artifact")
+	}
 	p := &proposal{spec: s, compare: cmp, run: run}
 	p.data = spec.TemplateData{
 		Model:    s.Model,
 		Version:  deploy.Version(run.Commit),
 		Commit:   run.Commit,
-		Artifact: spec.TemplateArtifact{Path: s.Artifact, Digest: artifactDigest},
+		Artifact: spec.TemplateArtifact{Path: s.Artifact, Digest: artifactDigest, OCI: ociRef},
 		Metrics:  run.Metrics,
 	}
 	if p.value, err = deploy.Render("deploy.value", s.Deploy.Value, p.data); err != nil {

@@ -188,7 +188,7 @@ func newProposeRepo(t *testing.T, decision, deploySection string) proposeRepo {
 		Champion:  &rundir.Champion{Version: "000000000000", Metrics: map[string]float64{"accuracy": 0.9}},
 		Candidate: rundir.Candidate{Metrics: map[string]float64{"accuracy": 0.97}},
 		// compare.json is read back only when its decision follows from its checks.
-		Checks: []rundir.Check{{Metric: "accuracy", Direction: "higher", Candidate: 0.97,
+		Checks: []rundir.Check{{Metric: "accuracy", Direction: "higher", Candidate: new(0.97),
 			Passed: decision == rundir.Promote, Reason: "accuracy 0.97"}},
 		Comparable: true, Warnings: []string{},
 	}); err != nil {

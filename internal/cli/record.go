@@ -38,6 +38,8 @@ type recordOptions struct {
 	Push     bool
 	Remote   string
 	JSON     bool
+
+	NoStatCache bool
 }
 
 func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
@@ -72,7 +74,7 @@ func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
 
 			Values that look like secrets (token shapes, or the value of an
 			environment variable named like *TOKEN*, *SECRET*, *PASSWORD*, *KEY*)
-			are masked as *** with a warning; the environment is never copied.`) + "\n\n" + exitCodesHelp,
+			are masked as *** with a warning; the environment is never copied.`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium record --run-dir .podium/run
 			$ podium record --run-dir .podium/run --git-note --push
@@ -102,6 +104,7 @@ func newCmdRecord(f *Factory, runF func(*recordOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Push, "push", false, "push refs/notes/podium to the remote after writing the note")
 	cmd.Flags().StringVar(&opts.Remote, "remote", "origin", "the git `remote` --push pushes to")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result (path, digest, note) as one JSON document")
+	addNoStatCacheFlag(cmd, &opts.NoStatCache)
 	return cmd
 }
 
@@ -112,7 +115,7 @@ type recordResult struct {
 	Format   string `json:"format"`
 	Model    string `json:"model"`
 	Commit   string `json:"commit"`
-	Decision any    `json:"decision"` // "promote", "reject" or null
+	Decision any    `json:"decision"` // "promote", "reject", "unchanged", "unverified" or null
 	NoteRef  string `json:"note_ref,omitempty"`
 	Pushed   bool   `json:"pushed"`
 	Masked   int    `json:"masked"`
@@ -228,6 +231,9 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := run.Usable(opts.RunDir); err != nil {
+		return nil, err
+	}
 	if err := record.CheckRun(opts.RunDir, runData, run); err != nil {
 		return nil, err
 	}
@@ -273,7 +279,9 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	if err != nil {
 		return nil, err
 	}
-	artifact, err := record.InspectArtifact(ctx, s.Dir, s.Artifact, want)
+	cache := specStatCache(s, opts.NoStatCache)
+	artifact, err := record.InspectArtifactCached(ctx, s.Dir, s.Artifact, want, cache)
+	saveStatCache(cache, opts.IO.ErrOut)
 	if err != nil {
 		return nil, err
 	}
@@ -286,12 +294,35 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	platform := opts.Platform()
 	ciRun := platform.Run()
 	return record.New(record.Source{
-		Run:           run,
-		Compare:       cmp,
-		CI:            ciRun,
-		Env:           record.Environment{PodiumVersion: info.Version, OS: runtime.GOOS, Arch: runtime.GOARCH, ImageDigest: ciRun.ImageDigest},
-		PrimaryMetric: record.PrimaryMetric(patterns, run.Metrics),
-		Artifact:      artifact,
-		Sizes:         sizes,
+		Run:            run,
+		Compare:        cmp,
+		CI:             ciRun,
+		Env:            record.Environment{PodiumVersion: info.Version, OS: runtime.GOOS, Arch: runtime.GOARCH, ImageDigest: ciRun.ImageDigest},
+		PrimaryMetric:  record.PrimaryMetric(patterns, run.Metrics),
+		Artifact:       artifact,
+		Sizes:          sizes,
+		Code:           componentPaths(s),
+		EvaluationData: declaredData(s),
 	})
+}
+
+// componentPaths are the spec's components' paths: code, for the record's
+// data digest.
+func componentPaths(s *spec.Spec) []string {
+	var out []string
+	for _, c := range s.Components {
+		out = append(out, c.Path)
+	}
+	return out
+}
+
+// declaredData are the paths the spec declares as data: evaluation_data and
+// the inputs data: validates. They count as data in the record's data
+// digest even when a step writes them.
+func declaredData(s *spec.Spec) []string {
+	out := append([]string{}, s.EvaluationData...)
+	if s.Data != nil {
+		out = append(out, s.Data.Inputs...)
+	}
+	return out
 }

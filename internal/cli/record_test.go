@@ -84,7 +84,7 @@ func (r recordRepo) writeCompare(t *testing.T, decision string) {
 	t.Helper()
 	err := rundir.WriteCompare(r.runDir, &rundir.Compare{
 		Model: "demo", Decision: decision, Candidate: rundir.Candidate{Metrics: map[string]float64{"accuracy": 0.91}},
-		Checks:     []rundir.Check{{Metric: "accuracy", Direction: "higher", Candidate: 0.91, Passed: decision == rundir.Promote, Reason: "at least 0.5"}},
+		Checks:     []rundir.Check{{Metric: "accuracy", Direction: "higher", Candidate: new(0.91), Passed: decision == rundir.Promote, Reason: "at least 0.5"}},
 		Comparable: true, Warnings: []string{},
 	})
 	if err != nil {

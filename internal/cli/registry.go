@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -168,6 +170,8 @@ func printChampion(w io.Writer, model string, c *registry.Champion) error {
 		return err
 	}
 	p := c.Pointer
+	// Two blocks, each aligned on its own: the pointer's facts, then one
+	// row per file and metric with the name and the value in columns.
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, safeLine(fmt.Sprintf("%s: champion %s (from %s)", model, p.Version, c.Source)))
 	fmt.Fprintf(tw, "commit\t%s\n", p.Commit)
@@ -175,14 +179,17 @@ func printChampion(w io.Writer, model string, c *registry.Champion) error {
 	if p.RecordDigest != "" {
 		fmt.Fprintf(tw, "record\t%s\n", p.RecordDigest)
 	}
+	if len(p.Artifacts)+len(p.EvaluationData)+len(p.Metrics) > 0 {
+		fmt.Fprintln(tw)
+	}
 	for _, k := range sortedKeys(p.Artifacts) {
-		fmt.Fprintf(tw, "artifact\t%s  %s\n", escapeControl(k), p.Artifacts[k])
+		fmt.Fprintf(tw, "artifact\t%s\t%s\n", escapeControl(k), p.Artifacts[k])
 	}
 	for _, k := range sortedKeys(p.EvaluationData) {
-		fmt.Fprintf(tw, "evaluation data\t%s  %s\n", escapeControl(k), p.EvaluationData[k])
+		fmt.Fprintf(tw, "evaluation data\t%s\t%s\n", escapeControl(k), p.EvaluationData[k])
 	}
 	for _, k := range sortedKeys(p.Metrics) {
-		fmt.Fprintf(tw, "metric\t%s  %s\n", escapeControl(k), formatMetric(p.Metrics[k]))
+		fmt.Fprintf(tw, "metric\t%s\t%s\n", escapeControl(k), formatMetric(p.Metrics[k]))
 	}
 	return tw.Flush()
 }
@@ -247,7 +254,24 @@ func where(source string) string {
 	return "on " + source
 }
 
-func formatMetric(v float64) string { return fmt.Sprintf("%g", v) }
+// formatMetric is a metric for people: six significant digits (--json
+// keeps the exact value).
+func formatMetric(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// numberRE matches a decimal with more than six significant digits.
+var numberRE = regexp.MustCompile(`-?\d+\.\d{6,}(e[-+]?\d+)?`)
+
+// humanNumbers rounds, in a message for people, each number written with
+// more digits than a person compares (0.9298245614035088 -> 0.929825).
+func humanNumbers(s string) string {
+	return numberRE.ReplaceAllStringFunc(s, func(m string) string {
+		v, err := strconv.ParseFloat(m, 64)
+		if err != nil {
+			return m
+		}
+		return formatMetric(v)
+	})
+}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

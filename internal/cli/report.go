@@ -148,10 +148,13 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		if run, err = rundir.ReadRun(opts.RunDir); err != nil {
 			return err
 		}
+		if err := run.Usable(opts.RunDir); err != nil {
+			return err
+		}
 	}
 
 	champ := reportChampion(ctx, s, platform, doc, opts.IO.ErrOut)
-	candDigests, _ := candidateDigests(ctx, s, run)
+	candDigests, _ := candidateDigests(ctx, s, run, false, opts.IO.ErrOut)
 	md := report.Render(reportInput(s, platform, doc, run, candDigests, &champ))
 
 	if err := platform.SetOutput("decision", doc.Decision); err != nil {
@@ -228,8 +231,13 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))
 		return side
 	}
+	// compare looked the champion up as the default branch's spec names it.
+	model := s.Model
+	if b := doc.Baseline; b != nil {
+		model, reg.Dir = b.Model, b.Registry
+	}
 	if doc.Champion != nil {
-		c, err := reg.Champion(ctx, s.Model)
+		c, err := reg.Champion(ctx, model)
 		switch {
 		case err != nil:
 			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", escapeControl(err.Error()))
@@ -237,7 +245,7 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 			side.pointer, side.source = c.Pointer, c.Source
 		}
 	}
-	if side.history, err = reg.History(ctx, s.Model, historyLimit); err != nil {
+	if side.history, err = reg.History(ctx, model, historyLimit); err != nil {
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))
 	}
 	return side

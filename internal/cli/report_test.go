@@ -202,8 +202,15 @@ func TestRegistryCommands(t *testing.T) {
 	if code != ExitOK || !strings.HasPrefix(io.Out.String(), "iris-classifier: champion v2 (from origin/main)\n") {
 		t.Errorf("show: exit %d\n%s%s", code, io.Out, io.Err)
 	}
-	if !strings.Contains(io.Out.String(), "metric           accuracy  0.925\n") {
-		t.Errorf("show lacks the metrics:\n%s", io.Out)
+	// Names and values each in a column, across files and metrics.
+	for _, line := range []string{
+		"evaluation data  data/test.csv                 sha256:",
+		"metric           accuracy                      0.925\n",
+		"metric           accuracy_by_location.seattle  0.93\n",
+	} {
+		if !strings.Contains(io.Out.String(), line) {
+			t.Errorf("show lacks %q:\n%s", line, io.Out)
+		}
 	}
 
 	code, io = run("registry", "show", "--json")
@@ -272,7 +279,7 @@ func TestReportRefusesForgedCompare(t *testing.T) {
 			name:    "workflow command in the decision",
 			old:     `"decision": "promote"`,
 			new:     `"decision": "maybe\n::error::spoofed"`,
-			wantErr: file + `: /decision: value must be one of "promote", "reject" [schema]`,
+			wantErr: file + `: /decision: value must be one of "promote", "reject", "unchanged", "unverified" [schema]`,
 		},
 		{
 			name:    "promote with a failed check",

@@ -31,6 +31,10 @@ func Main(ctx context.Context, args []string, f *Factory) int {
 	// `podium action <command>` is how the GitHub actions and the GitLab
 	// components start podium: the flags come from the step's inputs, one
 	// argument per input, never re-split by a shell or the runner.
+	if len(args) == 2 && args[0] == inputs.Word && (args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+		fmt.Fprint(f.IO.Out, actionHelp)
+		return ExitOK
+	}
 	if len(args) > 0 && args[0] == inputs.Word {
 		expanded, err := inputs.Expand(root, f.Platform(), args)
 		if err != nil {
@@ -58,6 +62,27 @@ func Main(ctx context.Context, args []string, f *Factory) int {
 	printError(f, cmd, err)
 	return code
 }
+
+// actionHelp is `podium action --help`: action is a word Main handles
+// before cobra, so it has no cobra help of its own.
+var actionHelp = heredoc(`
+	Run a podium command with its flags read from the CI step's inputs
+	rather than from the command line. The shipped GitHub actions and GitLab
+	components start podium this way, so that no input is re-split by a
+	shell or the runner.
+
+	Each input names a flag: on GitHub, INPUT_<NAME> (as the runner sets it
+	for a container action); on GitLab and in a local shell, PODIUM_<NAME>.
+	An input named command names the command when the arguments do not
+	(the root action's command input), and args holds positional arguments,
+	one per line.
+
+	Usage:
+	  podium action <command> [subcommand]
+
+	Examples:
+	  $ PODIUM_RUN_DIR=.podium/run podium action compare
+	  $ INPUT_COMMAND=train podium action`) + "\n\n" + exitCodesHelp + "\n"
 
 // printError prints err for the person reading the log; cmd is the command
 // that ran, named in the usage hint of a FlagError that does not name one.
@@ -132,6 +157,9 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		},
 	}
 	root.CompletionOptions.HiddenDefaultCmd = true
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		return discoverSpec(cmd, f.IO.ErrOut)
+	}
 	root.SetFlagErrorFunc(flagError)
 
 	root.AddCommand(
@@ -139,6 +167,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		newCmdValidate(f, nil),
 		newCmdTest(f, nil),
 		newCmdTrain(f, nil),
+		newCmdPlan(f, nil),
 		newCmdFingerprint(f, nil),
 		newCmdCompare(f, nil),
 		newCmdRegistry(f),
@@ -148,6 +177,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		newCmdPropose(f, nil),
 		newCmdTrigger(f, nil),
 		newCmdDrift(f, nil),
+		newCmdData(f),
 	)
 	markUsageErrors(root)
 	return root

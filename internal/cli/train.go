@@ -15,6 +15,7 @@ import (
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/git"
 	"github.com/podium-ml/podium/internal/pipeline"
+	"github.com/podium-ml/podium/internal/provenance"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 )
@@ -33,10 +34,16 @@ type trainOptions struct {
 	Force    bool
 	Jobs     int
 	JSON     bool
+
+	// Step runs one step of a fanned-out plan (podium plan).
+	Step        string
+	Remote      remoteOptions
+	NoStatCache bool
 }
 
 func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
-	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ}
+	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ,
+		Remote: remoteOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Run the pipeline's steps and write run.json",
@@ -62,18 +69,32 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			siblings. Before anything runs, every input no step writes must exist.
 
 			A step is cached (not run) when its command, env, params and input
-			digests match its entry in the cache directory (cache.path, default
-			.podium/cache) and its outputs still have the digests recorded there;
-			--force runs every step. Inputs are compared by content: a dependency
-			that re-ran and wrote the same bytes leaves its dependents cached.
-			Persist the cache directory and the steps' outputs between CI runs
-			(actions/cache, GitLab cache:) under the `+"`cache-key`"+` output.
+			digests match one of its entries in the cache directory (cache.path,
+			default .podium/cache). Only the params a step lists in its params:
+			enter its key (a step without params: uses them all). The cache keeps
+			an entry per key, so going back to an earlier state is a hit, and it
+			stores the outputs by content: a hit whose outputs are missing or
+			changed restores them. It is kept under cache.max_size (default 5GB),
+			least recently used entries first. --force runs every step. Inputs are
+			compared by content: a dependency that re-ran and wrote the same bytes
+			leaves its dependents cached. Persist the cache directory between CI
+			runs (actions/cache, GitLab cache:) under the `+"`cache-key`"+` output.
+
+			With cache.remote (or --cache-remote) set to an OCI repository
+			(oci://host/repository), a step the local cache misses is looked up
+			there, its outputs restored and checked against their digests; a step
+			that ran is pushed there, but only by a run on the default branch or a
+			protected ref, never for a pull request, unless --cache-write says
+			otherwise. --step NAME runs one step after restoring the steps it needs
+			(one job of podium plan). See docs/remote-cache.md.
 
 			<run-dir>/run.json records the model, the spec digest, params, commit,
-			each step's status (ok, failed, skipped, cached, timeout), exit code,
-			duration and input and output digests, and the metrics file read after
-			the last step. The default run directory is .podium/run next to the
-			spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + exitCodesHelp,
+			whether the git work tree matched the commit (and which tracked files
+			did not), the lockfiles and runtime versions a reproduction needs, each
+			step's status (ok, failed, skipped, cached, timeout, interrupted), exit
+			code, duration, reason and input and output digests, the metrics file
+			read after the last step, and why the run failed. The default run
+			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium train
 			$ podium train --spec examples/weather/podium.yaml --run-dir /tmp/run --jobs 2
@@ -82,6 +103,10 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Jobs < 0 {
 				return flagErrorf("invalid --jobs %d: use a positive number, or 0 for one per CPU", opts.Jobs)
+			}
+			if cmd.Flags().Changed("cache-write") {
+				w, _ := cmd.Flags().GetBool("cache-write")
+				opts.Remote.Write = &w
 			}
 			if runF != nil {
 				return runF(opts)
@@ -94,6 +119,10 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "run every step, ignoring the cache")
 	cmd.Flags().IntVar(&opts.Jobs, "jobs", 0, "run up to `n` steps at once (default: one per CPU)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print run.json, with run_dir and cache_key, as one JSON document")
+	cmd.Flags().StringVar(&opts.Step, "step", "", "run only `step`, restoring the steps it needs from the caches (a job of podium plan)")
+	cmd.Flags().StringVar(&opts.Remote.Remote, "cache-remote", "", "use the OCI repository `oci://host/repository` as the remote cache instead of the spec's cache.remote")
+	cmd.Flags().Bool("cache-write", false, "push the steps that ran to the remote cache whatever the CI context (default: only on the default branch or a protected ref, never for a pull request)")
+	addNoStatCacheFlag(cmd, &opts.NoStatCache)
 	return cmd
 }
 
@@ -122,20 +151,42 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	}
 	platform := opts.Platform()
 	errOut := opts.IO.ErrOut
+	remote, remoteWrite, err := openRemote(ctx, opts.Remote, s, platform, errOut)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", escapeControl(s.Model), escapeControl(runDir))
 
+	environ := opts.Environ()
+	worktree := provenance.Worktree(ctx, s.Dir)
+	if worktree != nil && !worktree.Clean {
+		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train",
+			Message: fmt.Sprintf("the work tree differs from the commit (%s): the run records it, and propose refuses such a candidate without --allow-dirty",
+				changedList(worktree))})
+	}
+	root := ""
+	if repo, err := git.Open(ctx, s.Dir); err == nil {
+		root = repo.Dir
+	}
 	// The steps run the PR's code: their output must not issue workflow
 	// commands or log sections.
 	relay := platform.Relay(errOut)
 	res, runErr := pipeline.Run(ctx, pipeline.Options{
-		Spec:    s,
-		RunDir:  runDir,
-		Force:   opts.Force,
-		Jobs:    opts.Jobs,
-		Environ: opts.Environ(),
-		Out:     relay,
-		Commit:  commitOf(ctx, platform, s.Dir),
-		Group:   platform.Group,
+		Spec:        s,
+		RunDir:      runDir,
+		Force:       opts.Force,
+		Jobs:        opts.Jobs,
+		Environ:     environ,
+		Worktree:    worktree,
+		Environment: provenance.Environment(ctx, s.Dir, root, environ),
+		Remote:      remote,
+		RemoteWrite: remoteWrite,
+		Step:        opts.Step,
+		Out:         relay,
+		Commit:      commitOf(ctx, platform, s.Dir),
+		Group:       platform.Group,
+
+		NoStatCache: opts.NoStatCache,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
 		},
@@ -144,6 +195,16 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		},
 	})
 	relay.Close()
+	if rejected := (*pipeline.DataRejectedError)(nil); errors.As(runErr, &rejected) {
+		// The violations, before the one-line error: no step ran.
+		fmt.Fprint(errOut, DataText(rejected.Result))
+		if err := platform.AppendSummary(DataSummary(rejected.Result)); err != nil {
+			return errors.Join(runErr, err)
+		}
+		if err := platform.SetOutput("result", "failure"); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
 	if res == nil {
 		return runErr
 	}
@@ -212,15 +273,45 @@ func commitOf(ctx context.Context, p ci.Platform, dir string) string {
 
 func printStepTable(w io.Writer, res *pipeline.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tSTATUS\tEXIT\tDURATION")
+	fmt.Fprintln(tw, "STEP\tSTATUS\tEXIT\tDURATION\tNOTE")
 	for _, st := range res.Run.Steps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\n", st.Name, st.Status, exitText(st), st.DurationS)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fs\t%s\n", st.Name, st.Status, exitText(st), st.DurationS, stepNote(st))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "wrote %s\n", escapeControl(filepath.Join(res.RunDir, rundir.RunFile)))
 	return err
+}
+
+// changedList names a dirty work tree's changed files for a message.
+func changedList(wt *rundir.Worktree) string {
+	shown := wt.Changed
+	more := ""
+	if len(shown) > 5 {
+		more = fmt.Sprintf(" and %d more", len(shown)-5)
+		shown = shown[:5]
+	}
+	if wt.Truncated {
+		more = " and more"
+	}
+	quoted := make([]string, len(shown))
+	for i, c := range shown {
+		quoted[i] = escapeControl(c)
+	}
+	return strings.Join(quoted, ", ") + more
+}
+
+// stepNote says why a step failed, or what a cached step's outputs cost
+// when they were made.
+func stepNote(st rundir.Step) string {
+	switch {
+	case st.Reason != "":
+		return escapeControl(st.Reason)
+	case st.CachedFrom != nil:
+		return fmt.Sprintf("made in %.2fs on %s", st.CachedFrom.DurationS, st.CachedFrom.FinishedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return ""
 }
 
 func exitText(st rundir.Step) string {

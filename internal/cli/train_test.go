@@ -118,7 +118,7 @@ func TestTrainExitCodes(t *testing.T) {
 				"data/raw.csv": "x",
 			},
 			wantCode: ExitFailure,
-			wantErr:  "pipeline failed: train (exit 7)",
+			wantErr:  "pipeline failed: train (exited with status 7)",
 			wantOut:  "evaluate  skipped  -",
 		},
 		{

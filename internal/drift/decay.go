@@ -3,11 +3,11 @@ package drift
 import (
 	"fmt"
 	"math/big"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/podium-ml/podium/internal/gate/glob"
 	"github.com/podium-ml/podium/internal/spec"
 )
 
@@ -54,12 +54,10 @@ func Decay(rules []spec.Rule, live, champion map[string]float64) (checks []Decay
 	return checks, warnings
 }
 
+// matches uses the gate's glob, so a rule covers the same metrics here as
+// in compare.
 func matches(pattern, name string) bool {
-	if !strings.ContainsAny(pattern, `*?[\`) {
-		return pattern == name
-	}
-	ok, _ := path.Match(pattern, name)
-	return ok
+	return glob.Match(pattern, name)
 }
 
 func decayCheck(r spec.Rule, name string, v float64, champion map[string]float64) DecayCheck {
@@ -130,9 +128,30 @@ type Verdict struct {
 // Decide combines column drift and metric decay into a verdict. columns
 // should already be ordered worst first (see Worst).
 func Decide(columns []Column, decay []DecayCheck) Verdict {
+	return DecideShare(columns, decay, 0)
+}
+
+// DecideShare is Decide with a dataset-level rule: the columns' drift
+// counts only when at least share of the compared columns drifted (0: any
+// one column).
+func DecideShare(columns []Column, decay []DecayCheck, share float64) Verdict {
 	v := Verdict{Reasons: []string{}}
+	var drifted, compared int
 	for _, c := range columns {
-		v.Reasons = append(v.Reasons, c.Reasons...)
+		if c.PSI != nil || c.KS != nil {
+			compared++
+		}
+		if c.Drifted || len(c.Reasons) > 0 {
+			drifted++
+		}
+	}
+	if drifted > 0 && (share == 0 || float64(drifted) >= share*float64(compared)) {
+		for _, c := range columns {
+			v.Reasons = append(v.Reasons, c.Reasons...)
+		}
+		if share > 0 {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d columns drifted, at least the share %s", drifted, compared, Num(share)))
+		}
 	}
 	for _, d := range decay {
 		if d.Decayed {

@@ -22,18 +22,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"unicode"
-	"unicode/utf8"
-	"unsafe"
 
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/extsort"
+	"github.com/podium-ml/podium/internal/table"
 )
 
 // Kind says how a column is compared.
@@ -48,13 +44,28 @@ const (
 // Thresholds above which a statistic means drift.
 type Thresholds struct {
 	PSI float64 `json:"psi"`
-	KS  float64 `json:"ks"`
+	// KS and LInf are effect-size floors: a column drifts on them only
+	// when the statistic is also above its critical value at Alpha for the
+	// two sample sizes (see judge), so small samples are not flagged for
+	// noise and huge ones not for differences too small to matter.
+	KS   float64 `json:"ks"`
+	LInf float64 `json:"linf"`
+	// Alpha is the significance level of the size-aware critical value.
+	Alpha float64 `json:"alpha"`
+	// Share is the share of compared columns that must drift for the
+	// dataset to drift; 0 means any one column.
+	Share float64 `json:"share"`
 }
 
 // Defaults, as the spec's drift section has them.
 const (
 	DefaultPSIThreshold = 0.2
 	DefaultKSThreshold  = 0.1
+	// DefaultLInfThreshold is the floor of L∞ on category shares (the
+	// largest change of one category's share), as TFDV's drift comparator.
+	DefaultLInfThreshold = 0.1
+	// DefaultAlpha is the significance level of the critical values.
+	DefaultAlpha = 0.05
 	// DefaultMemoryBudget bounds the values held in memory before sorted
 	// runs go to temporary files.
 	DefaultMemoryBudget = 64 << 20
@@ -67,10 +78,11 @@ const (
 	maxNewCategories = 10
 )
 
-// Input is one CSV file.
+// Input is one file: a CSV reader R, or a Source of any table format.
 type Input struct {
-	Name string // for messages
-	R    io.Reader
+	Name   string // for messages
+	R      io.Reader
+	Source table.Source
 }
 
 // Options tune Compare. The zero value compares every column with the
@@ -94,7 +106,7 @@ type Options struct {
 	// Workers parse blocks in parallel; 0 means GOMAXPROCS.
 	Workers int
 
-	fanIn       int // tests lower maxFanIn to exercise the multi-pass merge
+	fanIn       int // tests lower extsort.MaxFanIn to exercise the multi-pass merge
 	recordLimit int // tests lower maxRecord
 }
 
@@ -131,8 +143,19 @@ type Column struct {
 	Name string `json:"column"`
 	Kind Kind   `json:"kind"`
 	// KS is nil for categorical columns and when a side has no values.
-	KS  *float64 `json:"ks"`
-	PSI *float64 `json:"psi"`
+	KS *float64 `json:"ks"`
+	// KSPValue is KS's asymptotic two-sided p-value.
+	KSPValue *float64 `json:"ks_p_value,omitempty"`
+	PSI      *float64 `json:"psi"`
+	// LInf is the largest absolute change of one category's share, new
+	// categories counted as one (categorical columns only).
+	LInf *float64 `json:"linf,omitempty"`
+	// JS is the Jensen–Shannon distance (base 2, in [0, 1]) between the
+	// category shares (categorical columns only), reported, not judged.
+	JS *float64 `json:"js,omitempty"`
+	// Critical is the size-aware critical value KS and LInf are held to:
+	// c(α)·sqrt((n+m)/(n·m)).
+	Critical *float64 `json:"critical,omitempty"`
 	// NewShare is the share of current values in categories the reference
 	// never had (categorical columns only); NewCategories names the most
 	// frequent of them.
@@ -160,7 +183,10 @@ func (c Column) Severity(t Thresholds) float64 {
 		s = max(s, *c.PSI/t.PSI)
 	}
 	if c.KS != nil && t.KS > 0 {
-		s = max(s, *c.KS/t.KS)
+		s = max(s, *c.KS/max(t.KS, deref(c.Critical)))
+	}
+	if c.LInf != nil && t.LInf > 0 {
+		s = max(s, *c.LInf/max(t.LInf, deref(c.Critical)))
 	}
 	return s
 }
@@ -175,6 +201,12 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 	if opts.Thresholds.KS == 0 {
 		opts.Thresholds.KS = DefaultKSThreshold
 	}
+	if opts.Thresholds.LInf == 0 {
+		opts.Thresholds.LInf = DefaultLInfThreshold
+	}
+	if opts.Thresholds.Alpha == 0 {
+		opts.Thresholds.Alpha = DefaultAlpha
+	}
 	if opts.MemoryBudget <= 0 {
 		opts.MemoryBudget = DefaultMemoryBudget
 	}
@@ -182,12 +214,15 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 
-	files := []*fileState{
-		{input: ref, reader: newBlockReader(ref.Name, ref.R, opts.Workers+2)},
-		{input: cur, reader: newBlockReader(cur.Name, cur.R, opts.Workers+2)},
-	}
-	for _, f := range files {
-		f.reader.maxRecord = cmp.Or(opts.recordLimit, maxRecord)
+	var files []*fileState
+	for _, in := range []Input{ref, cur} {
+		src := in.Source
+		if src == nil {
+			br := table.NewBlockReader(in.Name, in.R, opts.Workers+2)
+			br.MaxRecord = cmp.Or(opts.recordLimit, table.MaxRecord)
+			src = br
+		}
+		files = append(files, &fileState{input: in, reader: src})
 	}
 	for _, f := range files {
 		if err := f.readHeader(); err != nil {
@@ -211,8 +246,8 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 		f.mapColumns(cols)
 	}
 
-	tmp := &tempFiles{dir: opts.TempDir}
-	defer tmp.removeAll()
+	tmp := extsort.NewTempFiles(opts.TempDir, "podium-drift-")
+	defer tmp.RemoveAll()
 	p := newPipeline(files, kinds, opts, tmp)
 	if err := p.run(ctx); err != nil {
 		return nil, err
@@ -261,11 +296,37 @@ func sideWithout(c *Column) string {
 	return "current"
 }
 
-// judge sets a column's verdict. A statistic drifts when it is above its
-// threshold.
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// judge sets a column's verdict. PSI drifts above its threshold. KS and
+// L∞ drift above the larger of their threshold and the critical value
+// c(α)·sqrt((n+m)/(n·m)): the first is the smallest change that matters,
+// the second the largest a random split of one dataset reaches with
+// probability 1−α (Kolmogorov–Smirnov's critical value; for one
+// category's share it is conservative, about 2.7 standard errors at
+// α = 0.05).
 func judge(c *Column, t Thresholds) {
-	if c.KS != nil && *c.KS > t.KS {
-		c.Reasons = append(c.Reasons, fmt.Sprintf("%s: KS %s > %s", c.Name, Num(*c.KS), Num(t.KS)))
+	if c.Values.Reference > 0 && c.Values.Current > 0 && (c.KS != nil || c.LInf != nil) {
+		n, m := float64(c.Values.Reference), float64(c.Values.Current)
+		crit := CriticalValue(t.Alpha, n, m)
+		c.Critical = &crit
+	}
+	if c.KS != nil {
+		p := KSPValue(*c.KS, float64(c.Values.Reference), float64(c.Values.Current))
+		c.KSPValue = &p
+		if lim := max(t.KS, deref(c.Critical)); *c.KS > lim {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s: KS %s > %s", c.Name, Num(*c.KS), Num(lim)))
+		}
+	}
+	if c.LInf != nil {
+		if lim := max(t.LInf, deref(c.Critical)); *c.LInf > lim {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s: L∞ %s > %s", c.Name, Num(*c.LInf), Num(lim)))
+		}
 	}
 	if c.PSI != nil && *c.PSI > t.PSI {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("%s: PSI %s > %s", c.Name, Num(*c.PSI), Num(t.PSI)))
@@ -288,75 +349,50 @@ func tooManyBadRows(file string, b BadRows, limit int64) error {
 // fileState is one file being read.
 type fileState struct {
 	input  Input
-	reader *blockReader
+	reader table.Source
 	header []string
-	first  *block // the rest of the first block, after the header
+	first  *table.Block // the rest of the first block, after the header
 	// colOf maps a field index to a compared column index, -1 if unused.
 	colOf []int
 }
 
 func (f *fileState) readHeader() error {
-	b, err := f.reader.next()
+	b, err := f.reader.Next()
 	if err != nil {
 		return f.readError(err)
 	}
 	if b == nil {
 		return &diag.Error{File: f.input.Name, Kind: "drift", Msg: "file is empty: expected a header row"}
 	}
-	var p recordParser
-	p.reset(b.data, b.line)
-	fields, line, problem, ok := p.next()
+	var p table.RecordParser
+	p.Reset(b.Data, b.Line)
+	fields, line, problem, ok := p.Next()
 	if !ok {
-		f.reader.release(b)
+		f.reader.Release(b)
 		return &diag.Error{File: f.input.Name, Kind: "drift", Msg: "file is empty: expected a header row"}
 	}
+	if problem == "" {
+		f.header, problem = table.Header(fields)
+	}
 	if problem != "" {
-		f.reader.release(b)
+		f.reader.Release(b)
 		return &diag.Error{File: f.input.Name, Line: int(line), Kind: "drift", Msg: "header: " + problem}
 	}
-	seen := map[string]int{}
-	for i, raw := range fields {
-		if i == 0 {
-			raw = trimBOM(raw)
-		}
-		name := string(raw)
-		msg := ""
-		switch {
-		case !utf8.ValidString(name):
-			msg = fmt.Sprintf("column %d: name is not valid UTF-8", i+1)
-		case strings.TrimSpace(name) == "":
-			msg = fmt.Sprintf("column %d: empty column name", i+1)
-		case strings.ContainsFunc(name, unicode.IsControl):
-			msg = fmt.Sprintf("column %d: name %q contains a control character", i+1, name)
-		}
-		if prev, dup := seen[name]; dup && msg == "" {
-			msg = fmt.Sprintf("column %d: %q is also column %d", i+1, name, prev+1)
-		}
-		if msg != "" {
-			f.reader.release(b)
-			return &diag.Error{File: f.input.Name, Line: int(line), Kind: "drift", Msg: "header: " + msg}
-		}
-		seen[name] = i
-		f.header = append(f.header, name)
-	}
-	b.data, b.line = b.data[p.pos:], p.line
+	b.Data, b.Line = p.Rest()
 	f.first = b
 	return nil
 }
 
 func (f *fileState) readError(err error) error {
-	var long *recordTooLong
+	var long *table.RecordTooLong
 	if errors.As(err, &long) {
-		return &diag.Error{File: f.input.Name, Line: int(long.line), Kind: "drift", Msg: long.Error()}
+		return &diag.Error{File: f.input.Name, Line: int(long.Line()), Kind: "drift", Msg: long.Error()}
+	}
+	var inv *table.InvalidError
+	if errors.As(err, &inv) {
+		return &diag.Error{File: inv.File, Line: int(inv.Line), Kind: "drift", Msg: inv.Msg}
 	}
 	return err
-}
-
-func trimBOM(b []byte) []byte {
-	if len(b) >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf {
-		return b[3:]
-	}
-	return b
 }
 
 func (f *fileState) mapColumns(cols []string) {
@@ -427,10 +463,10 @@ func detectKinds(ref *fileState, cols []string, forced map[string]bool) []Kind {
 	for i, name := range cols {
 		idx[i] = slices.Index(ref.header, name)
 	}
-	var p recordParser
-	p.reset(ref.first.data, ref.first.line)
+	var p table.RecordParser
+	p.Reset(ref.first.Data, ref.first.Line)
 	for {
-		fields, _, problem, ok := p.next()
+		fields, _, problem, ok := p.Next()
 		if !ok {
 			break
 		}
@@ -450,119 +486,9 @@ func detectKinds(ref *fileState, cols []string, forced map[string]bool) []Kind {
 }
 
 const (
-	numOK = iota
-	numMissing
-	numBad
+	numOK      = table.NumOK
+	numMissing = table.NumMissing
+	numBad     = table.NumBad
 )
 
-// parseNumber parses a numeric cell: surrounding spaces are ignored, an
-// empty cell or NaN is missing.
-func parseNumber(b []byte) (float64, int) {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	if len(b) == 0 {
-		return 0, numMissing
-	}
-	if v, ok := fastDecimal(b); ok {
-		return v, numOK
-	}
-	// The string aliases the block only for the call; ParseFloat copies it
-	// into any error it returns, and the error is dropped.
-	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return v, numOK // ±Inf or 0: still ordered
-		}
-		return 0, numBad
-	}
-	if math.IsNaN(v) {
-		return 0, numMissing
-	}
-	return v, numOK
-}
-
-// pow10 holds the powers of ten a float64 represents exactly.
-var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
-
-// fastDecimal parses the common plain decimal ([-+]digits[.digits], at most
-// 15 digits) several times faster than ParseFloat, and as exactly: the
-// digits and the power of ten are both exact float64s, so one IEEE division
-// rounds correctly (Clinger's fast path, which ParseFloat also takes after
-// a slower scan). Anything else is left to ParseFloat.
-func fastDecimal(b []byte) (float64, bool) {
-	neg := false
-	i := 0
-	if b[0] == '-' || b[0] == '+' {
-		neg = b[0] == '-'
-		i++
-	}
-	var mant uint64
-	digits, frac := 0, -1
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if frac >= 0 {
-				frac++
-			}
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
-			return 0, false
-		}
-	}
-	if digits == 0 || digits > 15 {
-		return 0, false
-	}
-	v := float64(mant)
-	if frac > 0 {
-		v /= pow10[frac]
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
-// tempFiles creates spill files on first use and removes them all.
-type tempFiles struct {
-	dir   string
-	mu    sync.Mutex
-	path  string
-	files []*os.File
-}
-
-func (t *tempFiles) create() (*spillFile, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.path == "" {
-		dir, err := os.MkdirTemp(t.dir, "podium-drift-")
-		if err != nil {
-			return nil, fmt.Errorf("failed to create a directory for sorted runs: %w", err)
-		}
-		t.path = dir
-	}
-	f, err := os.CreateTemp(t.path, "run-")
-	if err != nil {
-		return nil, fmt.Errorf("failed to create a file for sorted runs: %w", err)
-	}
-	t.files = append(t.files, f)
-	return &spillFile{f: f}, nil
-}
-
-func (t *tempFiles) removeAll() {
-	for _, f := range t.files {
-		f.Close()
-	}
-	if t.path != "" {
-		os.RemoveAll(t.path)
-	}
-}
+func parseNumber(b []byte) (float64, int) { return table.ParseNumber(b) }

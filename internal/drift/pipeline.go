@@ -10,6 +10,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/podium-ml/podium/internal/extsort"
+	"github.com/podium-ml/podium/internal/table"
 )
 
 // pipeline reads both files at once: one goroutine per file cuts blocks,
@@ -21,7 +24,7 @@ type pipeline struct {
 	files   []*fileState
 	kinds   []Kind
 	opts    Options
-	tmp     *tempFiles
+	tmp     *extsort.TempFiles
 	workers []*worker
 	// combined results, by file
 	rows []int64
@@ -31,11 +34,11 @@ type pipeline struct {
 // worker is one parsing goroutine's state.
 type worker struct {
 	p       *pipeline
-	parser  recordParser
+	parser  table.RecordParser
 	perFile []workerFile
 	capKeys int      // a buffer is sorted and spilled at this many keys
 	tmpKeys []uint64 // radix sort scratch, made at the first spill
-	spill   *spillFile
+	spill   *extsort.SpillFile
 	rows    []int64
 	bad     []badRows
 	cells   []float64 // one row's numeric values, before it is accepted
@@ -45,13 +48,13 @@ type worker struct {
 // workerFile is a worker's data for one file, by compared column.
 type workerFile struct {
 	keys    [][]uint64
-	runs    [][]run
+	runs    [][]extsort.Run
 	missing []int64
 	cats    []map[string]*int64 // nil for numeric columns
 	catOver []bool              // more than MaxCategories seen
 }
 
-func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *tempFiles) *pipeline {
+func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *extsort.TempFiles) *pipeline {
 	p := &pipeline{files: files, kinds: kinds, opts: opts, tmp: tmp,
 		rows: make([]int64, len(files)), bad: make([]badRows, len(files))}
 	numeric := 0
@@ -70,7 +73,7 @@ func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *tempFiles)
 		w := &worker{p: p, rows: make([]int64, len(files)), bad: make([]badRows, len(files)),
 			cells: make([]float64, len(kinds)), status: make([]int8, len(kinds))}
 		for range files {
-			wf := workerFile{keys: make([][]uint64, len(kinds)), runs: make([][]run, len(kinds)),
+			wf := workerFile{keys: make([][]uint64, len(kinds)), runs: make([][]extsort.Run, len(kinds)),
 				missing: make([]int64, len(kinds)), cats: make([]map[string]*int64, len(kinds)), catOver: make([]bool, len(kinds))}
 			for c, k := range kinds {
 				if k == Categorical {
@@ -87,7 +90,7 @@ func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *tempFiles)
 
 func (p *pipeline) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	blocks := make(chan *block)
+	blocks := make(chan *table.Block)
 	var readers sync.WaitGroup
 	for i, f := range p.files {
 		readers.Add(1)
@@ -95,14 +98,14 @@ func (p *pipeline) run(ctx context.Context) error {
 			defer readers.Done()
 			b := f.first
 			for b != nil {
-				b.file = i
+				b.File = i
 				select {
 				case blocks <- b:
 				case <-ctx.Done():
 					return ctx.Err()
 				}
 				var err error
-				if b, err = f.reader.next(); err != nil {
+				if b, err = f.reader.Next(); err != nil {
 					return f.readError(err)
 				}
 			}
@@ -119,11 +122,11 @@ func (p *pipeline) run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					// Drain, giving the buffers back, so a reader waiting
 					// for one can see the cancellation and finish.
-					p.files[b.file].reader.release(b)
+					p.files[b.File].reader.Release(b)
 					continue
 				}
 				err := w.parse(b)
-				p.files[b.file].reader.release(b)
+				p.files[b.File].reader.Release(b)
 				if err != nil {
 					return err
 				}
@@ -144,22 +147,25 @@ func (p *pipeline) run(ctx context.Context) error {
 }
 
 // parse reads every record of a block into the worker's buffers.
-func (w *worker) parse(b *block) error {
-	f := w.p.files[b.file]
-	wf := &w.perFile[b.file]
+func (w *worker) parse(b *table.Block) error {
+	f := w.p.files[b.File]
+	wf := &w.perFile[b.File]
 	kinds := w.p.kinds
-	w.parser.reset(b.data, b.line)
+	for _, bl := range b.Bad {
+		w.bad[b.File].add(bl.Line, bl.Reason)
+	}
+	w.parser.Reset(b.Data, b.Line)
 	for {
-		fields, line, problem, ok := w.parser.next()
+		fields, line, problem, ok := w.parser.Next()
 		if !ok {
 			return nil
 		}
 		if problem != "" {
-			w.bad[b.file].add(line, problem)
+			w.bad[b.File].add(line, problem)
 			continue
 		}
 		if len(fields) != len(f.header) {
-			w.bad[b.file].add(line, fmt.Sprintf("expected %d fields, found %d", len(f.header), len(fields)))
+			w.bad[b.File].add(line, fmt.Sprintf("expected %d fields, found %d", len(f.header), len(fields)))
 			continue
 		}
 		// Parse the numbers first: a row with a bad one is left out whole.
@@ -177,10 +183,10 @@ func (w *worker) parse(b *block) error {
 			w.cells[c], w.status[c] = v, int8(st)
 		}
 		if bad != "" {
-			w.bad[b.file].add(line, bad)
+			w.bad[b.File].add(line, bad)
 			continue
 		}
-		w.rows[b.file]++
+		w.rows[b.File]++
 		for fi, raw := range fields {
 			c := f.colOf[fi]
 			if c < 0 {
@@ -206,7 +212,7 @@ func (w *worker) parse(b *block) error {
 				copy(grown, keys)
 				keys = grown
 			}
-			keys = append(keys, key(w.cells[c]))
+			keys = append(keys, extsort.Key(w.cells[c]))
 			wf.keys[c] = keys
 			if len(keys) >= w.capKeys {
 				if err := w.spillColumn(wf, c); err != nil {
@@ -236,7 +242,7 @@ func (w *worker) count(wf *workerFile, c int, raw []byte) {
 
 func (w *worker) spillColumn(wf *workerFile, c int) error {
 	if w.spill == nil {
-		s, err := w.p.tmp.create()
+		s, err := w.p.tmp.Create()
 		if err != nil {
 			return err
 		}
@@ -246,7 +252,7 @@ func (w *worker) spillColumn(wf *workerFile, c int) error {
 	if len(w.tmpKeys) < len(keys) {
 		w.tmpKeys = make([]uint64, w.capKeys)
 	}
-	r, err := w.spill.spill(keys, w.tmpKeys)
+	r, err := w.spill.Spill(keys, w.tmpKeys)
 	if err != nil {
 		return err
 	}
@@ -284,19 +290,19 @@ func (p *pipeline) columns(ctx context.Context, cols []string) ([]Column, error)
 }
 
 func (p *pipeline) numericColumn(col *Column, c int) error {
-	var streams [2]*merged
+	var streams [2]*extsort.Merged
 	var counts [2]int64
 	var tmp []uint64 // radix sort scratch for the runs still in memory
 	for fi := range p.files {
-		var runs []run
+		var runs []extsort.Run
 		for _, w := range p.workers {
 			wf := &w.perFile[fi]
 			if keys := wf.keys[c]; len(keys) > 0 {
 				if len(tmp) < len(keys) {
 					tmp = make([]uint64, len(keys))
 				}
-				radixSort(keys, tmp)
-				runs = append(runs, run{mem: keys, n: int64(len(keys))})
+				extsort.RadixSort(keys, tmp)
+				runs = append(runs, extsort.Run{Mem: keys, N: int64(len(keys))})
 			}
 			runs = append(runs, wf.runs[c]...)
 			if fi == 0 {
@@ -305,14 +311,14 @@ func (p *pipeline) numericColumn(col *Column, c int) error {
 				col.Missing.Current += wf.missing[c]
 			}
 		}
-		runs, err := compact(runs, p.tmp, cmp.Or(p.opts.fanIn, maxFanIn))
+		runs, err := extsort.Compact(runs, p.tmp, cmp.Or(p.opts.fanIn, extsort.MaxFanIn))
 		if err != nil {
 			return err
 		}
 		for _, r := range runs {
-			counts[fi] += r.n
+			counts[fi] += r.N
 		}
-		streams[fi] = newMerged(runs)
+		streams[fi] = extsort.NewMerged(runs)
 	}
 	col.Values = Pair{Reference: counts[0], Current: counts[1]}
 	if counts[0] == 0 || counts[1] == 0 {
@@ -320,7 +326,7 @@ func (p *pipeline) numericColumn(col *Column, c int) error {
 	}
 	ks, psi := numericStats(streams[0], streams[1], counts[0], counts[1])
 	for _, s := range streams {
-		if err := s.err(); err != nil {
+		if err := s.Err(); err != nil {
 			return err
 		}
 	}
@@ -357,7 +363,8 @@ func (p *pipeline) categoricalColumn(col *Column, c int) {
 		return
 	}
 	psi, share, fresh := categoricalStats(cats[0], cats[1], counts[0], counts[1], maxNewCategories)
-	col.PSI, col.NewShare = &psi, &share
+	linf, js := shareDistances(cats[0], cats[1], counts[0], counts[1])
+	col.PSI, col.NewShare, col.LInf, col.JS = &psi, &share, &linf, &js
 	for _, name := range fresh {
 		col.NewCategories = append(col.NewCategories, printable(name))
 	}

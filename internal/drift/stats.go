@@ -15,8 +15,8 @@ const EmptyBinShare = 0.0001
 // sortedStream is an ascending stream of keys, taken a group of equal keys
 // at a time.
 type sortedStream interface {
-	peek() (uint64, bool)
-	take(k uint64) int64
+	Peek() (uint64, bool)
+	Take(k uint64) int64
 }
 
 // numericStats walks the reference and current streams (n and m values,
@@ -44,8 +44,8 @@ func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
 	var i, c int64
 	e := 1
 	for {
-		rk, rok := ref.peek()
-		ck, cok := cur.peek()
+		rk, rok := ref.Peek()
+		ck, cok := cur.Peek()
 		var v uint64
 		switch {
 		case rok && cok:
@@ -58,10 +58,10 @@ func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
 			return ks, psiFromCounts(cumRef[:], cumCur[:], n, m)
 		}
 		if rok && rk == v {
-			i += ref.take(v)
+			i += ref.Take(v)
 		}
 		if cok && ck == v {
-			c += cur.take(v)
+			c += cur.Take(v)
 		}
 		if d := math.Abs(float64(i)/fn - float64(c)/fm); d > ks {
 			ks = d
@@ -128,4 +128,67 @@ func categoricalStats(ref, cur map[string]int64, n, m int64, limit int) (psi, ne
 		fresh = fresh[:limit]
 	}
 	return psi, float64(unseen) / float64(m), fresh
+}
+
+// CriticalValue is the two-sample Kolmogorov–Smirnov critical value at
+// significance alpha for samples of n and m: c(α)·sqrt((n+m)/(n·m)),
+// c(α) = sqrt(−ln(α/2)/2) (1.358 at α = 0.05).
+func CriticalValue(alpha, n, m float64) float64 {
+	return math.Sqrt(-math.Log(alpha/2)/2) * math.Sqrt((n+m)/(n*m))
+}
+
+// KSPValue is the asymptotic two-sided p-value of a two-sample KS
+// statistic d for samples of n and m: the Kolmogorov distribution's tail
+// at λ = (sqrt(nₑ) + 0.12 + 0.11/sqrt(nₑ))·d, nₑ = n·m/(n+m) (Stephens'
+// small-sample correction).
+func KSPValue(d, n, m float64) float64 {
+	en := math.Sqrt(n * m / (n + m))
+	lambda := (en + 0.12 + 0.11/en) * d
+	if lambda < 1e-3 {
+		return 1
+	}
+	// Q(λ) = 2 Σ (−1)^(k−1) exp(−2k²λ²)
+	var sum, prev float64
+	for k := 1; k <= 100; k++ {
+		term := math.Exp(-2 * float64(k*k) * lambda * lambda)
+		if k%2 == 0 {
+			sum -= term
+		} else {
+			sum += term
+		}
+		if term <= 1e-10*math.Abs(sum) || term == prev {
+			break
+		}
+		prev = term
+	}
+	return min(1, max(0, 2*sum))
+}
+
+// shareDistances returns L∞ (the largest change of one category's share)
+// and the Jensen–Shannon distance (base 2) between the reference and
+// current shares; categories the reference lacks count as one.
+func shareDistances(ref, cur map[string]int64, n, m int64) (linf, js float64) {
+	fn, fm := float64(n), float64(m)
+	var unseen int64
+	var kl float64
+	term := func(p, q float64) {
+		linf = max(linf, math.Abs(p-q))
+		mid := (p + q) / 2
+		if p > 0 {
+			kl += p / 2 * math.Log2(p/mid)
+		}
+		if q > 0 {
+			kl += q / 2 * math.Log2(q/mid)
+		}
+	}
+	for name, r := range ref {
+		term(float64(r)/fn, float64(cur[name])/fm)
+	}
+	for name, c := range cur {
+		if _, ok := ref[name]; !ok {
+			unseen += c
+		}
+	}
+	term(0, float64(unseen)/fm)
+	return linf, math.Sqrt(max(0, kl))
 }

@@ -6,14 +6,14 @@ type sliceStream struct {
 	pos  int
 }
 
-func (s *sliceStream) peek() (uint64, bool) {
+func (s *sliceStream) Peek() (uint64, bool) {
 	if s.pos >= len(s.keys) {
 		return 0, false
 	}
 	return s.keys[s.pos], true
 }
 
-func (s *sliceStream) take(k uint64) int64 {
+func (s *sliceStream) Take(k uint64) int64 {
 	start := s.pos
 	for s.pos < len(s.keys) && s.keys[s.pos] == k {
 		s.pos++

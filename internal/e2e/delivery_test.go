@@ -283,10 +283,18 @@ func deliver(t *testing.T, h fakeHost, faults faultPlan) {
 		t.Errorf("champion names no record: %q", shown.Champion.RecordDigest)
 	}
 
-	again := mustPodium(t, work, env, "compare", "--run-dir", runDir, "--json")
+	// The champion trained again is not a new model: unchanged, and
+	// propose has nothing to propose (exit 0, no pull request).
+	again := mustPodium(t, work, env, "compare", "--run-dir", runDir, "--json", "--fail-on-reject")
 	transcript = append(transcript, again)
-	if d := decision(t, again); d.Decision != "reject" || d.Champion == nil || d.Champion.Version != sha[:12] {
-		t.Errorf("compare of the same candidate after the merge = %+v, want reject against %s", d, sha[:12])
+	if d := decision(t, again); d.Decision != "unchanged" || d.Champion == nil || d.Champion.Version != sha[:12] {
+		t.Errorf("compare of the same candidate after the merge = %+v, want unchanged against %s", d, sha[:12])
+	}
+	pullsBefore := len(h.pulls())
+	none := mustPodium(t, work, env, "propose", "--run-dir", runDir)
+	transcript = append(transcript, none)
+	if !strings.Contains(none.stderr, "nothing to propose") || none.stdout != "" || len(h.pulls()) != pullsBefore {
+		t.Errorf("propose of an unchanged candidate: stdout %q, stderr %q, %d PRs (was %d)", none.stdout, none.stderr, len(h.pulls()), pullsBefore)
 	}
 
 	met := 0

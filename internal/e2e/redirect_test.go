@@ -159,6 +159,7 @@ func TestGzipBombFailsClearly(t *testing.T) {
 	if !ok {
 		t.Skip("no rusage on this platform")
 	}
+	t.Logf("peak RSS %d MiB for a %d MiB bomb of %d KiB", ru.Maxrss>>10, bombMiB, bomb.Len()>>10)
 	// Maxrss is in KiB on Linux.
 	if rss := ru.Maxrss >> 10; rss > 256 {
 		t.Errorf("peak RSS %d MiB reading a %d MiB bomb (%d KiB compressed); want under 256 MiB", rss, bombMiB, bomb.Len()>>10)

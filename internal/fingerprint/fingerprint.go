@@ -34,6 +34,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // Prefix starts every digest.
@@ -49,6 +51,17 @@ type Result struct {
 	Files int `json:"files"`
 	// Bytes is the total size of the files hashed.
 	Bytes int64 `json:"bytes"`
+	// Entries lists a directory's files with their own digests, sorted by
+	// name, when Options.ListFiles asks for them.
+	Entries []File `json:"-"`
+}
+
+// File is one file of a directory's listing.
+type File struct {
+	// Name is slash-separated, relative to the directory.
+	Name   string
+	Digest string
+	Size   int64
 }
 
 // Options tune Compute. The zero value is ready to use.
@@ -64,6 +77,12 @@ type Options struct {
 	// ProgressInterval while files are hashed, and once at the end, with the
 	// bytes hashed so far and the total.
 	Progress func(done, total int64)
+	// StatCache, when set, supplies the digests of files whose stat is
+	// unchanged since they were hashed, and records the files hashed now.
+	// The caller saves it. nil hashes every file.
+	StatCache *statcache.Cache
+	// ListFiles fills Result.Entries for a directory.
+	ListFiles bool
 }
 
 // Bytes returns the digest of data: "sha256:<hex>".
@@ -98,7 +117,7 @@ func Compute(ctx context.Context, path string, opts *Options) (*Result, error) {
 			return nil, statError(path, err)
 		}
 		if fi.Mode().IsRegular() {
-			return hashNamedFile(ctx, path, abs, opts)
+			return hashNamedFile(ctx, path, abs, fi, opts)
 		}
 		if !fi.IsDir() {
 			// A device or a FIFO (/dev/null, a named pipe): opening it as

@@ -9,15 +9,16 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // bufSize is each worker's read buffer: large enough that syscalls cost
@@ -43,19 +44,19 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	q := newQueue()
-	w := &walker{t: t, display: display, queue: q}
 	var done atomic.Int64
+	w := &walker{t: t, display: display, queue: q, cache: opts.StatCache, done: &done}
 	var wg sync.WaitGroup
 	for range workers(opts) {
 		wg.Go(func() {
-			hw := &fileHasher{t: t, h: sha256.New(), buf: make([]byte, bufSize)}
+			hw := &fileHasher{t: t, h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
 			defer hw.close()
 			for {
 				f, ok := q.pop()
 				if !ok || ctx.Err() != nil {
 					return
 				}
-				if err := hw.hash(ctx, f.dir, f.base, &done, &f.sum); err != nil {
+				if err := hw.hash(ctx, f, &done); err != nil {
 					name := w.displayName(f.name)
 					if f.name == "" {
 						name = display
@@ -68,7 +69,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	}
 	stop := reportProgress(opts.Progress, &done, &q.found)
 	if fi.Mode().IsRegular() {
-		w.add(&fileEntry{dir: path.Dir(real), base: path.Base(real), size: fi.Size()})
+		w.add(&fileEntry{dir: path.Dir(real), base: path.Base(real), size: fi.Size()}, fi)
 	} else if err := w.walk(ctx, real, ""); err != nil {
 		cancel(err)
 	}
@@ -87,15 +88,21 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 		res.Digest = Prefix + hex.EncodeToString(w.files[0].sum[:])
 		return res, nil
 	}
-	res.Digest = Prefix + hex.EncodeToString(listingDigest(w.files))
+	sorted := slices.Clone(w.files)
+	slices.SortFunc(sorted, func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) })
+	res.Digest = Prefix + hex.EncodeToString(listingDigest(sorted))
+	if opts.ListFiles {
+		res.Entries = make([]File, len(sorted))
+		for i, f := range sorted {
+			res.Entries[i] = File{Name: f.name, Digest: Prefix + hex.EncodeToString(f.sum[:]), Size: f.size}
+		}
+	}
 	return res, nil
 }
 
-// listingDigest hashes the text sha256sum prints for the files, sorted by
-// name in byte order.
-func listingDigest(files []*fileEntry) []byte {
-	sorted := slices.Clone(files)
-	slices.SortFunc(sorted, func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) })
+// listingDigest hashes the text sha256sum prints for the files, already
+// sorted by name in byte order.
+func listingDigest(sorted []*fileEntry) []byte {
 	h := sha256.New()
 	var line []byte
 	for _, f := range sorted {
@@ -222,49 +229,81 @@ func reportProgress(progress func(done, total int64), done, total *atomic.Int64)
 // fileHasher is one worker: it keeps the directory of its last file open,
 // so a run of files from one directory costs one open each.
 type fileHasher struct {
-	t    *tree
-	dir  string
-	root *os.Root
-	h    hash.Hash
-	buf  []byte
+	t     *tree
+	dirs  dirOpener
+	h     hash.Hash
+	buf   []byte
+	cache *statcache.Cache
 }
 
-func (w *fileHasher) close() {
-	if w.root != nil {
-		w.root.Close()
-	}
+func (w *fileHasher) close() { w.dirs.close() }
+
+// afterReadHook, set by tests, runs between the read and the stat after it.
+var afterReadHook func(*fileEntry)
+
+// maxAttempts bounds how often a file that changes while it is read is
+// read again before its (unstable) digest is taken as it is, uncached.
+const maxAttempts = 3
+
+func (w *fileHasher) hash(ctx context.Context, e *fileEntry, done *atomic.Int64) error {
+	return w.hashWith(ctx, func() (statFile, error) { return w.dirs.open(w.t, e.dir, e.base) }, e, done)
 }
 
-func (w *fileHasher) hash(ctx context.Context, dir, base string, done *atomic.Int64, sum *[sha256.Size]byte) error {
-	if w.root == nil || w.dir != dir {
-		if w.root != nil {
-			w.root.Close()
-			w.root = nil
-		}
-		r, err := w.t.root.OpenRoot(filepath.FromSlash(dir))
+// hashWith hashes the file open opens into e.sum, and records it in the
+// stat cache when its stat held still while it was read.
+func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error), e *fileEntry, done *atomic.Int64) error {
+	// The stat before the read is the walk's lstat when there is one: the
+	// fstat after the read then proves, by inode and ctime, that the file
+	// read is the one the walk saw and that it did not change meanwhile.
+	// That saves a syscall per file.
+	before, known := e.st, e.key != ""
+	for attempt := 1; ; attempt++ {
+		// The time is taken before the open: the read starts after it, so
+		// the racy check (statcache.Racy) errs on the side of hashing again.
+		start := time.Now()
+		f, err := open()
 		if err != nil {
 			return err
 		}
-		w.root, w.dir = r, dir
+		cacheable := known
+		if !known {
+			before, cacheable, err = f.stat()
+		}
+		if err == nil {
+			err = w.stream(ctx, f, before.Size, done, &e.sum)
+		}
+		if err == nil && afterReadHook != nil {
+			afterReadHook(e)
+		}
+		var after statcache.Stat
+		if err == nil {
+			// Also refuses a FIFO or device swapped in after the walk: the
+			// read of one stops at the size the walk saw.
+			after, _, err = f.stat()
+		}
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if before == after {
+			if cacheable && e.key != "" {
+				w.cache.Put(e.key, before, start, e.sum)
+			}
+			return nil
+		}
+		// The file changed while it was read: the digest may mix two
+		// versions. Read it again; past maxAttempts take the last read,
+		// as a plain sha256sum would, but never cache it.
+		if attempt == maxAttempts {
+			return nil
+		}
+		done.Add(-before.Size)
+		before, known = after, true
 	}
-	// O_NONBLOCK: a FIFO swapped in for the file must not hang the open.
-	f, err := w.root.OpenFile(base, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return w.stream(ctx, f, done, sum)
 }
 
 // stream hashes f through the worker's buffer, checking ctx between reads.
-func (w *fileHasher) stream(ctx context.Context, f *os.File, done *atomic.Int64, sum *[sha256.Size]byte) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return errors.New("not a regular file")
-	}
+func (w *fileHasher) stream(ctx context.Context, f statFile, size int64, done *atomic.Int64, sum *[sha256.Size]byte) error {
 	w.h.Reset()
 	var read int64
 	for {
@@ -285,8 +324,9 @@ func (w *fileHasher) stream(ctx context.Context, f *os.File, done *atomic.Int64,
 		}
 		// A short read of a regular file is its end: skipping the read that
 		// would say so saves a syscall per file, which counts with many
-		// small files.
-		if n < len(w.buf) && read >= fi.Size() {
+		// small files. Past the size the stat gave, the file grew (the
+		// stat after the read will say so) or is not a file at all.
+		if n < len(w.buf) && read >= size || read > size {
 			break
 		}
 	}
@@ -295,26 +335,32 @@ func (w *fileHasher) stream(ctx context.Context, f *os.File, done *atomic.Int64,
 }
 
 // hashNamedFile hashes a file the caller named outside any repository: the
-// name is the boundary, so it is opened as given.
-func hashNamedFile(ctx context.Context, display, abs string, opts *Options) (*Result, error) {
-	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, statError(display, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fileError(display, err)
+// name is the boundary, so it is opened as given (links followed).
+func hashNamedFile(ctx context.Context, display, abs string, fi os.FileInfo, opts *Options) (*Result, error) {
+	res := &Result{Path: display, Files: 1, Bytes: fi.Size()}
+	st, cacheable := statcache.FromFileInfo(fi)
+	if cacheable {
+		if sum, ok := opts.StatCache.Get(abs, st); ok {
+			res.Digest = Prefix + hex.EncodeToString(sum[:])
+			return res, nil
+		}
 	}
 	var done, total atomic.Int64
 	total.Store(fi.Size())
 	stop := reportProgress(opts.Progress, &done, &total)
-	w := &fileHasher{h: sha256.New(), buf: make([]byte, bufSize)}
-	var sum [sha256.Size]byte
-	err = w.stream(ctx, f, &done, &sum)
+	w := &fileHasher{h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
+	e := &fileEntry{size: fi.Size()}
+	if cacheable {
+		e.key, e.st = abs, st
+	}
+	err := w.hashWith(ctx, func() (statFile, error) { return openNamed(abs) }, e, &done)
 	stop()
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, statError(display, err)
+		}
 		return nil, fileError(display, err)
 	}
-	return &Result{Path: display, Digest: Prefix + hex.EncodeToString(sum[:]), Files: 1, Bytes: fi.Size()}, nil
+	res.Digest = Prefix + hex.EncodeToString(e.sum[:])
+	return res, nil
 }

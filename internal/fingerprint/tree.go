@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // maxLinks bounds how many links one path may go through, as Linux's
@@ -169,7 +172,9 @@ type fileEntry struct {
 	dir  string // the real directory holding the file, boundary-relative
 	base string // the file's name in that directory
 	size int64
-	sum  [sha256.Size]byte // set by the worker that hashes it
+	key  string            // the stat cache's key: the file's real absolute path; "" when not cacheable
+	st   statcache.Stat    // the walk's lstat, when key is set
+	sum  [sha256.Size]byte // from the stat cache, or set by the worker that hashes it
 }
 
 // walker lists a directory the way `find -L DIR -type f` does: links
@@ -179,12 +184,25 @@ type walker struct {
 	t       *tree
 	display string
 	queue   *queue
-	files   []*fileEntry // every file found, in walk order
-	stack   []string     // real directories on the current descent, for loops
+	cache   *statcache.Cache
+	done    *atomic.Int64 // bytes hashed, or found in the cache
+	files   []*fileEntry  // every file found, in walk order
+	stack   []string      // real directories on the current descent, for loops
 }
 
-func (w *walker) add(f *fileEntry) {
+// add lists the file, whose stat (lstat of its real path) is fi, and
+// queues it for hashing unless the stat cache knows its digest.
+func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
 	w.files = append(w.files, f)
+	if st, ok := statcache.FromFileInfo(fi); ok {
+		f.key, f.st = filepath.Join(w.t.real, filepath.FromSlash(f.dir), f.base), st
+		if sum, hit := w.cache.Get(f.key, st); hit {
+			f.sum = sum
+			w.done.Add(f.size)
+			w.queue.found.Add(f.size)
+			return
+		}
+	}
 	w.queue.push(f)
 }
 
@@ -240,7 +258,7 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 					return err
 				}
 			case fi.Mode().IsRegular():
-				w.add(&fileEntry{name: name, dir: path.Dir(target), base: path.Base(target), size: fi.Size()})
+				w.add(&fileEntry{name: name, dir: path.Dir(target), base: path.Base(target), size: fi.Size()}, fi)
 			}
 		case e.IsDir():
 			if err := w.walk(ctx, entry, name); err != nil {
@@ -251,7 +269,7 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 			if err != nil {
 				return fmt.Errorf("failed to read %s: %w", w.displayName(name), unwrapPathError(err))
 			}
-			w.add(&fileEntry{name: name, dir: real, base: e.Name(), size: fi.Size()})
+			w.add(&fileEntry{name: name, dir: real, base: e.Name(), size: fi.Size()}, fi)
 		}
 		// Sockets, FIFOs and devices are not files `find -type f` lists.
 	}

@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"path"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/gate/glob"
 	"github.com/podium-ml/podium/internal/spec"
 )
 
@@ -52,12 +52,16 @@ type Check struct {
 	Metric    string
 	Direction spec.Direction
 	// Champion is nil when there is no champion or it lacks the metric.
-	Champion  *float64
-	Candidate float64
+	Champion *float64
+	// Candidate is nil when the candidate lacks a metric the champion has
+	// (the check then fails, unless the rule says missing: ignore).
+	Candidate *float64
 	// Delta is candidate - champion (exact in decimal, then rounded); nil
 	// when Champion is nil.
 	Delta  *float64
 	Passed bool
+	// Missing is true when the candidate lacks the metric.
+	Missing bool
 	// Reason says in one line why the check passed or failed, e.g.
 	// "accuracy 0.931 ≥ champion 0.925 + 0.005".
 	Reason string
@@ -68,6 +72,9 @@ type Result struct {
 	Decision string // Promote or Reject
 	Checks   []Check
 	Warnings []string
+	// Uncovered names the candidate's metrics no rule covers, sorted: they
+	// decide nothing, and the report says so.
+	Uncovered []string
 }
 
 // Evaluate applies every rule to every candidate metric it names. Invalid
@@ -97,6 +104,8 @@ func Evaluate(in Input) (*Result, error) {
 		candidate = "the candidate (" + in.CandidateSource + ")"
 	}
 
+	champNames := sortedKeys(in.Champion)
+	covered := map[string]bool{}
 	res := &Result{Decision: Promote}
 	for i, r := range in.Rules {
 		field := fmt.Sprintf("gate.rules[%d]", i)
@@ -105,22 +114,39 @@ func Evaluate(in Input) (*Result, error) {
 			problem(fmt.Sprintf("gate.rules[%d].%s", i, field), "%s", msg)
 			continue
 		}
-		matched := match(r.Metric, names)
-		for _, name := range match(r.Metric, nonNumeric) {
+		pat := glob.MustCompile(r.Metric)
+		matched := match(pat, names)
+		badValue := match(pat, nonNumeric)
+		for _, name := range badValue {
 			problem(field+".metric", "%s metric %q is not a number", candidate, name)
 		}
-		if len(matched) == 0 {
+		// Metrics the champion has that the candidate lacks: a slice the
+		// candidate dropped must not vanish from the comparison.
+		var lost []string
+		for _, name := range match(pat, champNames) {
+			if _, ok := in.Candidate[name]; !ok && !slices.Contains(badValue, name) {
+				lost = append(lost, name)
+			}
+		}
+		if len(matched) == 0 && len(lost) == 0 {
 			switch {
-			case len(match(r.Metric, nonNumeric)) > 0:
+			case len(badValue) > 0:
 				// Already reported as not a number.
-			case isGlob(r.Metric):
+			case r.Missing == spec.MissingIgnore:
+				res.Warnings = append(res.Warnings, fmt.Sprintf("rule %q matches no metric of the candidate or the champion: not checked (missing: ignore)", r.Metric))
+			case pat.IsGlob():
 				problem(field+".metric", "%q matches no metric of %s", r.Metric, candidate)
 			default:
-				problem(field+".metric", "%s has no metric %q", candidate, r.Metric)
+				msg := fmt.Sprintf("%s has no metric %q", candidate, r.Metric)
+				if s := spec.Suggest(r.Metric, names); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				problem(field+".metric", "%s", msg)
 			}
 			continue
 		}
 		for _, name := range matched {
+			covered[name] = true
 			c := in.Candidate[name]
 			if msg := nonFinite(c); msg != "" {
 				problem(field+".metric", "%s metric %q is %s: write finite numbers (Python: json.dump(..., allow_nan=False))", candidate, name, msg)
@@ -140,20 +166,24 @@ func Evaluate(in Input) (*Result, error) {
 			ch.Rule = i
 			res.Checks = append(res.Checks, ch)
 			if in.Champion != nil && champ == nil && hasChange(r) {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("the champion has no metric %q: its change was not checked", name))
+				res.Warnings = append(res.Warnings, fmt.Sprintf("the champion has no metric %q: only its absolute bounds were checked, as for a first model", name))
 			}
 		}
-		// A slice the champion had but the candidate lost would otherwise
-		// vanish from the comparison without a word.
-		if isGlob(r.Metric) && in.Champion != nil {
-			for _, name := range sortedKeys(in.Champion) {
-				if _, ok := in.Candidate[name]; ok {
-					continue
-				}
-				if ok, _ := path.Match(r.Metric, name); ok {
-					res.Warnings = append(res.Warnings, fmt.Sprintf("the champion has metric %q (matched by %q) but the candidate does not: it was not checked", name, r.Metric))
-				}
+		for _, name := range lost {
+			if r.Missing == spec.MissingIgnore {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("the champion has metric %q (rule %q) but the candidate does not: not checked (missing: ignore)", name, r.Metric))
+				continue
 			}
+			v := in.Champion[name]
+			res.Checks = append(res.Checks, Check{
+				Rule: i, Metric: name, Direction: r.Direction, Champion: &v, Missing: true,
+				Reason: fmt.Sprintf("%s missing: the champion has it (%s) but the candidate does not (set missing: ignore on the rule to allow it)", name, num(v)),
+			})
+		}
+	}
+	for _, name := range names {
+		if !covered[name] {
+			res.Uncovered = append(res.Uncovered, name)
 		}
 	}
 	if len(errs) > 0 {
@@ -169,15 +199,31 @@ func Evaluate(in Input) (*Result, error) {
 	return res, nil
 }
 
-// Targets returns, for each rule, the candidate metric names it applies to,
-// in the order Evaluate checks them. Readers of compare.json use it to tie
-// each check back to the rule that produced it.
-func Targets(rules []spec.Rule, candidate []string) [][]string {
+// Targets returns, for each rule, the metric names it produces checks
+// for, in the order Evaluate checks them: the candidate's metrics it
+// matches, then the champion's it matches that the candidate lacks.
+// Readers of compare.json use it to tie each check back to the rule that
+// produced it.
+func Targets(rules []spec.Rule, candidate, champion []string) [][]string {
 	names := slices.Clone(candidate)
 	sort.Strings(names)
+	champ := slices.Clone(champion)
+	sort.Strings(champ)
 	out := make([][]string, len(rules))
 	for i, r := range rules {
-		out[i] = match(r.Metric, names)
+		pat, err := glob.Compile(r.Metric)
+		if err != nil {
+			continue
+		}
+		out[i] = match(pat, names)
+		if r.Missing == spec.MissingIgnore {
+			continue
+		}
+		for _, name := range match(pat, champ) {
+			if _, ok := slices.BinarySearch(names, name); !ok {
+				out[i] = append(out[i], name)
+			}
+		}
 	}
 	return out
 }
@@ -190,8 +236,11 @@ func checkRule(r spec.Rule) string {
 	case r.Direction != spec.Higher && r.Direction != spec.Lower:
 		return fmt.Sprintf("direction: %q is not one of higher, lower", r.Direction)
 	}
-	if _, err := path.Match(r.Metric, ""); err != nil {
+	if _, err := glob.Compile(r.Metric); err != nil {
 		return fmt.Sprintf("metric: bad glob %q: %v", r.Metric, err)
+	}
+	if r.Missing != "" && r.Missing != spec.MissingFail && r.Missing != spec.MissingIgnore {
+		return fmt.Sprintf("missing: %q is not one of fail, ignore", r.Missing)
 	}
 	for _, b := range []struct {
 		name string
@@ -204,20 +253,17 @@ func checkRule(r spec.Rule) string {
 	return ""
 }
 
-func isGlob(pattern string) bool { return strings.ContainsAny(pattern, `*?[\`) }
-
-// match returns the sorted names that pattern selects: itself when it is a
-// plain name, its path.Match matches when it is a glob.
-func match(pattern string, sortedNames []string) []string {
-	if !isGlob(pattern) {
-		if _, ok := slices.BinarySearch(sortedNames, pattern); ok {
-			return []string{pattern}
+// match returns the sorted names that pattern selects.
+func match(pattern *glob.Pattern, sortedNames []string) []string {
+	if !pattern.IsGlob() {
+		if _, ok := slices.BinarySearch(sortedNames, pattern.Name()); ok {
+			return []string{pattern.Name()}
 		}
 		return nil
 	}
 	var out []string
 	for _, name := range sortedNames {
-		if ok, _ := path.Match(pattern, name); ok {
+		if pattern.Match(name) {
 			out = append(out, name)
 		}
 	}
@@ -236,7 +282,7 @@ type condition struct {
 
 // evaluate runs one rule on one metric whose values are finite.
 func evaluate(r spec.Rule, name string, c float64, champ *float64, haveChampion bool) Check {
-	check := Check{Metric: name, Direction: r.Direction, Candidate: c, Champion: champ}
+	check := Check{Metric: name, Direction: r.Direction, Candidate: &c, Champion: champ}
 	cr := rat(c)
 	var conds []condition
 	var notes []string
@@ -291,7 +337,7 @@ func evaluate(r spec.Rule, name string, c float64, champ *float64, haveChampion 
 			notes = append(notes, "change from champion "+num(*champ)+" not checked")
 		}
 	case haveChampion && hasChange(r):
-		notes = append(notes, "the champion has no value: change not checked")
+		notes = append(notes, "the champion has no value: change not checked (first-model rule: bounds only)")
 	case hasChange(r):
 		notes = append(notes, "no champion: change not checked")
 	}

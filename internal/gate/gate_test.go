@@ -275,7 +275,7 @@ func TestEvaluateRules(t *testing.T) {
 			rule:      spec.Rule{Metric: "f1", Direction: spec.Higher, MinDelta: f(0.01)},
 			candidate: metrics{"f1": 0.8},
 			champion:  metrics{"accuracy": 0.9},
-			want:      []checkView{{"f1", true, "f1 0.8: the champion has no value: change not checked"}},
+			want:      []checkView{{"f1", true, "f1 0.8: the champion has no value: change not checked (first-model rule: bounds only)"}},
 		},
 
 		// Globs over slices.
@@ -290,20 +290,57 @@ func TestEvaluateRules(t *testing.T) {
 			},
 		},
 		{
-			name:      "glob with ? and classes",
-			rule:      spec.Rule{Metric: "latency_ms.p9[05]", Direction: spec.Lower, MaxValue: f(100)},
-			candidate: metrics{"latency_ms.p50": 10, "latency_ms.p90": 40, "latency_ms.p95": 101},
+			name:      "glob with ?",
+			rule:      spec.Rule{Metric: "latency_ms.p9?", Direction: spec.Lower, MaxValue: f(100)},
+			candidate: metrics{"latency_ms.p50": 10, "latency_ms.p90": 40, "latency_ms.p95": 101, "latency_ms.p999": 1},
 			want: []checkView{
 				{"latency_ms.p90", true, "latency_ms.p90 40 ≤ max 100"},
 				{"latency_ms.p95", false, "latency_ms.p95 101 > max 100"},
 			},
 		},
 		{
-			// path.Match's * stops at '/', not at '.': deeper slices match too.
-			name:      "glob star crosses dots",
+			// path.Match's * stopped at '/': a slice named eu/west escaped.
+			name:      "glob star crosses slashes, not dots",
 			rule:      spec.Rule{Metric: "acc.*", Direction: spec.Higher, MinValue: f(0.5)},
-			candidate: metrics{"acc.eu.north": 0.6, "accuracy": 0.1},
-			want:      []checkView{{"acc.eu.north", true, "acc.eu.north 0.6 ≥ min 0.5"}},
+			candidate: metrics{"acc.eu/west": 0.4, "acc.eu.north": 0.6, "accuracy": 0.1},
+			want:      []checkView{{"acc.eu/west", false, "acc.eu/west 0.4 < min 0.5"}},
+		},
+		{
+			name:      "double star crosses dots",
+			rule:      spec.Rule{Metric: "acc.**", Direction: spec.Higher, MinValue: f(0.5)},
+			candidate: metrics{"acc.eu/west": 0.6, "acc.eu.north": 0.6, "accuracy": 0.1},
+			want: []checkView{
+				{"acc.eu.north", true, "acc.eu.north 0.6 ≥ min 0.5"},
+				{"acc.eu/west", true, "acc.eu/west 0.6 ≥ min 0.5"},
+			},
+		},
+		{
+			name:      "a slice the candidate lost fails the rule",
+			rule:      spec.Rule{Metric: "acc_by_region.*", Direction: spec.Higher, Tolerance: f(0.01)},
+			candidate: metrics{"acc_by_region.us": 0.9},
+			champion:  metrics{"acc_by_region.us": 0.9, "acc_by_region.eu": 0.8},
+			want: []checkView{
+				{"acc_by_region.us", true, "acc_by_region.us 0.9 ≥ champion 0.9 - 0.01"},
+				{"acc_by_region.eu", false, "acc_by_region.eu missing: the champion has it (0.8) but the candidate does not (set missing: ignore on the rule to allow it)"},
+			},
+		},
+		{
+			name:      "a plain metric the candidate lost fails the rule",
+			rule:      spec.Rule{Metric: "accuracy", Direction: spec.Higher},
+			candidate: metrics{"f1": 0.9},
+			champion:  metrics{"accuracy": 0.8},
+			want: []checkView{
+				{"accuracy", false, "accuracy missing: the champion has it (0.8) but the candidate does not (set missing: ignore on the rule to allow it)"},
+			},
+		},
+		{
+			name:      "missing: ignore lets a slice go",
+			rule:      spec.Rule{Metric: "acc_by_region.*", Direction: spec.Higher, Tolerance: f(0.01), Missing: spec.MissingIgnore},
+			candidate: metrics{"acc_by_region.us": 0.9},
+			champion:  metrics{"acc_by_region.us": 0.9, "acc_by_region.eu": 0.8},
+			want: []checkView{
+				{"acc_by_region.us", true, "acc_by_region.us 0.9 ≥ champion 0.9 - 0.01"},
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -343,33 +380,39 @@ func TestEvaluateValuesAndDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Check{
-		{Rule: 0, Metric: "accuracy", Direction: spec.Higher, Champion: f(0.925), Candidate: 0.93, Delta: f(0.005), Passed: true,
+		{Rule: 0, Metric: "accuracy", Direction: spec.Higher, Champion: f(0.925), Candidate: f(0.93), Delta: f(0.005), Passed: true,
 			Reason: "accuracy 0.93 ≥ champion 0.925 + 0.005"},
-		{Rule: 1, Metric: "f1", Direction: spec.Higher, Candidate: 0.7, Passed: true,
-			Reason: "f1 0.7: the champion has no value: change not checked"},
+		{Rule: 1, Metric: "f1", Direction: spec.Higher, Candidate: f(0.7), Passed: true,
+			Reason: "f1 0.7: the champion has no value: change not checked (first-model rule: bounds only)"},
 	}
 	if diff := cmp.Diff(want, res.Checks); diff != "" {
 		t.Errorf("checks (-want +got):\n%s", diff)
 	}
-	wantWarnings := []string{`the champion has no metric "f1": its change was not checked`}
+	wantWarnings := []string{`the champion has no metric "f1": only its absolute bounds were checked, as for a first model`}
 	if diff := cmp.Diff(wantWarnings, res.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
 
-func TestEvaluateWarnsAboutLostSlices(t *testing.T) {
+func TestEvaluateIgnoredLostSlicesWarn(t *testing.T) {
 	t.Parallel()
 	res, err := Evaluate(Input{
-		Rules:     []spec.Rule{{Metric: "acc.*", Direction: spec.Higher, Tolerance: f(0.01)}},
-		Candidate: metrics{"acc.us": 0.9},
+		Rules:     []spec.Rule{{Metric: "acc.*", Direction: spec.Higher, Tolerance: f(0.01), Missing: spec.MissingIgnore}},
+		Candidate: metrics{"acc.us": 0.9, "loss": 1, "extra.x": 2},
 		Champion:  metrics{"acc.us": 0.9, "acc.fog": 0.8},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`the champion has metric "acc.fog" (matched by "acc.*") but the candidate does not: it was not checked`}
+	want := []string{`the champion has metric "acc.fog" (rule "acc.*") but the candidate does not: not checked (missing: ignore)`}
 	if diff := cmp.Diff(want, res.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"extra.x", "loss"}, res.Uncovered); diff != "" {
+		t.Errorf("uncovered (-want +got):\n%s", diff)
+	}
+	if res.Decision != Promote {
+		t.Errorf("decision = %q, want promote", res.Decision)
 	}
 }
 
@@ -450,8 +493,13 @@ func TestEvaluateInvalidInput(t *testing.T) {
 			wantErrMsg: `podium.yaml: gate.rules[0].metric: the candidate (out/run.json) has no metric "accuracy" [gate]`,
 		},
 		{
-			name:       "missing candidate metric is never zero, even with a champion",
-			in:         Input{Rules: accuracy, Candidate: metrics{}, Champion: metrics{"accuracy": 0.5}},
+			name:       "a misspelt metric gets a suggestion",
+			in:         Input{Rules: accuracy, Candidate: metrics{"acuracy": 1, "f1": 0.5}},
+			wantErrMsg: `gate.rules[0].metric: the candidate has no metric "accuracy" (did you mean "acuracy"?) [gate]`,
+		},
+		{
+			name:       "missing candidate metric is never zero, even with a champion lacking it",
+			in:         Input{Rules: accuracy, Candidate: metrics{}, Champion: metrics{"f1": 0.5}},
 			wantErrMsg: `gate.rules[0].metric: the candidate has no metric "accuracy" [gate]`,
 		},
 		{
@@ -486,8 +534,8 @@ func TestEvaluateInvalidInput(t *testing.T) {
 		},
 		{
 			name:       "bad glob",
-			in:         Input{Rules: []spec.Rule{{Metric: "acc[", Direction: spec.Higher}}, Candidate: metrics{"acc": 1}},
-			wantErrMsg: `gate.rules[0].metric: bad glob "acc[": syntax error in pattern [gate]`,
+			in:         Input{Rules: []spec.Rule{{Metric: `acc\`, Direction: spec.Higher}}, Candidate: metrics{"acc": 1}},
+			wantErrMsg: `gate.rules[0].metric: bad glob "acc\\": trailing backslash: write \\ for a backslash [gate]`,
 		},
 		{
 			name:       "bad direction",
@@ -539,9 +587,10 @@ func TestTargets(t *testing.T) {
 		{Metric: "accuracy"},
 		{Metric: "acc.*"},
 		{Metric: "missing"},
+		{Metric: "lost.*", Missing: spec.MissingIgnore},
 	}
-	got := Targets(rules, []string{"acc.us", "accuracy", "acc.eu"})
-	want := [][]string{{"accuracy"}, {"acc.eu", "acc.us"}, nil}
+	got := Targets(rules, []string{"acc.us", "accuracy", "acc.eu"}, []string{"acc.fog", "acc.us", "missing", "lost.x"})
+	want := [][]string{{"accuracy"}, {"acc.eu", "acc.us", "acc.fog"}, {"missing"}, nil}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Targets (-want +got):\n%s", diff)
 	}

@@ -38,7 +38,16 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
+	// git writes a failure as several lines (fatal: ..., then advice); one
+	// line joined with "; " reads as a message, where the printed error
+	// would otherwise show each newline escaped as a literal \n.
+	var lines []string
+	for l := range strings.SplitSeq(e.Stderr, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	msg := strings.Join(lines, "; ")
 	if msg == "" {
 		msg = e.Err.Error()
 	}

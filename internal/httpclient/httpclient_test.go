@@ -497,7 +497,9 @@ func TestAttemptTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, hang, hang, hang)
-			f := newClient(t, httpclient.Options{MaxAttempts: 2, AttemptTimeout: 20 * time.Millisecond})
+			// 200ms, not less: on a loaded machine a shorter timeout can end the
+			// second attempt before the server sees it.
+			f := newClient(t, httpclient.Options{MaxAttempts: 2, AttemptTimeout: 200 * time.Millisecond})
 			_, _, err := do(t, f.client, tt.method, srv.URL+"/slow", "{}")
 			var nerr net.Error
 			if !errors.As(err, &nerr) || !nerr.Timeout() {

@@ -20,6 +20,9 @@ const allowNaNAdvice = "JSON has no NaN or Infinity: write the file with json.du
 type jsonParser struct {
 	*parser
 	dec *json.Decoder
+	// allowUnknown lets the strict walk skip keys that are no field of
+	// the target struct (DecodeJSONExtensible).
+	allowUnknown bool
 }
 
 func (p *parser) parseJSON() error {

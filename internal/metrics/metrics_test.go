@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -39,10 +40,46 @@ func TestParse(t *testing.T) {
 			want: &Result{Metrics: Set{"loss": 0.1}, Skipped: []string{"a.z", "model", "n", "ok"}},
 		},
 		{
-			name: "JSON big integer and negative zero",
+			name: "JSON negative zero and exact values",
 			file: "m.json",
-			data: `{"a": -0, "b": 18446744073709551617, "c": 1e-400}`,
-			want: &Result{Metrics: Set{"a": math.Copysign(0, -1), "b": 18446744073709551617, "c": 0}},
+			data: `{"a": -0, "b": 9007199254740992, "c": 1e-300, "d": 0.1, "e": 1.50, "f": 12E2, "g": 0.30000000000000004}`,
+			want: &Result{Metrics: Set{"a": math.Copysign(0, -1), "b": 9007199254740992, "c": 1e-300, "d": 0.1, "e": 1.5, "f": 1200, "g": 0.30000000000000004}},
+		},
+		{
+			name:    "JSON integer above 2^53 is refused, not rounded",
+			file:    "m.json",
+			data:    `{"b": 9007199254740993}`,
+			wantErr: "m.json:1:7: b: 9007199254740993 cannot be kept exactly: a 64-bit float holds it as 9007199254740992 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [metrics]",
+		},
+		{
+			name:    "JSON decimal with more digits than a float64 keeps",
+			file:    "m.json",
+			data:    `{"b": 0.12345678901234567890123}`,
+			wantErr: "m.json:1:7: b: 0.12345678901234567890123 cannot be kept exactly: a 64-bit float holds it as 0.12345678901234568 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [metrics]",
+		},
+		{
+			name:    "JSON underflow to zero is refused",
+			file:    "m.json",
+			data:    `{"c": 1e-400}`,
+			wantErr: "m.json:1:7: c: 1e-400 cannot be kept exactly: a 64-bit float holds it as 0 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [metrics]",
+		},
+		{
+			name:    "a huge literal is quoted by a short prefix",
+			file:    "m.json",
+			data:    `{"c": 1.` + strings.Repeat("3", 1<<20) + `}`,
+			wantErr: "m.json:1:7: c: 1." + strings.Repeat("3", 62) + "… (1048578 bytes) cannot be kept exactly: a 64-bit float holds it as 1.3333333333333333 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [metrics]",
+		},
+		{
+			name:    "YAML integer above 2^53",
+			file:    "m.yaml",
+			data:    "b: 9007199254740993\n",
+			wantErr: "m.yaml:1:4: b: 9007199254740993 cannot be kept exactly: a 64-bit float holds it as 9007199254740992 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [metrics]",
+		},
+		{
+			name:    "CSV decimal with too many digits",
+			file:    "m.csv",
+			data:    "b,0.12345678901234567890123\n",
+			wantErr: "m.csv:1:3: b: 0.12345678901234567890123 cannot be kept exactly: a 64-bit float holds it as 0.12345678901234568 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [metrics]",
 		},
 		{
 			name: "empty JSON object is an empty set",
@@ -665,4 +702,35 @@ func manyKeys(n int, value string) string {
 		b.WriteString(`"k` + strconv.Itoa(i) + `":` + value)
 	}
 	return b.String()
+}
+
+// FuzzNumber: what number accepts is exactly the decimal written (checked
+// with big.Rat where the exponent keeps that cheap), and every float64's
+// shortest form is accepted.
+func FuzzNumber(f *testing.F) {
+	for _, s := range []string{"0.1", "9007199254740993", "1e-400", "-0", "1.50", "12E2", "0.30000000000000004", "1e23"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, lit string) {
+		if len(lit) > 400 {
+			return
+		}
+		v, msg := number(lit)
+		if msg == "" {
+			if d, ok := decimal(lit); ok && d.exp > -400 && d.exp < 400 {
+				a, okA := new(big.Rat).SetString(lit)
+				b, _ := new(big.Rat).SetString(strconv.FormatFloat(v, 'e', -1, 64))
+				if okA && a.Cmp(b) != 0 {
+					t.Fatalf("number(%q) = %v, which is not the value written", lit, v)
+				}
+			}
+		}
+		if x, err := strconv.ParseFloat(lit, 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+			for _, s := range []string{strconv.FormatFloat(x, 'g', -1, 64), strconv.FormatFloat(x, 'e', -1, 64), strconv.FormatFloat(x, 'f', -1, 64)} {
+				if _, msg := number(s); msg != "" {
+					t.Fatalf("number(%q) of a float64's exact form: %s", s, msg)
+				}
+			}
+		}
+	})
 }

@@ -95,9 +95,29 @@ func TestDecodeJSON(t *testing.T) {
 			wantErr: "run.json:1:12: model: a JSON number cannot be a string [json]",
 		},
 		{
+			name:    "a key that is a field but for its case",
+			data:    `{"model": "m", "MetRics": {}}`,
+			wantErr: `run.json:1:16: MetRics: key "MetRics" is not "metrics": field names are case-sensitive [json]`,
+		},
+		{
+			name:    "an unknown field",
+			data:    `{"model": "m", "steps": [{"N": 1, "x": 2}]}`,
+			wantErr: `run.json:1:35: steps.0.x: unknown field "x" [json]`,
+		},
+		{
+			name:    "an integer above 2^53 in a float field",
+			data:    `{"metrics": {"a": 9007199254740993}}`,
+			wantErr: "run.json:1:19: metrics.a: 9007199254740993 cannot be kept exactly: a 64-bit float holds it as 9007199254740992 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [json]",
+		},
+		{
+			name: "an integer above 2^53 in an integer field is exact",
+			data: `{"steps": [{"N": 9007199254740993}]}`,
+			want: doc{Steps: []struct{ N int }{{N: 9007199254740993}}},
+		},
+		{
 			name:    "too deep",
-			data:    `{"x": ` + strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1) + `}`,
-			wantErr: "run.json:1:70: x.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0: nesting is deeper than 64 levels [json]",
+			data:    `{"metrics": {"x": ` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}}`,
+			wantErr: "run.json:1:81: metrics.x.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0: nesting is deeper than 64 levels [json]",
 		},
 	}
 	for _, tt := range tests {

@@ -118,10 +118,14 @@ func (p *parser) yamlNode(name string, n *yaml.Node, depth int, at pos) error {
 	case "!!int", "!!float":
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			return p.errAt(n.Line, n.Column, name, "%q is not a number", n.Value)
+			return p.errAt(n.Line, n.Column, name, "%q is not a number", short(n.Value))
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return p.errAt(n.Line, n.Column, name, "%s is not a finite number", n.Value)
+			return p.errAt(n.Line, n.Column, name, "%s is not a finite number", short(n.Value))
+		}
+		if !exact(strings.ReplaceAll(n.Value, "_", ""), f) {
+			_, msg := number(strings.ReplaceAll(n.Value, "_", ""))
+			return p.errAt(n.Line, n.Column, name, "%s", msg)
 		}
 		return p.add(name, &f, at)
 	case "!!str":
@@ -129,7 +133,7 @@ func (p *parser) yamlNode(name string, n *yaml.Node, depth int, at pos) error {
 		// a string; it is a number the writer meant, and it overflowed.
 		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
 			if _, err := strconv.ParseFloat(n.Value, 64); errors.Is(err, strconv.ErrRange) {
-				return p.errAt(n.Line, n.Column, name, "%s is out of the range of a 64-bit float", n.Value)
+				return p.errAt(n.Line, n.Column, name, "%s is out of the range of a 64-bit float", short(n.Value))
 			}
 		}
 	}

@@ -77,14 +77,14 @@ func TestRunMissingOutputFailsTheStep(t *testing.T) {
 		spec.Step{Name: "evaluate", Run: "true", Needs: []string{"train"}},
 	)
 	_, err := p.run(t.Context())
-	if got, want := err.Error(), "pipeline failed: train (exit 0)"; got != want {
+	if got, want := err.Error(), "pipeline failed: train (exited with status 0 but did not write its declared output model/weights.bin)"; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	want := map[string]string{"train": "failed", "evaluate": "skipped"}
 	if diff := cmp.Diff(want, statuses(t, p.runDir())); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
-	if got, want := readLog(t, p.runDir(), "train"), "podium: declared output model/weights.bin was not written\n"; got != want {
+	if got, want := readLog(t, p.runDir(), "train"), "podium: exited with status 0 but did not write its declared output model/weights.bin\n"; got != want {
 		t.Errorf("log = %q, want %q", got, want)
 	}
 	if _, err := os.Stat(filepath.Join(p.dir, ".podium/cache/steps/train.json")); !errors.Is(err, fs.ErrNotExist) {

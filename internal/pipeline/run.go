@@ -16,14 +16,17 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/podium-ml/podium/internal/data"
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // Options configure Run.
@@ -57,9 +60,24 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Warn, when set, receives each warning as it is found.
 	Warn func(msg string)
+	// Worktree and Environment are recorded in run.json as given.
+	Worktree    *rundir.Worktree
+	Environment *rundir.Environment
+	// Remote, when set, is looked up after the local cache misses, and
+	// receives the steps that ran when RemoteWrite is true (remote.go).
+	Remote      Remote
+	RemoteWrite bool
+	// Step, when set, runs only that step, after restoring the steps it
+	// needs from the caches (remote.go); run.json lists only these, and
+	// the metrics file is not read.
+	Step string
 	// LockWait bounds the wait for another run of the same run directory
 	// or workspace; 0 means DefaultLockWait.
 	LockWait time.Duration
+	// NoStatCache hashes every input and output in full, instead of taking
+	// the digest of a file whose stat is unchanged from the stat cache
+	// (<cache.path>/stat-cache).
+	NoStatCache bool
 }
 
 // Result is what a run did.
@@ -68,6 +86,10 @@ type Result struct {
 	RunDir   string
 	CacheKey string
 	Warnings []string
+	// Data is the data check's result; nil when the spec has none or its
+	// pass was cached (DataCached).
+	Data       *data.Result
+	DataCached bool
 }
 
 // StepsFailedError says some steps failed or timed out; run.json was
@@ -79,9 +101,12 @@ type StepsFailedError struct {
 func (e *StepsFailedError) Error() string {
 	parts := make([]string, len(e.Steps))
 	for i, s := range e.Steps {
-		if s.Status == rundir.StatusTimeout {
+		switch {
+		case s.Reason != "":
+			parts[i] = fmt.Sprintf("%s (%s)", s.Name, s.Reason)
+		case s.Status == rundir.StatusTimeout:
 			parts[i] = s.Name + " (timed out)"
-		} else {
+		default:
 			parts[i] = fmt.Sprintf("%s (exit %d)", s.Name, s.ExitCode)
 		}
 	}
@@ -92,7 +117,12 @@ func (e *StepsFailedError) Error() string {
 // steps were stopped and run.json was written.
 type InterruptedError struct{ Err error }
 
-func (e *InterruptedError) Error() string { return "pipeline interrupted: " + e.Err.Error() }
+func (e *InterruptedError) Error() string {
+	if errors.Is(e.Err, context.Canceled) {
+		return "pipeline interrupted (Ctrl-C or SIGTERM)"
+	}
+	return "pipeline interrupted: " + e.Err.Error()
+}
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // runner is one run of a pipeline.
@@ -113,8 +143,28 @@ type runner struct {
 	external   map[string]string // clean input path -> digest, for inputs no step writes
 	concurrent bool              // whether two steps may run at once
 	out        *syncWriter
+	stat       *statcache.Cache // nil with NoStatCache
 
-	warnings []string
+	// hmu guards what follows: the digests taken while no command ran,
+	// valid until one starts, and the snapshot for undeclared writes,
+	// taken just before the first command starts (a run where every step
+	// is cached never walks the spec's directory).
+	hmu      sync.Mutex
+	gen      int // bumped when a command starts or ends
+	commands int // commands running
+	memo     map[string]memoDigest
+	watch    *watcher
+	before   snapshot // nil until the first command starts
+	watchErr error
+
+	warnings  []string
+	dataCheck *rundir.DataCheck // the data check's summary, for run.json
+	target    *node             // Options.Step's node, nil when the whole pipeline runs
+}
+
+type memoDigest struct {
+	digest string
+	gen    int
 }
 
 type nodeState int
@@ -176,14 +226,21 @@ func newRunner(opts Options) (*runner, error) {
 		dir:      dir,
 		runDir:   runDir,
 		boundary: fingerprint.FindBoundary(dir),
-		cache:    stepCache{dir: filepath.Join(dir, filepath.FromSlash(clean))},
+		cache:    stepCache{dir: filepath.Join(dir, filepath.FromSlash(clean)), maxBytes: s.Cache.MaxBytes},
 		jobs:     opts.Jobs,
 		now:      opts.Now,
 		byName:   map[string]*node{},
 		params:   map[string]string{},
+		memo:     map[string]memoDigest{},
+	}
+	if !opts.NoStatCache {
+		r.stat = statcache.Open(filepath.Join(r.cache.dir, statcache.FileName))
 	}
 	if r.boundary == "" {
 		r.boundary = dir
+	}
+	if r.cache.maxBytes <= 0 {
+		r.cache.maxBytes, _ = spec.ParseSize(spec.DefaultCacheMaxSize)
 	}
 	if r.jobs <= 0 {
 		r.jobs = runtime.NumCPU()
@@ -246,6 +303,11 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if err := r.resolveAncestors(); err != nil {
 		return nil, err
+	}
+	if opts.Step != "" {
+		if err := r.only(opts.Step); err != nil {
+			return nil, err
+		}
 	}
 	r.concurrent = r.jobs > 1 && r.hasIndependentSteps()
 	return r, nil
@@ -355,12 +417,100 @@ func (r *runner) checkInputs(ctx context.Context) error {
 	return errors.Join(other...)
 }
 
+// digest fingerprints the spec-relative path clean. A path is hashed at
+// most once while no command runs: a digest taken with no command running
+// stays valid until one starts, so the output a cached step checks is not
+// hashed again as the input of the next step.
 func (r *runner) digest(ctx context.Context, clean string) (string, error) {
-	res, err := fingerprint.Compute(ctx, filepath.Join(r.dir, filepath.FromSlash(clean)), &fingerprint.Options{Boundary: r.boundary})
+	r.hmu.Lock()
+	gen, quiet := r.gen, r.commands == 0
+	if m, ok := r.memo[clean]; ok && quiet && m.gen == gen {
+		r.hmu.Unlock()
+		return m.digest, nil
+	}
+	r.hmu.Unlock()
+	if digestHook != nil {
+		digestHook(clean)
+	}
+	res, err := fingerprint.Compute(ctx, filepath.Join(r.dir, filepath.FromSlash(clean)), &fingerprint.Options{Boundary: r.boundary, StatCache: r.stat})
 	if err != nil {
 		return "", err
 	}
+	r.hmu.Lock()
+	if quiet && r.commands == 0 && r.gen == gen {
+		r.memo[clean] = memoDigest{res.Digest, gen}
+	}
+	r.hmu.Unlock()
 	return res.Digest, nil
+}
+
+// digestHook, set by tests, sees every path digest hashes.
+var digestHook func(clean string)
+
+// commandStarting is called just before a step's command starts: the
+// first one snapshots the spec's directory for undeclared writes, and
+// every one ends the digests remembered so far.
+func (r *runner) commandStarting() {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	if r.watch != nil && r.before == nil && r.watchErr == nil {
+		before, err := r.watch.take()
+		if err != nil {
+			r.watchErr = err
+		} else {
+			r.before = before
+		}
+	}
+	r.commands++
+	r.gen++
+}
+
+// forgetDigests ends the digests remembered so far: podium itself has
+// written into the workspace (outputs restored from a cache), so a digest
+// taken before may describe bytes that are gone.
+func (r *runner) forgetDigests() {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	r.gen++
+}
+
+// commandEnded is called when a step's command has exited.
+func (r *runner) commandEnded() {
+	r.hmu.Lock()
+	defer r.hmu.Unlock()
+	r.commands--
+	r.gen++
+}
+
+// checkWrites warns about files that changed outside the declared outputs
+// since the last check, now that step n, which ran its command, is done.
+func (r *runner) checkWrites(n *node) {
+	r.hmu.Lock()
+	before, err := r.before, r.watchErr
+	r.hmu.Unlock()
+	if r.watch == nil {
+		return
+	}
+	if err == nil && before == nil {
+		return // no command ran: the step failed before it started
+	}
+	var after snapshot
+	if err == nil {
+		after, err = r.watch.take()
+	}
+	if err != nil {
+		r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", err, r.dir))
+		r.hmu.Lock()
+		r.watch = nil
+		r.hmu.Unlock()
+		return
+	}
+	if paths := changed(before, after); len(paths) > 0 {
+		r.warnUndeclared(n, paths)
+	}
+	r.hmu.Lock()
+	r.before = after
+	r.hmu.Unlock()
 }
 
 // CacheKey is the run's cache key (see the package-level CacheKey).
@@ -395,13 +545,15 @@ type finished struct {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := &Result{RunDir: r.runDir, CacheKey: r.cacheKey()}
 	run := &rundir.Run{
-		Model:      r.spec.Model,
-		SpecDigest: r.spec.Digest,
-		Params:     map[string]any{},
-		Commit:     r.opts.Commit,
-		StartedAt:  r.now().UTC(),
-		Steps:      []rundir.Step{},
-		Metrics:    map[string]float64{},
+		Model:       r.spec.Model,
+		SpecDigest:  r.spec.Digest,
+		Params:      map[string]any{},
+		Commit:      r.opts.Commit,
+		StartedAt:   r.now().UTC(),
+		Steps:       []rundir.Step{},
+		Metrics:     map[string]float64{},
+		Worktree:    r.opts.Worktree,
+		Environment: r.opts.Environment,
 	}
 	// run.json is uploaded as an artifact and read into reports: a param
 	// shaped like a token (put there by mistake) is masked, as the record
@@ -419,13 +571,14 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer release()
-
-	w := newWatcher(r.dir, r.watchSkips())
-	before, werr := w.take()
-	if werr != nil {
-		r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", werr, r.dir))
-		w = nil
+	// The data check runs under the claim: it writes a cache entry, and a
+	// failure must not leave the previous run's run.json looking current.
+	if res.Data, res.DataCached, err = r.checkData(ctx); err != nil {
+		return nil, err
 	}
+	run.Data = r.dataCheck
+
+	r.watch = newWatcher(r.dir, r.watchSkips())
 
 	results := make(chan finished)
 	active := 0
@@ -458,18 +611,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		active--
 		f.n.state = done
 		f.n.result = f.result
-		if w != nil && f.result.Status != rundir.StatusCached && f.result.Status != rundir.StatusSkipped {
-			after, err := w.take()
-			if err != nil {
-				r.warn(fmt.Sprintf("not checking for writes outside declared outputs: %v under %s", err, r.dir))
-				w = nil
-				continue
-			}
-			if paths := changed(before, after); len(paths) > 0 {
-				r.warnUndeclared(f.n, paths)
-			}
-			before = after
+		if f.result.Status != rundir.StatusCached && f.result.Status != rundir.StatusSkipped {
+			r.checkWrites(f.n)
 		}
+	}
+	if err := r.stat.Save(); err != nil {
+		r.warn(err.Error())
 	}
 	for _, n := range r.steps {
 		if n.state == pending {
@@ -481,7 +628,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 
 	var failed []rundir.Step
 	for _, s := range run.Steps {
-		if s.Status == rundir.StatusFailed || s.Status == rundir.StatusTimeout {
+		if s.Status == rundir.StatusFailed || s.Status == rundir.StatusTimeout || s.Status == rundir.StatusInterrupted {
 			failed = append(failed, s)
 		}
 	}
@@ -491,13 +638,19 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		runErr = &InterruptedError{Err: ctx.Err()}
 	case len(failed) > 0:
 		runErr = &StepsFailedError{Steps: failed}
-	case r.spec.Metrics != "":
+	case r.spec.Metrics != "" && r.target == nil:
 		m, err := r.readMetrics()
 		if err != nil {
 			runErr = err
 		} else {
 			run.Metrics = m
 		}
+	}
+	if runErr != nil {
+		run.Failure = runErr.Error()
+	}
+	if _, _, err := r.cache.gc(time.Now()); err != nil {
+		r.warn(fmt.Sprintf("failed to trim the step cache %s: %v", r.cache.dir, err))
 	}
 	run.FinishedAt = r.now().UTC()
 	res.Warnings = r.warnings
@@ -560,7 +713,7 @@ func failedNeed(n *node) *node {
 	for _, d := range n.needs {
 		if d.state == done {
 			switch d.result.Status {
-			case rundir.StatusFailed, rundir.StatusTimeout, rundir.StatusSkipped:
+			case rundir.StatusFailed, rundir.StatusTimeout, rundir.StatusInterrupted, rundir.StatusSkipped:
 				return d
 			}
 		}

@@ -253,7 +253,7 @@ func TestRunFailureStopsDependentsOnly(t *testing.T) {
 	if !errors.As(err, &failed) {
 		t.Fatalf("error = %v, want *StepsFailedError", err)
 	}
-	if got, want := err.Error(), "pipeline failed: train (exit 3)"; got != want {
+	if got, want := err.Error(), "pipeline failed: train (exited with status 3)"; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	want := map[string]string{"prepare": "ok", "train": "failed", "evaluate": "skipped", "publish": "skipped", "lint": "ok"}
@@ -326,7 +326,7 @@ func TestRunTimeoutKillsTheProcessGroup(t *testing.T) {
 		spec.Step{Name: "lint", Run: "true"},
 	)
 	_, err := p.run(t.Context())
-	if got, want := fmt.Sprint(err), "pipeline failed: train (timed out)"; got != want {
+	if got, want := fmt.Sprint(err), "pipeline failed: train (timed out after 2s)"; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	want := map[string]string{"train": "timeout", "evaluate": "skipped", "lint": "ok"}
@@ -362,9 +362,12 @@ func TestRunCancelStopsStepsAndWritesRunJSON(t *testing.T) {
 	if !errors.As(err, &interrupted) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want *InterruptedError wrapping context.Canceled", err)
 	}
-	want := map[string]string{"train": "failed", "evaluate": "skipped"}
+	want := map[string]string{"train": "interrupted", "evaluate": "skipped"}
 	if diff := cmp.Diff(want, statuses(t, p.runDir())); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if got := readRun(t, p.runDir()).Failure; got != "pipeline interrupted (Ctrl-C or SIGTERM)" {
+		t.Errorf("run.json failure = %q, want the interruption", got)
 	}
 	if code := readRun(t, p.runDir()).Steps[0].ExitCode; code != 128+15 {
 		t.Errorf("exit code = %d, want 143 (SIGTERM)", code)

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/rundir"
@@ -27,6 +29,7 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 	lg, err := r.openLog(st.Name)
 	if err != nil {
 		res.Status = rundir.StatusFailed
+		res.Reason = err.Error()
 		r.logf("%s: %v", st.Name, err)
 		return res
 	}
@@ -42,15 +45,22 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		lg.WriteString(msg)
 		r.logf("%s: "+format, append([]any{st.Name}, args...)...)
 	}
+	// fail ends the step with status, its reason kept in run.json too, so
+	// that later commands can say why the run is unusable.
+	// more is said in the log only.
+	fail := func(status, reason, more string) rundir.Step {
+		res.Status = status
+		res.Reason = reason
+		note("%s%s", reason, more)
+		return res
+	}
 
 	inputs := map[string]string{}
 	for j, in := range n.inputs {
 		d, ok := r.external[in]
 		if !ok {
 			if d, err = r.digest(ctx, in); err != nil {
-				res.Status = rundir.StatusFailed
-				note("input %s: %v", st.Inputs[j], err)
-				return res
+				return fail(rundir.StatusFailed, fmt.Sprintf("input %s: %v", st.Inputs[j], err), "")
 			}
 		}
 		inputs[in] = d
@@ -59,17 +69,32 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 	key := stepKey(st, r.params, inputs)
 
 	if !r.opts.Force {
-		if outs, ok := r.cached(ctx, n, key); ok {
+		if outs, e, restored, ok := r.cached(ctx, n, key); ok {
 			res.Status = rundir.StatusCached
 			res.ExitCode = 0
 			res.Outputs = outs
-			fmt.Fprintf(lg, "podium: cached: command, env, params and input digests unchanged and outputs intact; not run (key %s)\n", key)
-			r.logf("%s: cached", st.Name)
+			res.CachedFrom = &rundir.CachedFrom{StartedAt: e.StartedAt, FinishedAt: e.FinishedAt, DurationS: e.DurationS}
+			fmt.Fprintf(lg, "podium: cached: command, env, params and input digests unchanged; not run (key %s)\n", key)
+			if len(restored) > 0 {
+				note("cached; restored %s from the cache", strings.Join(restored, ", "))
+			} else {
+				r.logf("%s: cached", st.Name)
+			}
+			if e.Log != "" {
+				fmt.Fprintf(lg, "podium: the log of the run that produced the outputs (%s, %.2fs):\n", e.FinishedAt.Format(time.RFC3339), e.DurationS)
+				if err := r.cache.copyObject(lg, e.Log); err != nil {
+					fmt.Fprintf(lg, "podium: (not available: %v)\n", err)
+				}
+			}
 			return res
 		}
 	}
-	if err := r.cache.drop(st.Name); err != nil {
-		note("failed to clear cache entry: %v", err)
+
+	if !r.opts.Force && r.remoteCached(ctx, n, key, inputs, lg, &res) {
+		return res
+	}
+	if r.restoreOnly(n) {
+		return fail(rundir.StatusFailed, fmt.Sprintf("not in the cache, local or remote: step %q needs it, and only restores it (run its job first)", r.target.step.Name), "")
 	}
 
 	out := r.stepWriter(st.Name, lg)
@@ -80,75 +105,98 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		r.logf("%s: running", st.Name)
 	}
 	env := append(append(r.env[:len(r.env):len(r.env)], "PODIUM_STEP="+st.Name), sortedEnv(st.Env)...)
+	r.commandStarting()
 	o := shell{
 		Script: st.Run, Dir: r.dir, Env: env, Out: out,
 		Timeout: st.Timeout, KillGrace: r.opts.KillGrace,
 	}.run(ctx)
+	r.commandEnded()
 	out.Flush()
 	res.ExitCode = o.ExitCode
 	switch {
 	case o.TimedOut:
-		res.Status = rundir.StatusTimeout
-		note("timed out after %s; its process group was stopped", st.Timeout)
-		return res
+		return fail(rundir.StatusTimeout, fmt.Sprintf("timed out after %s", st.Timeout), "; its process group was stopped")
 	case o.Canceled:
-		res.Status = rundir.StatusFailed
-		note("interrupted; its process group was stopped")
-		return res
+		return fail(rundir.StatusInterrupted, "interrupted", "; its process group was stopped")
 	case o.Err != nil:
-		res.Status = rundir.StatusFailed
-		note("failed to run: %v", o.Err)
-		return res
+		return fail(rundir.StatusFailed, fmt.Sprintf("failed to run: %v", o.Err), "")
 	case o.ExitCode != 0:
-		res.Status = rundir.StatusFailed
-		note("exited with status %d", o.ExitCode)
-		return res
+		return fail(rundir.StatusFailed, fmt.Sprintf("exited with status %d", o.ExitCode), "")
 	}
 
 	outputs := map[string]string{}
 	for j, p := range n.outputs {
 		d, err := r.digest(ctx, p)
 		if err != nil {
-			res.Status = rundir.StatusFailed
 			if errors.Is(err, fs.ErrNotExist) {
-				note("declared output %s was not written", st.Outputs[j])
-			} else {
-				note("output %s: %v", st.Outputs[j], err)
+				return fail(rundir.StatusFailed, fmt.Sprintf("exited with status 0 but did not write its declared output %s", st.Outputs[j]), "")
 			}
-			return res
+			return fail(rundir.StatusFailed, fmt.Sprintf("output %s: %v", st.Outputs[j], err), "")
 		}
 		outputs[p] = d
 		res.Outputs[st.Outputs[j]] = d
 	}
 	res.Status = rundir.StatusOK
-	entry := &cacheEntry{Version: cacheVersion, Step: st.Name, Key: key, Inputs: inputs, Outputs: outputs, FinishedAt: r.now().UTC()}
-	if err := r.cache.store(entry); err != nil {
-		note("failed to write cache entry: %v", err)
-	}
+	r.storeCache(lg, &cacheEntry{
+		Version: cacheVersion, Step: st.Name, Key: key, Inputs: inputs, Digests: outputs,
+		StartedAt: start.UTC(), FinishedAt: r.now().UTC(), DurationS: r.now().Sub(start).Seconds(),
+	}, n.outputs)
+	r.remoteStore(ctx, n, key, &RemoteEntry{Outputs: outputs, StartedAt: start.UTC(), FinishedAt: r.now().UTC(), DurationS: r.now().Sub(start).Seconds()}, lg)
 	return res
 }
 
-// cached reports whether the step's cache entry matches key and its
-// outputs still have the digests recorded there; it returns them keyed as
-// the spec writes them.
-func (r *runner) cached(ctx context.Context, n *node, key string) (map[string]string, bool) {
-	e := r.cache.load(n.step.Name)
-	if e == nil || e.Key != key {
-		return nil, false
+// storeCache stores the step's outputs and log as objects and writes its
+// entry. Outputs that cannot be stored leave an entry without them: a hit
+// then needs the outputs on disk, as before outputs were stored.
+func (r *runner) storeCache(lg *stepLog, e *cacheEntry, outputs []string) {
+	files, err := r.cache.putOutputs(r.dir, outputs)
+	if err != nil {
+		fmt.Fprintf(lg, "podium: outputs not stored in the cache (a hit will need them on disk): %v\n", err)
+	} else {
+		e.Outputs = files
+	}
+	if e.Outputs == nil {
+		e.Outputs = []cacheFile{}
+	}
+	if d, err := r.cache.putLog(lg.Name()); err == nil {
+		e.Log = d
+	}
+	if err := r.cache.store(e); err != nil {
+		fmt.Fprintf(lg, "podium: failed to write cache entry: %v\n", err)
+		r.logf("%s: failed to write cache entry: %v", e.Step, err)
+	}
+}
+
+// cached looks up the step's entry for key. It is a hit when every
+// declared output has the digest the entry records, either on disk already
+// or once restored from the cache's objects; it returns the outputs keyed
+// as the spec writes them, the entry, and the outputs it restored.
+func (r *runner) cached(ctx context.Context, n *node, key string) (map[string]string, *cacheEntry, []string, bool) {
+	e := r.cache.load(n.step.Name, key)
+	if e == nil {
+		return nil, nil, nil, false
 	}
 	outs := map[string]string{}
+	var restored []string
 	for j, p := range n.outputs {
-		want, ok := e.Outputs[p]
+		want, ok := e.Digests[p]
 		if !ok {
-			return nil, false
+			return nil, nil, nil, false
 		}
 		got, err := r.digest(ctx, p)
 		if err != nil || got != want {
-			return nil, false
+			if len(e.Outputs) == 0 || r.cache.restore(r.dir, []string{p}, e.Outputs) != nil {
+				return nil, nil, nil, false
+			}
+			r.forgetDigests()
+			if got, err = r.digest(ctx, p); err != nil || got != want {
+				return nil, nil, nil, false
+			}
+			restored = append(restored, n.step.Outputs[j])
 		}
 		outs[n.step.Outputs[j]] = got
 	}
-	return outs, true
+	return outs, e, restored, true
 }
 
 func sortedEnv(env map[string]string) []string {

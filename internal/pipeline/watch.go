@@ -58,7 +58,13 @@ func (w *watcher) skipped(rel string) bool {
 	return false
 }
 
+// takeHook, set by tests, sees every snapshot taken.
+var takeHook func()
+
 func (w *watcher) take() (snapshot, error) {
+	if takeHook != nil {
+		takeHook()
+	}
 	snap := snapshot{}
 	err := filepath.WalkDir(w.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

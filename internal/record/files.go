@@ -2,21 +2,17 @@ package record
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/podium-ml/podium/internal/fingerprint"
+	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // MissingError says a path run.json names is not on disk any more: the
@@ -53,8 +49,17 @@ func (e *ChangedError) InvalidInput() bool { return true }
 // not "", is the digest run.json records for rel; a different one on disk
 // is a ChangedError.
 func InspectArtifact(ctx context.Context, root, rel, want string) (Artifact, error) {
+	return InspectArtifactCached(ctx, root, rel, want, nil)
+}
+
+// InspectArtifactCached is InspectArtifact taking the digests of files
+// unchanged since they were hashed from cache (nil hashes every file).
+// The artifact is read at most once: the per-file digests are those the
+// directory digest was made of, and with the stat cache warm it is not
+// read at all.
+func InspectArtifactCached(ctx context.Context, root, rel, want string, cache *statcache.Cache) (Artifact, error) {
 	abs := filepath.Join(root, filepath.FromSlash(rel))
-	res, err := fingerprint.Compute(ctx, abs, nil)
+	res, err := fingerprint.Compute(ctx, abs, &fingerprint.Options{StatCache: cache, ListFiles: true})
 	if err != nil {
 		var nf *fingerprint.NotFoundError
 		if errors.As(err, &nf) {
@@ -66,110 +71,20 @@ func InspectArtifact(ctx context.Context, root, rel, want string) (Artifact, err
 		return Artifact{}, &ChangedError{Path: rel, Want: want, Actual: res.Digest}
 	}
 	a := Artifact{Path: rel, Digest: res.Digest, Size: res.Bytes}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("failed to read %s: %w", rel, err)
-	}
-	if fi.Mode().IsRegular() {
+	if res.Entries == nil {
+		// A file: its digest is its own.
 		a.Files = []File{{Path: rel, Digest: res.Digest, Size: res.Bytes}}
 		return a, nil
 	}
-
 	// The per-file digests are the in-toto subjects: what `sha256sum`
-	// or `gh attestation verify` computes for each file. Their listing
-	// must give the directory digest back, or the tree changed meanwhile.
-	names, err := walkFiles(abs)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("failed to list the artifact %s: %w", rel, err)
-	}
-	sums, sizes, err := hashFiles(ctx, abs, names)
-	if err != nil {
-		return Artifact{}, fmt.Errorf("failed to hash the artifact %s: %w", rel, err)
-	}
-	listing := sha256.New()
-	for i, name := range names {
-		listing.Write(listingLine(sums[i], name))
-		a.Files = append(a.Files, File{Path: path.Join(rel, name), Digest: "sha256:" + hex.EncodeToString(sums[i]), Size: sizes[i]})
-	}
-	if got := "sha256:" + hex.EncodeToString(listing.Sum(nil)); got != res.Digest {
-		return Artifact{}, fmt.Errorf("the artifact %s changed while it was read (digest %s, then %s)", rel, res.Digest, got)
+	// or `gh attestation verify` computes for each file.
+	for _, f := range res.Entries {
+		a.Files = append(a.Files, File{Path: path.Join(rel, f.Name), Digest: f.Digest, Size: f.Size})
 	}
 	if len(a.Files) == 0 {
 		return Artifact{}, &MissingError{Path: rel, Hint: "the artifact directory holds no files"}
 	}
 	return a, nil
-}
-
-// listingLine is one line of `sha256sum` output, escaped as GNU sha256sum
-// escapes a name holding a backslash, newline or carriage return.
-func listingLine(sum []byte, name string) []byte {
-	var b []byte
-	escape := strings.ContainsAny(name, "\\\n\r")
-	if escape {
-		b = append(b, '\\')
-		name = strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`).Replace(name)
-	}
-	b = hex.AppendEncode(b, sum)
-	b = append(b, ' ', ' ')
-	b = append(b, name...)
-	return append(b, '\n')
-}
-
-// hashFiles hashes the files names (relative to dir) on GOMAXPROCS
-// workers, since a model is often a few large shards.
-func hashFiles(ctx context.Context, dir string, names []string) ([][]byte, []int64, error) {
-	sums := make([][]byte, len(names))
-	sizes := make([]int64, len(names))
-	errs := make([]error, len(names))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(names)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				sums[i], sizes[i], errs[i] = hashFile(ctx, filepath.Join(dir, filepath.FromSlash(names[i])))
-			}
-		}()
-	}
-	for i := range names {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", names[i], err)
-		}
-	}
-	return sums, sizes, nil
-}
-
-func hashFile(ctx context.Context, name string) ([]byte, int64, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, contextReader{ctx, f})
-	if err != nil {
-		return nil, 0, err
-	}
-	return h.Sum(nil), n, nil
-}
-
-// contextReader stops a long copy when ctx is cancelled.
-type contextReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c contextReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // walkFiles lists the regular files below dir as `find -L dir -type f`

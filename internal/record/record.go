@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/gate/glob"
+	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/schemas"
 )
@@ -61,6 +63,8 @@ type Record struct {
 	Decision      *string            `json:"decision"`
 	Gate          *Gate              `json:"gate"`
 	Environment   Environment        `json:"environment"`
+	// Data is the data check before training, when the spec has one.
+	Data *rundir.DataCheck `json:"data,omitempty"`
 }
 
 // Commit is the commit the pipeline ran on. Only SHA is always known.
@@ -70,6 +74,11 @@ type Commit struct {
 	Branch      string `json:"branch,omitempty"`
 	Repository  string `json:"repository,omitempty"`
 	PullRequest int    `json:"pull_request,omitempty"`
+	// Clean says whether the tracked files matched the commit when the run
+	// started (nil: not known); Changed lists those that did not.
+	Clean     *bool    `json:"clean,omitempty"`
+	Changed   []string `json:"changed,omitempty"`
+	Truncated bool     `json:"changed_truncated,omitempty"`
 }
 
 // CI is the job that ran the pipeline. Unknown fields are left out.
@@ -121,6 +130,11 @@ type Environment struct {
 	OS            string `json:"os"`
 	Arch          string `json:"arch"`
 	ImageDigest   string `json:"image_digest,omitempty"`
+	// Runtimes and Lockfiles are what a reproduction needs, from run.json:
+	// the runtime versions seen on the steps' PATH and the dependency
+	// lockfiles' digests, at train time.
+	Runtimes  map[string]string `json:"runtimes,omitempty"`
+	Lockfiles []rundir.Lockfile `json:"lockfiles,omitempty"`
 }
 
 // Source is everything a record is built from.
@@ -135,6 +149,11 @@ type Source struct {
 	Artifact      Artifact
 	// Sizes holds the size of every path in the steps' inputs and outputs.
 	Sizes map[string]int64
+	// Code lists the spec's component paths: inputs under them are code,
+	// not data (DataDigest). EvaluationData lists the spec's
+	// evaluation_data, which is data even when a step writes it.
+	Code           []string
+	EvaluationData []string
 }
 
 var (
@@ -169,12 +188,27 @@ func New(src Source) (*Record, error) {
 		SpecDigest:  run.SpecDigest,
 		Params:      run.Params,
 		Metrics:     run.Metrics,
+		Data:        run.Data,
 		Artifact:    src.Artifact,
 		Steps:       []Step{},
 		Environment: src.Env,
 	}
 	if r.CI.Provider == "" {
 		r.CI.Provider = "local"
+	}
+	if wt := run.Worktree; wt != nil {
+		clean := wt.Clean
+		r.Commit.Clean = &clean
+		r.Commit.Changed = wt.Changed
+		r.Commit.Truncated = wt.Truncated
+	}
+	if env := run.Environment; env != nil {
+		if len(env.Runtimes) > 0 {
+			r.Environment.Runtimes = env.Runtimes
+		}
+		if len(env.Lockfiles) > 0 {
+			r.Environment.Lockfiles = env.Lockfiles
+		}
 	}
 	if !digestPattern.MatchString(r.Environment.ImageDigest) {
 		// A platform may know the image only by tag; the record keeps
@@ -201,7 +235,7 @@ func New(src Source) (*Record, error) {
 	if r.Outputs, err = files(run.Steps, func(s rundir.Step) map[string]string { return s.Outputs }, src.Sizes); err != nil {
 		return nil, err
 	}
-	r.DataDigest = dataDigest(r.Inputs, r.Outputs)
+	r.DataDigest = dataDigest(dataInputs(r.Inputs, r.Outputs, src.Code, src.EvaluationData))
 
 	if c := src.Compare; c != nil {
 		if c.Model != run.Model {
@@ -252,17 +286,56 @@ func files(steps []rundir.Step, side func(rundir.Step) map[string]string, sizes 
 	return list, nil
 }
 
-// dataDigest names the data the run read: the inputs no step wrote. One
-// such input is named by its own digest, so that `podium fingerprint` on
-// the same path gives the same value; several by the digest of their
-// sha256sum-style listing.
-func dataDigest(inputs, outputs []File) *string {
-	var external []File
-	for _, in := range inputs {
-		if !underAny(in.Path, outputs) {
-			external = append(external, in)
+// codeExtensions mark an input file as code, not data, wherever it is.
+var codeExtensions = map[string]bool{
+	".py": true, ".ipynb": true, ".go": true, ".r": true, ".jl": true, ".js": true, ".mjs": true,
+	".ts": true, ".sh": true, ".bash": true, ".java": true, ".scala": true, ".kt": true, ".rs": true,
+	".c": true, ".cc": true, ".cpp": true, ".h": true, ".hpp": true, ".rb": true, ".sql": true,
+	".toml": true, ".cfg": true, ".ini": true, ".lock": true, ".mod": true, ".sum": true,
+}
+
+// codeFiles are dependency manifests and lockfiles: code, not data.
+var codeFiles = map[string]bool{
+	"requirements.txt": true, "package.json": true, "package-lock.json": true, "yarn.lock": true,
+	"pnpm-lock.yaml": true, "environment.yml": true, "conda-lock.yml": true, "Dockerfile": true,
+	"Makefile": true, "podium.yaml": true,
+}
+
+// dataInputs picks the data among the inputs: the spec's evaluation data,
+// and every input no step wrote that is not code. Code is what lies under
+// a component's path (other than "."), a source file by its extension, or
+// a dependency manifest or lockfile. So `podium log`'s DATA column changes
+// when the data does, not when train.py does.
+func dataInputs(inputs, outputs []File, code, evaluation []string) []File {
+	var codeRoots []File
+	for _, c := range code {
+		if p := path.Clean(c); p != "." {
+			codeRoots = append(codeRoots, File{Path: p})
 		}
 	}
+	var evalRoots []File
+	for _, e := range evaluation {
+		evalRoots = append(evalRoots, File{Path: e})
+	}
+	var data []File
+	for _, in := range inputs {
+		p := path.Clean(in.Path)
+		switch {
+		case underAny(p, evalRoots):
+			data = append(data, in)
+		case underAny(p, outputs), underAny(p, codeRoots),
+			codeExtensions[strings.ToLower(path.Ext(p))], codeFiles[path.Base(p)]:
+		default:
+			data = append(data, in)
+		}
+	}
+	return data
+}
+
+// dataDigest names the data the run read (dataInputs). One input is named
+// by its own digest, so that `podium fingerprint` on the same path gives
+// the same value; several by the digest of their sha256sum-style listing.
+func dataDigest(external []File) *string {
 	switch len(external) {
 	case 0:
 		return nil
@@ -314,7 +387,7 @@ func PrimaryMetric(rulePatterns []string, metrics map[string]float64) string {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if ok, _ := path.Match(pattern, name); ok {
+		if glob.Match(pattern, name) {
 			return name
 		}
 	}
@@ -341,6 +414,11 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 		problems = append(problems, "missing fields: "+strings.Join(missing, ", "))
 	}
 	has := func(key string) bool { return raw[key] != nil && string(raw[key]) != "null" }
+	if has("commit") && run.Commit == "" {
+		// Not a damaged file: train ran where git could not name a commit.
+		return &rundir.UnusableError{Dir: dir, Reason: "it names no commit: podium train ran outside a git repository, " +
+			"or in one without a commit yet, and a record is tied to its commit (commit the project with git, then train again)"}
+	}
 	if has("model") && !namePattern.MatchString(run.Model) {
 		problems = append(problems, fmt.Sprintf("model %q is not a model name (letters, digits, '.', '_', '-')", run.Model))
 	}
@@ -356,7 +434,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 	if has("finished_at") && run.FinishedAt.IsZero() {
 		problems = append(problems, "finished_at is the zero time")
 	}
-	statuses := []string{rundir.StatusOK, rundir.StatusFailed, rundir.StatusSkipped, rundir.StatusCached, rundir.StatusTimeout}
+	statuses := []string{rundir.StatusOK, rundir.StatusFailed, rundir.StatusSkipped, rundir.StatusCached, rundir.StatusTimeout, rundir.StatusInterrupted}
 	for i, s := range run.Steps {
 		where := fmt.Sprintf("steps[%d]", i)
 		if !namePattern.MatchString(s.Name) {
@@ -436,14 +514,17 @@ func Digest(data []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// Decode reads a record. Fields it does not know are ignored (a newer
-// podium may add some); a different schema_version is refused.
+// Decode reads a record through the strict decoder podium's other
+// documents use (metrics.DecodeJSONExtensible): duplicate keys, keys that
+// differ from a field only in case and numbers a float64 cannot hold
+// exactly are refused; so is a different schema_version. Fields it does
+// not know are ignored (a newer podium may add some).
 func Decode(data []byte) (*Record, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("record is %d bytes; at most %d are read", len(data), MaxSize)
 	}
 	var r Record
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := metrics.DecodeJSONExtensible("record", data, &r); err != nil {
 		return nil, fmt.Errorf("not a podium record: %w", err)
 	}
 	if r.SchemaVersion != SchemaVersion {

@@ -289,11 +289,11 @@ func TestDecodeErrors(t *testing.T) {
 		data    string
 		wantErr string
 	}{
-		{name: "not JSON", data: `{"model":`, wantErr: "not a podium record: unexpected end of JSON input"},
+		{name: "not JSON", data: `{"model":`, wantErr: "not a podium record: record:1:10: model: unexpected end of file: the JSON is truncated [json]"},
 		{name: "newer schema", data: `{"schema_version":2,"model":"m","commit":{"sha":"a"}}`, wantErr: "record schema_version 2 is not supported (this podium reads 1)"},
 		{name: "no schema version", data: `{"model":"m"}`, wantErr: "record schema_version 0 is not supported (this podium reads 1)"},
 		{name: "no model", data: `{"schema_version":1,"commit":{"sha":"a"}}`, wantErr: "not a podium record: no model or commit"},
-		{name: "wrong type", data: `{"schema_version":1,"model":3}`, wantErr: "not a podium record: json: cannot unmarshal number into Go struct field Record.model of type string"},
+		{name: "wrong type", data: `{"schema_version":1,"model":3}`, wantErr: "not a podium record: record:1:30: model: a JSON number cannot be a string [json]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,7 +383,7 @@ func TestDataDigest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if diff := cmp.Diff(tt.want, dataDigest(tt.inputs, tt.outputs)); diff != "" {
+			if diff := cmp.Diff(tt.want, dataDigest(dataInputs(tt.inputs, tt.outputs, nil, nil))); diff != "" {
 				t.Errorf("dataDigest (-want +got):\n%s", diff)
 			}
 		})
@@ -448,7 +448,7 @@ func TestCheckRun(t *testing.T) {
 		{name: "zero time", data: edit(func(m map[string]any) { m["started_at"] = "0001-01-01T00:00:00Z" }), wantErr: "started_at is the zero time"},
 		{name: "bad step", data: edit(func(m map[string]any) {
 			m["steps"] = []any{map[string]any{"name": "train", "status": "done", "duration_s": -1, "inputs": map[string]any{"x": "md5:1"}}}
-		}), wantErr: `step train: status "done" is not one of ok, failed, skipped, cached, timeout; step train: duration_s is negative; step train: inputs: "x": digest "md5:1" is not sha256:<64 hex digits>`},
+		}), wantErr: `step train: status "done" is not one of ok, failed, skipped, cached, timeout, interrupted; step train: duration_s is negative; step train: inputs: "x": digest "md5:1" is not sha256:<64 hex digits>`},
 		{name: "several problems at once", data: edit(func(m map[string]any) { delete(m, "metrics"); m["commit"] = "x" }), wantErr: `missing fields: metrics; commit "x" is not a full lowercase commit SHA`},
 	}
 	for _, tt := range tests {
@@ -522,5 +522,38 @@ func TestInvalidDocumentsAreRejected(t *testing.T) {
 				t.Errorf("%s accepts %s", schema, p)
 			}
 		})
+	}
+}
+
+// TestDataInputs: the data digest follows the data, not the code.
+func TestDataInputs(t *testing.T) {
+	t.Parallel()
+	d := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
+	inputs := []File{
+		{Path: "data/raw.csv", Digest: d("1")},
+		{Path: "data/split/test.csv", Digest: d("2")},
+		{Path: "pipeline/", Digest: d("3")},
+		{Path: "src/train.py", Digest: d("4")},
+		{Path: "requirements.txt", Digest: d("5")},
+		{Path: "features.parquet", Digest: d("6")},
+	}
+	outputs := []File{{Path: "data/split/", Digest: d("7")}}
+	var got []string
+	for _, f := range dataInputs(inputs, outputs, []string{"pipeline", "."}, []string{"data/split/test.csv"}) {
+		got = append(got, f.Path)
+	}
+	want := []string{"data/raw.csv", "data/split/test.csv", "features.parquet"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("dataInputs (-want +got):\n%s", diff)
+	}
+	// A code change leaves the digest alone; a data change moves it.
+	base := *dataDigest(dataInputs(inputs, outputs, []string{"pipeline"}, nil))
+	inputs[3].Digest = d("8")
+	if got := *dataDigest(dataInputs(inputs, outputs, []string{"pipeline"}, nil)); got != base {
+		t.Errorf("data digest moved with train.py: %s -> %s", base, got)
+	}
+	inputs[0].Digest = d("9")
+	if got := *dataDigest(dataInputs(inputs, outputs, []string{"pipeline"}, nil)); got == base {
+		t.Errorf("data digest did not move with data/raw.csv")
 	}
 }

@@ -216,7 +216,7 @@ func TestHistory(t *testing.T) {
 	}
 	want := []row{
 		{Subject: "promote iris v3", Version: "v3"},
-		{Subject: "break it", Problem: entries[1].Commit[:12] + ":.podium/registry/iris.json: not valid JSON: invalid character 'n' [registry]"},
+		{Subject: "break it", Problem: entries[1].Commit[:12] + ":.podium/registry/iris.json:1:2: invalid character 'n' [json]"},
 		{Subject: "promote iris v2", Version: "v2"},
 		{Subject: "promote iris v1", Version: "v1"},
 	}

@@ -15,7 +15,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strings"
 	"syscall"
 	"time"
 
@@ -125,26 +124,27 @@ func Marshal(p *Pointer) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Parse reads a pointer file; name labels error messages. Duplicate keys,
-// keys that differ only in case and anything the schema refuses are invalid
+// Parse reads a pointer file; name labels error messages. It goes through
+// the strict decoder podium's other documents use (metrics.CheckJSONAs):
+// duplicate keys, keys that differ only in case, keys that are no field
+// of the pointer ("ArtifACts", which encoding/json would have matched to
+// artifacts after the schema had ignored it as unknown), numbers a
+// float64 cannot hold exactly, and anything the schema refuses are invalid
 // input.
 func Parse(name string, data []byte) (*Pointer, error) {
-	fail := func(field, format string, args ...any) error {
-		return diag.List{{File: name, Field: field, Msg: fmt.Sprintf(format, args...), Kind: "registry"}}
-	}
-	if err := checkKeys(data); err != nil {
-		return nil, fail("", "%v", err)
+	var p Pointer
+	if err := metrics.CheckJSONAs(name, data, &p); err != nil {
+		return nil, err
 	}
 	var decoded any
 	if err := json.Unmarshal(data, &decoded); err != nil {
-		return nil, fail("", "not valid JSON: %v", err)
+		return nil, diag.List{{File: name, Msg: fmt.Sprintf("not valid JSON: %v", err), Kind: "registry"}}
 	}
 	if err := schemas.Validate(SchemaName, decoded); err != nil {
 		return nil, schemaError(name, err)
 	}
-	var p Pointer
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fail("", "%v", err)
+		return nil, diag.List{{File: name, Msg: err.Error(), Kind: "registry"}}
 	}
 	return &p, nil
 }
@@ -165,61 +165,6 @@ func IsPointer(data []byte) bool {
 // schemaError turns a jsonschema failure into one diag.Error per leaf.
 func schemaError(name string, err error) error {
 	return schemas.Errors(name, "registry", err)
-}
-
-// checkKeys refuses duplicate keys, including keys that differ only in
-// case: encoding/json would let the last one win, matching keys to fields
-// case-insensitively.
-func checkKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct {
-		keys     map[string]string
-		isObject bool
-		wantKey  bool
-	}
-	var stack []*frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("not valid JSON: %v", err)
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.isObject && top.wantKey {
-			if key, ok := tok.(string); ok {
-				folded := strings.ToLower(key)
-				if prev, dup := top.keys[folded]; dup {
-					if prev == key {
-						return fmt.Errorf("duplicate key %q", key)
-					}
-					return fmt.Errorf("keys %q and %q differ only in case", prev, key)
-				}
-				top.keys[folded] = key
-				top.wantKey = false
-				continue
-			}
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &frame{keys: map[string]string{}, isObject: true, wantKey: true})
-			continue
-		case json.Delim('['):
-			stack = append(stack, &frame{})
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		// A value ended: the enclosing object expects a key next.
-		if len(stack) > 0 && stack[len(stack)-1].isObject {
-			stack[len(stack)-1].wantKey = true
-		}
-	}
 }
 
 // ChampionFile is a champion read from a file named on the command line

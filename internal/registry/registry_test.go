@@ -113,14 +113,14 @@ func TestParseRejects(t *testing.T) {
 			data: valid(func(s string) string {
 				return strings.Replace(s, `"model": "iris",`, `"model": "iris", "model": "evil",`, 1)
 			}),
-			wantErrMsg: `iris.json: duplicate key "model" [registry]`,
+			wantErrMsg: `iris.json:3:20: model: duplicate key "model" (first at line 3, column 3) [json]`,
 		},
 		{
 			name: "keys differing in case",
 			data: valid(func(s string) string {
 				return strings.Replace(s, `"accuracy": 0.9,`, `"accuracy": 0.9, "Accuracy": 0.99,`, 1)
 			}),
-			wantErrMsg: `iris.json: keys "accuracy" and "Accuracy" differ only in case [registry]`,
+			wantErrMsg: `iris.json:6:22: metrics.Accuracy: key "Accuracy" differs from "accuracy" (line 6, column 5) only in case: keys must be unique ignoring case [json]`,
 		},
 		{
 			name:       "metric not a number",
@@ -140,12 +140,34 @@ func TestParseRejects(t *testing.T) {
 		{
 			name:       "number out of range",
 			data:       valid(func(s string) string { return strings.Replace(s, `"accuracy": 0.9`, `"accuracy": 1e309`, 1) }),
-			wantErrMsg: `iris.json: not valid JSON: json: cannot unmarshal number 1e309 into Go value of type float64 [registry]`,
+			wantErrMsg: `iris.json:6:17: metrics.accuracy: 1e309 is out of the range of a 64-bit float [json]`,
+		},
+		{
+			// FuzzParse found it: the schema ignored "ArtifACts" as an
+			// unknown key, then encoding/json matched it to artifacts and
+			// an invalid digest got through.
+			name: "a case variant of a field",
+			data: valid(func(s string) string {
+				return strings.Replace(s, `"artifacts": {`, `"ArtifACts": {"m": "not a digest"}, "x": {`, 1)
+			}),
+			wantErrMsg: `iris.json:12:3: ArtifACts: key "ArtifACts" is not "artifacts": field names are case-sensitive [json]`,
+		},
+		{
+			name: "an unknown field",
+			data: valid(func(s string) string {
+				return strings.Replace(s, `"version": "v1",`, `"version": "v1", "champion": true,`, 1)
+			}),
+			wantErrMsg: `iris.json:4:20: champion: unknown field "champion" [json]`,
+		},
+		{
+			name:       "an integer a float64 cannot hold",
+			data:       valid(func(s string) string { return strings.Replace(s, `"accuracy": 0.9`, `"accuracy": 9007199254740993`, 1) }),
+			wantErrMsg: `iris.json:6:17: metrics.accuracy: 9007199254740993 cannot be kept exactly: a 64-bit float holds it as 9007199254740992 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [json]`,
 		},
 		{
 			name:       "truncated",
 			data:       `{"model": "iris"`,
-			wantErrMsg: `iris.json: not valid JSON: unexpected end of JSON input [registry]`,
+			wantErrMsg: `iris.json:1:17: unexpected end of file: the JSON is truncated [json]`,
 		},
 		{
 			name:       "bad date",
@@ -285,7 +307,7 @@ func TestReadChampionFile(t *testing.T) {
 		{
 			name:    "pointer with a duplicate metric",
 			path:    write("dup.json", `{"schema_version": 1, "model": "iris", "version": "v1", "metrics": {"accuracy": 0.1, "accuracy": 0.99}, "commit": "`+testCommit+`", "promoted_at": "2026-01-01T00:00:00Z"}`),
-			wantErr: `dup.json: duplicate key "accuracy" [registry]`,
+			wantErr: `duplicate key "accuracy"`,
 		},
 		{
 			name:    "metrics file with NaN",

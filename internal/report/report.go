@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/podium-ml/podium/internal/gate"
+	"github.com/podium-ml/podium/internal/gate/glob"
 	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
@@ -87,15 +87,18 @@ func Render(in Input) string {
 	b.WriteString(Marker(c.Model) + "\n")
 	writeVerdict(&b, in)
 	writeTable(&b, in)
+	writeJudged(&b, in)
 	if len(c.Warnings) > 0 {
 		b.WriteString("\n> [!WARNING]\n")
 		for _, w := range c.Warnings {
 			b.WriteString("> - " + Text(w) + "\n")
 		}
 	}
+	writeDirtyTree(&b, in)
 	writeChart(&b, in)
 	writeParams(&b, in)
 	writeDigests(&b, in)
+	writeData(&b, in)
 	writeSteps(&b, in)
 	writeHistory(&b, in)
 	return b.String()
@@ -113,20 +116,28 @@ func writeVerdict(b *strings.Builder, in Input) {
 			failed++
 		}
 	}
-	if c.Decision == rundir.Promote {
+	switch c.Decision {
+	case rundir.Promote:
 		b.WriteString("### ✅ promote " + Code(c.Model) + "\n\n")
-	} else {
+	case rundir.Unchanged:
+		b.WriteString("### ⏸️ unchanged " + Code(c.Model) + "\n\n")
+		b.WriteString("The candidate's artifact is the champion's (same digest): it is not a new model, and there is nothing to propose. The checks below are shown for information.\n")
+	case rundir.Unverified:
+		b.WriteString("### ⚠️ unverified " + Code(c.Model) + "\n\n")
+		b.WriteString("**Not a promotion:** the default branch could not be read, so the champion came from the working tree, which this change can edit. Run where the default branch can be fetched, or pass `--allow-local-champion` to trust the working tree.\n\n")
+	default:
 		b.WriteString("### ❌ reject " + Code(c.Model) + "\n\n")
 	}
 	n := len(c.Checks)
 	switch {
+	case c.Decision == rundir.Unchanged:
 	case failed > 0:
 		fmt.Fprintf(b, "%d of %d %s: %s", failed, n, plural(n, "check fails", "checks fail"), Text(firstFailure))
 		if failed > 1 {
 			fmt.Fprintf(b, " (and %d more)", failed-1)
 		}
 		b.WriteString(".\n")
-	case c.Decision != rundir.Promote:
+	case c.Decision == rundir.Reject:
 		b.WriteString("The gate rejected the candidate.\n")
 	case c.Champion == nil:
 		fmt.Fprintf(b, "%s. There is no champion yet: only the absolute bounds were checked.\n", allPass(n))
@@ -172,6 +183,48 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// writeJudged shows what decides the verdict beyond the table: how this
+// change alters the judgement against the default branch's spec, the
+// metrics no rule covers, and the rules that checked bounds only because
+// the champion has no value (first-model semantics).
+func writeJudged(b *strings.Builder, in Input) {
+	c := in.Compare
+	if bl := c.Baseline; bl != nil && len(bl.Changes) > 0 {
+		b.WriteString("\n#### How this model is judged changed in this PR\n\n")
+		fmt.Fprintf(b, "The champion was looked up as %s in %s, as the spec on %s says, not as this change's spec says.\n\n",
+			Code(bl.Model), Code(bl.Registry), Code(bl.Source))
+		for _, ch := range bl.Changes {
+			b.WriteString("- " + Text(ch) + "\n")
+		}
+	}
+	var bare []string
+	if c.Champion != nil {
+		for _, ch := range c.Checks {
+			if ch.Champion == nil && ch.Candidate != nil {
+				bare = append(bare, Code(ch.Metric))
+			}
+		}
+	}
+	if len(bare) > 0 {
+		fmt.Fprintf(b, "\nThe champion has no value for %s: as for a first model, only the absolute bounds (min_value, max_value) were checked.\n", joinLimited(bare, 10))
+	}
+	if len(c.Uncovered) > 0 {
+		names := make([]string, len(c.Uncovered))
+		for i, n := range c.Uncovered {
+			names[i] = Code(n)
+		}
+		fmt.Fprintf(b, "\nNo gate rule covers %s; %s nothing.\n", joinLimited(names, 20), plural(len(names), "it decides", "they decide"))
+	}
+}
+
+// joinLimited joins at most limit items and says how many more there are.
+func joinLimited(items []string, limit int) string {
+	if len(items) <= limit {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:limit], ", ") + fmt.Sprintf(" and %d more", len(items)-limit)
+}
+
 func writeTable(b *strings.Builder, in Input) {
 	c := in.Compare
 	rules := rulesOf(in)
@@ -211,7 +264,13 @@ func rulesOf(in Input) []*spec.Rule {
 	}
 	i := 0
 	aligned := true
-	for r, targets := range gate.Targets(in.Rules, names) {
+	var champNames []string
+	if in.Compare.Champion != nil {
+		for name := range in.Compare.Champion.Metrics {
+			champNames = append(champNames, name)
+		}
+	}
+	for r, targets := range gate.Targets(in.Rules, names, champNames) {
 		for _, name := range targets {
 			if i >= len(checks) || checks[i].Metric != name || checks[i].Direction != string(in.Rules[r].Direction) {
 				aligned = false
@@ -227,8 +286,7 @@ func rulesOf(in Input) []*spec.Rule {
 	for i, ch := range checks {
 		out[i] = nil
 		for r := range in.Rules {
-			ok, _ := path.Match(in.Rules[r].Metric, ch.Metric)
-			if (ok || in.Rules[r].Metric == ch.Metric) && string(in.Rules[r].Direction) == ch.Direction {
+			if glob.Match(in.Rules[r].Metric, ch.Metric) && string(in.Rules[r].Direction) == ch.Direction {
 				out[i] = &in.Rules[r]
 				break
 			}
@@ -276,6 +334,8 @@ func directionText(d string) string {
 
 func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
+// signedExact is a rule's allowed change: "+0.005", "-2"; a zero has no
+// sign ("Δ ≥ 0": no worse than the champion, "±0" would read as a range).
 func signedExact(v float64, unit string) string {
 	switch {
 	case v > 0:
@@ -283,7 +343,7 @@ func signedExact(v float64, unit string) string {
 	case v < 0:
 		return exact(v) + unit
 	}
-	return "±0" + unit
+	return "0" + unit
 }
 
 // percent is 100*v without float noise (0.07*100 is 7.000000000000001).
@@ -454,18 +514,46 @@ func digest(d string) string {
 	return CodeCell(d)
 }
 
+// writeDirtyTree warns, loudly, that the candidate was trained from a work
+// tree that differed from its commit: the commit the report names would
+// not reproduce the model, and propose refuses it without --allow-dirty.
+func writeDirtyTree(b *strings.Builder, in Input) {
+	if in.Run == nil || in.Run.Worktree == nil || in.Run.Worktree.Clean {
+		return
+	}
+	wt := in.Run.Worktree
+	b.WriteString("\n> [!CAUTION]\n")
+	fmt.Fprintf(b, "> **Trained from a dirty work tree.** %d tracked file(s) differed from the commit when training started, so the commit does not reproduce this model:\n", len(wt.Changed))
+	for _, c := range wt.Changed {
+		b.WriteString("> - " + CodeCell(c) + "\n")
+	}
+	if wt.Truncated {
+		b.WriteString("> - and more\n")
+	}
+}
+
+// writeSteps lists the steps. A cached step shows the time of the run that
+// produced its outputs: that is what the model cost, not the lookup.
 func writeSteps(b *strings.Builder, in Input) {
 	if in.Run == nil || len(in.Run.Steps) == 0 {
 		return
 	}
 	var total float64
 	for _, s := range in.Run.Steps {
-		total += s.DurationS
+		if s.CachedFrom != nil {
+			total += s.CachedFrom.DurationS
+		} else {
+			total += s.DurationS
+		}
 	}
 	fmt.Fprintf(b, "\n<details><summary>Steps (%d, %s)</summary>\n\n", len(in.Run.Steps), duration(total))
 	b.WriteString("| Step | Status | Duration |\n| :-- | :-- | --: |\n")
 	for _, s := range in.Run.Steps {
-		fmt.Fprintf(b, "| %s | %s | %s |\n", CodeCell(s.Name), status(s.Status), duration(s.DurationS))
+		d := duration(s.DurationS)
+		if cf := s.CachedFrom; cf != nil {
+			d = fmt.Sprintf("%s (run %s)", duration(cf.DurationS), cf.FinishedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", CodeCell(s.Name), status(s.Status), d)
 	}
 	b.WriteString("\n</details>\n")
 }
@@ -482,6 +570,8 @@ func status(s string) string {
 		return "❌ failed"
 	case rundir.StatusTimeout:
 		return "⏱️ timeout"
+	case rundir.StatusInterrupted:
+		return "🛑 interrupted"
 	}
 	return CodeCell(s)
 }
@@ -543,7 +633,14 @@ func short(commit string) string {
 
 // pair formats a champion and candidate value with the same number of
 // significant digits, enough to tell them apart when they differ.
-func pair(champ *float64, cand float64) (string, string) {
+func pair(champ *float64, candp *float64) (string, string) {
+	if candp == nil {
+		if champ == nil {
+			return "—", "missing"
+		}
+		return human(*champ, 4), "missing"
+	}
+	cand := *candp
 	if champ == nil {
 		return "—", human(cand, 4)
 	}

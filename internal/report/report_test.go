@@ -135,6 +135,20 @@ var cases = []reportCase{
 		},
 	},
 	{
+		name: "data-check",
+		input: func(t testing.TB) Input {
+			r := run()
+			r.Data = &rundir.DataCheck{Schema: "data.schema.yaml", SchemaDigest: digestA, Checks: 31, Passed: 30, Warnings: 1,
+				Violations: []rundir.DataViolation{{File: "data/weather.csv", Column: "precipitation", Check: "range",
+					Severity: "warning", Count: 2, Message: "2 values outside [0, 131]"}}}
+			return Input{
+				Compare: compareDoc(t, rules, goodMetrics, nil, ""),
+				Rules:   rules, Run: r,
+				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
+			}
+		},
+	},
+	{
 		name: "no-champion",
 		input: func(t testing.TB) Input {
 			return Input{
@@ -154,6 +168,48 @@ var cases = []reportCase{
 				Compare: doc, Rules: rules, Run: run(), Champion: champion(), History: history(),
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestB}},
 			}
+		},
+	},
+	{
+		// A PR that renamed the model and loosened a rule, whose candidate
+		// lost a slice, has an uncovered metric and a metric the champion
+		// lacks (first-model semantics).
+		name: "judged",
+		input: func(t testing.TB) Input {
+			jrules := []spec.Rule{
+				{Metric: "accuracy", Direction: spec.Higher, MinDelta: f(0.001)},
+				{Metric: "accuracy_by_location.*", Direction: spec.Higher, Tolerance: f(0.01)},
+				{Metric: "f1", Direction: spec.Higher, MinValue: f(0.5), MinDelta: f(0.01)},
+			}
+			cand := map[string]float64{"accuracy": 0.931, "accuracy_by_location.seattle": 0.94, "f1": 0.8, "recall": 0.7}
+			doc := compareDoc(t, jrules, cand, champMetrics, "v2")
+			doc.Uncovered = []string{"recall"}
+			doc.Baseline = &rundir.Baseline{Source: "origin/main", Model: "iris-classifier", Registry: ".podium/registry",
+				Changes: []string{
+					`model: renamed from "iris-classifier" to "iris-v2" (the champion is still looked up as "iris-classifier")`,
+					`gate rule "accuracy": min_delta lowered from 0.005 to 0.001`,
+					`gate rule "latency_ms.p95" removed`,
+				}}
+			return Input{Compare: doc, Rules: jrules, Run: run(), Champion: champion()}
+		},
+	},
+	{
+		name: "unchanged",
+		input: func(t testing.TB) Input {
+			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
+			doc.Decision = rundir.Unchanged
+			return Input{Compare: doc, Rules: rules, Run: run(), Champion: champion(),
+				Candidate: Digests{Artifacts: map[string]string{"model/": digestM}}}
+		},
+	},
+	{
+		name: "unverified",
+		input: func(t testing.TB) Input {
+			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
+			doc.Decision = rundir.Unverified
+			ch := champion()
+			ch.Source = "working tree"
+			return Input{Compare: doc, Rules: rules, Run: run(), Champion: ch}
 		},
 	},
 	{
@@ -178,7 +234,7 @@ var cases = []reportCase{
 				cand[name] = float64(i)
 				champ[name] = float64(i) + 0.5
 			}
-			hrules := []spec.Rule{{Metric: "*", Direction: spec.Higher, Tolerance: f(1)}}
+			hrules := []spec.Rule{{Metric: "**", Direction: spec.Higher, Tolerance: f(1)}}
 			doc := compareDoc(t, hrules, cand, champ, "v2|<b>")
 			doc.Warnings = append(doc.Warnings, "THE CHAMPION WAS READ FROM THE WORKING TREE\n::warning::@octocat <!-- podium:report model=x --> | x")
 			r := run()
@@ -372,7 +428,7 @@ func TestHuman(t *testing.T) {
 			t.Errorf("human(%v) = %q, want %q", tt.v, got, tt.want)
 		}
 	}
-	if c, d := pair(f(0.92512), 0.92514); c != "0.92512" || d != "0.92514" {
+	if c, d := pair(f(0.92512), f(0.92514)); c != "0.92512" || d != "0.92514" {
 		t.Errorf("pair = %s, %s: the values must differ when they do", c, d)
 	}
 	for v, want := range map[float64]string{0.006: "+0.006", -2: "-2", 0: "±0", 1e-7: "+1e-07"} {
@@ -394,7 +450,7 @@ func TestDescribe(t *testing.T) {
 		{spec.Rule{Direction: spec.Lower, MinDelta: f(3)}, "lower · Δ ≤ -3"},
 		{spec.Rule{Direction: spec.Higher, MinRelative: f(0.07)}, "higher · Δ ≥ +7%"},
 		{spec.Rule{Direction: spec.Lower, MinRelative: f(0.1)}, "lower · Δ ≤ -10%"},
-		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ ±0"},
+		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ 0"},
 	}
 	for _, tt := range tests {
 		if got := Describe(tt.rule); got != tt.want {
@@ -569,6 +625,61 @@ func TestRenderMasksTokenShapedParams(t *testing.T) {
 			}
 			if !strings.Contains(got, "0.2") || strings.Count(got, "***") < 3 {
 				t.Errorf("want learning_rate shown and three masked cells:\n%s", got)
+			}
+		})
+	}
+}
+
+// TestRenderRunFacts: a dirty work tree is a caution naming the files, and
+// a cached step shows the time of the run that produced its outputs.
+func TestRenderRunFacts(t *testing.T) {
+	t.Parallel()
+	one := []spec.Rule{{Metric: "accuracy", Direction: spec.Higher}}
+	doc := compareDoc(t, one, map[string]float64{"accuracy": 0.95}, nil, "")
+	tests := []struct {
+		name    string
+		edit    func(*rundir.Run)
+		want    []string
+		notWant []string
+	}{
+		{
+			name:    "clean tree, step ran",
+			edit:    func(r *rundir.Run) { r.Worktree = &rundir.Worktree{Clean: true, Changed: []string{}} },
+			want:    []string{"| `train` | ✅ ok | 1m23s |"},
+			notWant: []string{"dirty work tree"},
+		},
+		{
+			name: "dirty tree",
+			edit: func(r *rundir.Run) {
+				r.Worktree = &rundir.Worktree{Changed: []string{"pipeline/train.py", "podium.yaml"}}
+			},
+			want: []string{"> [!CAUTION]", "**Trained from a dirty work tree.** 2 tracked file(s)", "> - `pipeline/train.py`", "> - `podium.yaml`"},
+		},
+		{
+			name: "cached step",
+			edit: func(r *rundir.Run) {
+				r.Steps[1] = rundir.Step{Name: "train", Status: rundir.StatusCached, DurationS: 0.016,
+					CachedFrom: &rundir.CachedFrom{DurationS: 83.4, FinishedAt: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}}
+			},
+			want:    []string{"| `train` | ♻️ cached | 1m23s (run 2026-03-04 05:06 UTC) |", "Steps (3, 1m28s)"},
+			notWant: []string{"16ms"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := run()
+			tt.edit(r)
+			got := Render(Input{Compare: doc, Rules: one, Run: r})
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("report lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("report holds %q:\n%s", w, got)
+				}
 			}
 		})
 	}

@@ -48,6 +48,8 @@ const (
 	StatusSkipped = "skipped"
 	StatusCached  = "cached"
 	StatusTimeout = "timeout"
+	// StatusInterrupted is a step stopped by Ctrl-C or SIGTERM.
+	StatusInterrupted = "interrupted"
 )
 
 // Run is run.json.
@@ -60,6 +62,46 @@ type Run struct {
 	FinishedAt time.Time          `json:"finished_at"`
 	Steps      []Step             `json:"steps"`
 	Metrics    map[string]float64 `json:"metrics"`
+	Data       *DataCheck         `json:"data,omitempty"`
+	// Failure says why the run is unusable (a step failed, the run was
+	// interrupted, the metrics file could not be read); "" for a run that
+	// succeeded. Later commands refuse such a run with this reason.
+	Failure string `json:"failure,omitempty"`
+	// Worktree is the git work tree's state when the run started; nil
+	// outside a repository.
+	Worktree *Worktree `json:"worktree,omitempty"`
+	// Environment is what a reproduction needs; nil when not gathered.
+	Environment *Environment `json:"environment,omitempty"`
+}
+
+// Worktree says whether the tracked files matched the commit the run
+// names.
+type Worktree struct {
+	Clean bool `json:"clean"`
+	// Changed lists the tracked files that differed from the commit
+	// (staged or not), relative to the repository's root, sorted, at most
+	// MaxChanged of them; Truncated says more differed.
+	Changed   []string `json:"changed"`
+	Truncated bool     `json:"truncated,omitempty"`
+}
+
+// MaxChanged bounds Worktree.Changed.
+const MaxChanged = 100
+
+// Environment holds the facts about the toolchain a reproduction needs.
+type Environment struct {
+	// Runtimes maps a language runtime (python, go, node, ...) to the
+	// version podium saw on the steps' PATH.
+	Runtimes map[string]string `json:"runtimes"`
+	// Lockfiles are the dependency lockfiles found next to the spec or at
+	// the repository's root, with their digests.
+	Lockfiles []Lockfile `json:"lockfiles"`
+}
+
+// Lockfile is one dependency lockfile.
+type Lockfile struct {
+	Path   string `json:"path"` // relative to the spec's directory, slash-separated
+	Digest string `json:"digest"`
 }
 
 // Step is one step's result in run.json. Inputs and Outputs map the path
@@ -71,24 +113,94 @@ type Step struct {
 	DurationS float64           `json:"duration_s"`
 	Inputs    map[string]string `json:"inputs"`
 	Outputs   map[string]string `json:"outputs"`
+	// Reason says why the step failed, timed out or was interrupted.
+	Reason string `json:"reason,omitempty"`
+	// CachedFrom is the run that produced a cached step's outputs.
+	CachedFrom *CachedFrom `json:"cached_from,omitempty"`
+}
+
+// CachedFrom is when, and for how long, a cached step's outputs were made.
+type CachedFrom struct {
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	DurationS  float64   `json:"duration_s"`
+}
+
+// UnusableError says a run directory holds a run that failed: the commands
+// that read it (compare, record, report, propose) refuse it with the real
+// reason instead of tripping over what it lacks.
+type UnusableError struct {
+	Dir    string
+	Reason string
+}
+
+func (e *UnusableError) Error() string {
+	return fmt.Sprintf("%s: the run is unusable: %s (fix it and run podium train again)", filepath.Join(e.Dir, RunFile), e.Reason)
+}
+
+func (e *UnusableError) InvalidInput() bool { return true }
+
+// Usable returns an *UnusableError when the run failed. A run.json written
+// before runs said why still fails here when a step did not succeed.
+func (r *Run) Usable(dir string) error {
+	if r.Failure != "" {
+		return &UnusableError{Dir: dir, Reason: r.Failure}
+	}
+	for _, s := range r.Steps {
+		switch s.Status {
+		case StatusOK, StatusCached:
+			continue
+		}
+		reason := fmt.Sprintf("step %s %s", s.Name, s.Status)
+		if s.Reason != "" {
+			reason += ": " + s.Reason
+		}
+		return &UnusableError{Dir: dir, Reason: reason}
+	}
+	return nil
 }
 
 // Compare is compare.json, the document `podium compare --json` prints.
 type Compare struct {
 	Model      string    `json:"model"`
-	Decision   string    `json:"decision"` // "promote" or "reject"
+	Decision   string    `json:"decision"` // one of the decisions below
 	Champion   *Champion `json:"champion"` // null when there is no champion
 	Candidate  Candidate `json:"candidate"`
 	Checks     []Check   `json:"checks"`
 	Comparable bool      `json:"comparable"`
 	Warnings   []string  `json:"warnings"`
+	// Uncovered names the candidate's metrics no gate rule covers.
+	Uncovered []string `json:"uncovered,omitempty"`
+	// Baseline says which spec chose the champion and how this change
+	// differs from it.
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
-// Decisions.
+// Decisions. Only Promote leads to a deployment.
 const (
 	Promote = "promote"
 	Reject  = "reject"
+	// Unchanged: the candidate's artifact is the champion's (same digest):
+	// not a new model, nothing to propose.
+	Unchanged = "unchanged"
+	// Unverified: every check passed, but the champion was read from the
+	// working tree (the default branch could not be read), which the change
+	// under test can edit.
+	Unverified = "unverified"
 )
+
+// Baseline is the default branch's view of the model: the champion is
+// looked up with its spec's model and registry, never the change's own.
+type Baseline struct {
+	// Source is where the spec and champion were read ("origin/main"), or
+	// "working tree" after a fallback.
+	Source   string `json:"source"`
+	Model    string `json:"model"`
+	Registry string `json:"registry"`
+	// Changes lists, in words, how this change alters the judgement:
+	// model or registry moved, gate rules added, removed or loosened.
+	Changes []string `json:"changes"`
+}
 
 // Champion is the side of the comparison that is in production.
 type Champion struct {
@@ -107,7 +219,7 @@ type Check struct {
 	Metric    string   `json:"metric"`
 	Direction string   `json:"direction"`
 	Champion  *float64 `json:"champion"`
-	Candidate float64  `json:"candidate"`
+	Candidate *float64 `json:"candidate"` // null when the candidate lacks the metric
 	Delta     *float64 `json:"delta"`
 	Passed    bool     `json:"passed"`
 	Reason    string   `json:"reason"`
@@ -176,9 +288,9 @@ func (c *Compare) check(file string) error {
 		}
 	}
 	switch {
-	case c.Decision == Promote && failed >= 0:
+	case (c.Decision == Promote || c.Decision == Unverified) && failed >= 0:
 		return &diag.Error{File: file, Field: "decision", Kind: "compare",
-			Msg: fmt.Sprintf("promote, but checks[%d] (%s) did not pass: the decision is promote only when every check passes", failed, c.Checks[failed].Metric)}
+			Msg: fmt.Sprintf("%s, but checks[%d] (%s) did not pass: the decision is %s only when every check passes", c.Decision, failed, c.Checks[failed].Metric, c.Decision)}
 	case c.Decision == Reject && failed < 0:
 		return &diag.Error{File: file, Field: "decision", Kind: "compare",
 			Msg: "reject, but every check passed: the decision is reject only when a check fails"}
@@ -216,9 +328,15 @@ func readJSON(dir, name, hint, schema string, v any) error {
 		}
 		return fmt.Errorf("failed to read %s: %w", path, err)
 	}
-	var decoded any
-	if err := metrics.DecodeJSON(path, data, &decoded); err != nil {
+	// CheckJSONAs also refuses keys that are no field of v (or differ
+	// from one only in case): the schema alone would let them through,
+	// and encoding/json would match them to fields.
+	if err := metrics.CheckJSONAs(path, data, v); err != nil {
 		return err
+	}
+	var decoded any
+	if err := json.Unmarshal(data, &decoded); err != nil {
+		return &diag.Error{File: path, Msg: err.Error(), Kind: "schema"}
 	}
 	if err := schemas.Validate(schema, decoded); err != nil {
 		return schemaError(path, err)

@@ -80,6 +80,21 @@ func TestReadRunRefuses(t *testing.T) {
 			wantErr: `:1:19: MODEL: key "MODEL" differs from "model" (line 1, column 2) only in case: keys must be unique ignoring case [json]`,
 		},
 		{
+			name:    "a key that is a field but for its case",
+			content: `{"model": "iris", "Metrics": {}}`,
+			wantErr: `:1:19: Metrics: key "Metrics" is not "metrics": field names are case-sensitive [json]`,
+		},
+		{
+			name:    "an unknown field in a step",
+			content: runDoc(`{"name": "t", "status": "ok", "exit_code": 0, "duration_s": 1, "inputs": {}, "outputs": {}, "Outputs ": {}}`, `{}`),
+			wantErr: `:3:103: steps.0.Outputs : unknown field "Outputs " [json]`,
+		},
+		{
+			name:    "a metric a float64 cannot hold exactly",
+			content: runDoc("", `{"accuracy": 0.1234567890123456789}`),
+			wantErr: ":3:38: metrics.accuracy: 0.1234567890123456789 cannot be kept exactly: a 64-bit float holds it as 0.12345678901234568 (at most 15-17 significant digits, integers up to 2^53); round it when writing the file [json]",
+		},
+		{
 			name:    "byte order mark",
 			content: "\ufeff" + runDoc("", `{}`),
 			wantErr: ":1:1: file starts with a UTF-8 byte order mark, which JSON does not allow [json]",
@@ -97,7 +112,7 @@ func TestReadRunRefuses(t *testing.T) {
 		{
 			name:    "unknown status",
 			content: runDoc(`{"name": "t", "status": "great", "exit_code": 0, "duration_s": 1, "inputs": {}, "outputs": {}}`, `{}`),
-			wantErr: `: /steps/0/status: value must be one of "ok", "failed", "skipped", "cached", "timeout" [schema]`,
+			wantErr: `: /steps/0/status: value must be one of "ok", "failed", "skipped", "cached", "timeout", "interrupted" [schema]`,
 		},
 		{
 			name:    "metric that is not a number",
@@ -157,7 +172,8 @@ func TestReadRunPaths(t *testing.T) {
 }
 
 func check(metric string, passed bool) Check {
-	return Check{Metric: metric, Direction: "higher", Candidate: 0.9, Passed: passed, Reason: "r"}
+	v := 0.9
+	return Check{Metric: metric, Direction: "higher", Candidate: &v, Passed: passed, Reason: "r"}
 }
 
 func TestReadCompare(t *testing.T) {
@@ -193,7 +209,7 @@ func TestReadCompare(t *testing.T) {
 		{
 			name:    "a decision that is neither",
 			doc:     &Compare{Model: "iris", Decision: "maybe\n::error::spoofed", Checks: []Check{}},
-			wantErr: `: /decision: value must be one of "promote", "reject" [schema]`,
+			wantErr: `: /decision: value must be one of "promote", "reject", "unchanged", "unverified" [schema]`,
 		},
 		{
 			name:    "a model name that is not one",

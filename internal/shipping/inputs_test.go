@@ -29,8 +29,10 @@ var (
 )
 
 // Flags with no input: --json prints a document for a terminal or script
-// to read, and a step has neither.
-var flagsWithoutInput = map[string]bool{"json": true}
+// to read, and a step has neither. --allow-local-champion trusts a
+// champion read from the working tree: for a local run, never for a CI
+// step, which runs the change under test and can fetch the default branch.
+var flagsWithoutInput = map[string]bool{"json": true, "allow-local-champion": true}
 
 func podiumRoot(t *testing.T) *cobra.Command {
 	t.Helper()

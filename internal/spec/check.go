@@ -1,12 +1,19 @@
 package spec
 
 import (
+	"github.com/podium-ml/podium/internal/gate/glob"
+
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/podium-ml/podium/internal/oci/ociref"
 )
 
 // Defaults, as DESIGN.md lists them.
@@ -18,6 +25,10 @@ const (
 	DefaultPSIThreshold  = 0.2
 	DefaultKSThreshold   = 0.1
 	DefaultComponentPath = "."
+	// DefaultCacheMaxSize bounds the step cache's stored outputs: under
+	// GitHub's 10 GB actions/cache quota per repository, with room for
+	// other caches.
+	DefaultCacheMaxSize = "5GB"
 )
 
 func applyDefaults(s *Spec) {
@@ -76,6 +87,20 @@ func check(s *Spec) []problem {
 	}
 	checkPath("/registry/path", s.Registry.Path)
 	checkPath("/cache/path", s.Cache.Path)
+	maxSize := s.Cache.MaxSize
+	if maxSize == "" {
+		maxSize = DefaultCacheMaxSize
+	}
+	if n, err := ParseSize(maxSize); err != nil {
+		add("/cache/max_size", "%v", err)
+	} else {
+		s.Cache.MaxBytes = n
+	}
+	if s.Cache.Remote != "" {
+		if _, err := ociref.ParseRemote(s.Cache.Remote); err != nil {
+			add("/cache/remote", "%v", err)
+		}
+	}
 
 	compSeen := map[string]int{}
 	for i, c := range s.Components {
@@ -113,6 +138,15 @@ func check(s *Spec) []problem {
 				add(ptr, "%s", msg)
 			}
 		}
+		for j, p := range st.Params {
+			if _, ok := s.Params[p]; !ok {
+				msg := fmt.Sprintf("step %q uses param %q, which params does not declare", st.Name, p)
+				if sug := suggest(p, slices.Sorted(maps.Keys(s.Params))); sug != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", sug)
+				}
+				add(fmt.Sprintf("/pipeline/%d/params/%d", i, j), "%s", msg)
+			}
+		}
 		for j, in := range st.Inputs {
 			checkPath(fmt.Sprintf("/pipeline/%d/inputs/%d", i, j), in)
 		}
@@ -146,7 +180,7 @@ func check(s *Spec) []problem {
 
 	for i, r := range s.Gate.Rules {
 		ptr := fmt.Sprintf("/gate/rules/%d", i)
-		if _, err := path.Match(r.Metric, ""); err != nil {
+		if _, err := glob.Compile(r.Metric); err != nil {
 			add(ptr+"/metric", "bad glob %q: %v", r.Metric, err)
 		}
 		if r.MinValue != nil && r.MaxValue != nil && *r.MinValue > *r.MaxValue {
@@ -162,6 +196,22 @@ func check(s *Spec) []problem {
 		for key, text := range map[string]string{"value": d.Value, "branch": d.Branch} {
 			if err := checkTemplate(text); err != nil {
 				add("/deploy/"+key, "%v", err)
+			}
+		}
+	}
+	if d := s.Data; d != nil {
+		checkPath("/data/schema", d.Schema)
+		for i, in := range d.Inputs {
+			checkPath(fmt.Sprintf("/data/inputs/%d", i), in)
+			if !slices.ContainsFunc(s.Pipeline, func(st Step) bool {
+				return slices.ContainsFunc(st.Inputs, func(x string) bool { return path.Clean(x) == path.Clean(in) })
+			}) {
+				add(fmt.Sprintf("/data/inputs/%d", i), "%q is not an input of any step; name the step input the schema guards", in)
+			}
+			for _, st := range s.Pipeline {
+				if slices.ContainsFunc(st.Outputs, func(x string) bool { return path.Clean(x) == path.Clean(in) }) {
+					add(fmt.Sprintf("/data/inputs/%d", i), "%q is an output of step %q, but the data check runs before any step: guard the file it is made from", in, st.Name)
+				}
 			}
 		}
 	}
@@ -251,7 +301,7 @@ func checkTemplate(text string) error {
 	}
 	sample := TemplateData{
 		Model: "m", Version: "v", Commit: "c",
-		Artifact: TemplateArtifact{Path: "p", Digest: "sha256:0"},
+		Artifact: TemplateArtifact{Path: "p", Digest: "sha256:0", OCI: "oci://h/r@sha256:0"},
 		Metrics:  map[string]float64{},
 	}
 	if err := t.Execute(discard{}, sample); err != nil {
@@ -280,6 +330,10 @@ func RenderTemplate(text string, data TemplateData) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// Suggest returns the candidate closest to s when it is close enough to be
+// a likely typo, else "": for "did you mean" hints.
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
 
 // suggest returns the candidate closest to s when it is close enough to be
 // a likely typo, else "".
@@ -320,4 +374,34 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// sizeUnits are the suffixes ParseSize accepts, decimal and binary.
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"B", 1},
+}
+
+// ParseSize reads a size such as 500MB, 5GB, 2GiB or 1048576 (bytes).
+func ParseSize(s string) (int64, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range sizeUnits {
+		if rest, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || strings.ContainsAny(num, "eEnNiIxXpP_") {
+		return 0, fmt.Errorf("size %q is not a size (write it as 500MB, 5GB or 2GiB)", s)
+	}
+	n := f * float64(mult)
+	if n < 1 || n >= 1<<62 {
+		return 0, fmt.Errorf("size %q must be at least one byte and below 4 EiB", s)
+	}
+	return int64(n), nil
 }

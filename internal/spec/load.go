@@ -185,18 +185,18 @@ func parseYAML(data []byte) (*yaml.Node, *problem) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil {
-		return nil, yamlProblem(err)
+		return nil, yamlProblem(err, data)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &problem{line: extra.Line, col: extra.Column, msg: "a spec is a single YAML document; remove the second one (after ---)"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlProblem(err)
+		return nil, yamlProblem(err, data)
 	}
 	return &root, nil
 }
 
-func yamlProblem(err error) *problem {
+func yamlProblem(err error, data []byte) *problem {
 	msg := err.Error()
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -204,6 +204,13 @@ func yamlProblem(err error) *problem {
 	}
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if strings.Contains(m[2], "tab character") {
+			// The parser names the line before the offending tab (where
+			// the block it breaks began): point at the tab itself.
+			if l, c := tabAfter(data, line); l > 0 {
+				return &problem{line: l, col: c, msg: "invalid YAML: " + m[2] + " (indent with spaces)"}
+			}
+		}
 		return &problem{line: line, msg: "invalid YAML: " + m[2]}
 	}
 	return &problem{msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
@@ -224,6 +231,7 @@ type rawSpec struct {
 	Gate           Gate           `json:"gate"`
 	Deploy         *Deploy        `json:"deploy"`
 	Drift          Drift          `json:"drift"`
+	Data           *Data          `json:"data"`
 }
 
 type rawStep struct {
@@ -234,6 +242,8 @@ type rawStep struct {
 	Outputs []string       `json:"outputs"`
 	Timeout string         `json:"timeout"`
 	Env     map[string]any `json:"env"`
+	RunsOn  []string       `json:"runs_on"`
+	Params  []string       `json:"params"`
 }
 
 // decode turns the schema-valid document into a Spec.
@@ -251,11 +261,11 @@ func decode(doc *document) (*Spec, []problem) {
 		Version: raw.Version, Model: raw.Model, Registry: raw.Registry, Cache: raw.Cache,
 		Params: raw.Params, Components: raw.Components, Metrics: raw.Metrics,
 		Artifact: raw.Artifact, EvaluationData: raw.EvaluationData, Gate: raw.Gate,
-		Deploy: raw.Deploy, Drift: raw.Drift,
+		Deploy: raw.Deploy, Drift: raw.Drift, Data: raw.Data,
 	}
 	var probs []problem
 	for i, rs := range raw.Pipeline {
-		st := Step{Name: rs.Name, Run: rs.Run, Needs: rs.Needs, Inputs: rs.Inputs, Outputs: rs.Outputs}
+		st := Step{Name: rs.Name, Run: rs.Run, Needs: rs.Needs, Inputs: rs.Inputs, Outputs: rs.Outputs, RunsOn: rs.RunsOn, Params: rs.Params}
 		if rs.Timeout != "" {
 			d, err := parseDuration(rs.Timeout)
 			if err != nil {
@@ -301,7 +311,7 @@ func validateSchema(doc *document) []problem {
 	var probs []problem
 	seen := map[string]bool{}
 	for _, e := range leaves {
-		for _, p := range schemaProblems(e, doc.value) {
+		for _, p := range schemaProblems(SchemaName, e, doc.value) {
 			if k := p.ptr + "\x00" + p.msg; !seen[k] {
 				seen[k] = true
 				probs = append(probs, p)
@@ -319,10 +329,10 @@ var (
 
 // schemaProblems rewrites a jsonschema message into one users read easily.
 // root is the document's decoded value, for messages that name the value.
-func schemaProblems(e *jsonschema.ValidationError, root any) []problem {
+func schemaProblems(schemaName string, e *jsonschema.ValidationError, root any) []problem {
 	ptr := e.InstanceLocation
 	if m := additionalRE.FindStringSubmatch(e.Message); m != nil {
-		allowed := allowedKeys(e.KeywordLocation)
+		allowed := allowedKeys(schemaName, e.KeywordLocation)
 		var probs []problem
 		for _, q := range quotedRE.FindAllStringSubmatch(m[1], -1) {
 			key := q[1]
@@ -379,8 +389,8 @@ func versionProblem(root any) string {
 
 // allowedKeys reads the property names allowed at the schema location of an
 // additionalProperties keyword, for suggestions.
-func allowedKeys(keywordLocation string) []string {
-	raw, err := schemas.Raw(SchemaName)
+func allowedKeys(schemaName, keywordLocation string) []string {
+	raw, err := schemas.Raw(schemaName)
 	if err != nil {
 		return nil
 	}
@@ -407,4 +417,19 @@ func allowedKeys(keywordLocation string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// tabAfter returns the line and column (1-based) of the first tab in the
+// indentation of a line at or after line, or 0, 0.
+func tabAfter(data []byte, line int) (int, int) {
+	for i, l := range strings.Split(string(data), "\n") {
+		if i+1 < line {
+			continue
+		}
+		indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if c := strings.IndexByte(indent, '\t'); c >= 0 {
+			return i + 1, c + 1
+		}
+	}
+	return 0, 0
 }

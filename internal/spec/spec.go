@@ -33,6 +33,13 @@ type Spec struct {
 	Gate           Gate           `json:"gate"`
 	Deploy         *Deploy        `json:"deploy,omitempty"`
 	Drift          Drift          `json:"drift"`
+	Data           *Data          `json:"data,omitempty"`
+}
+
+// Data names the data schema and the step inputs it guards.
+type Data struct {
+	Schema string   `json:"schema"`
+	Inputs []string `json:"inputs"`
 }
 
 // Registry says where champions are kept.
@@ -41,9 +48,17 @@ type Registry struct {
 	Path string `json:"path"` // default ".podium/registry"
 }
 
-// Cache says where step results are cached.
+// Cache says where step results are cached and how large the cache may
+// grow.
 type Cache struct {
 	Path string `json:"path"` // default ".podium/cache"
+	// Remote is an OCI repository (oci://host/repository) holding the
+	// same entries and the outputs they restore; "" means none.
+	Remote string `json:"remote,omitempty"`
+	// MaxSize is the stored outputs' size limit as written ("5GB"); ""
+	// means DefaultCacheMaxSize. MaxBytes is its value in bytes.
+	MaxSize  string `json:"max_size,omitempty"`
+	MaxBytes int64  `json:"-"`
 }
 
 // Component is a pipeline component with its own build and test commands.
@@ -63,6 +78,12 @@ type Step struct {
 	Outputs []string          `json:"outputs,omitempty"`
 	Timeout time.Duration     `json:"timeout,omitempty"` // 0: no limit
 	Env     map[string]string `json:"env,omitempty"`
+	// RunsOn are runner labels for the step's job in a fanned-out plan.
+	RunsOn []string `json:"runs_on,omitempty"`
+	// Params are the params the step uses: only these enter its cache key.
+	// nil (the key absent) means every param, as before steps could say;
+	// an empty list means none.
+	Params []string `json:"params,omitempty"`
 }
 
 // Gate holds the promotion rules.
@@ -79,8 +100,8 @@ const (
 	Lower  Direction = "lower"
 )
 
-// Rule is one gate rule. Metric may be a glob (path.Match syntax) over
-// flattened metric names. Nil bounds are unset.
+// Rule is one gate rule. Metric may be a glob over flattened metric names
+// (package gate/glob: * is one level, ** any depth). Nil bounds are unset.
 type Rule struct {
 	Metric      string    `json:"metric"`
 	Direction   Direction `json:"direction"`
@@ -89,7 +110,17 @@ type Rule struct {
 	MinDelta    *float64  `json:"min_delta,omitempty"`
 	MinRelative *float64  `json:"min_relative,omitempty"`
 	Tolerance   *float64  `json:"tolerance,omitempty"`
+	// Missing says what a metric the rule covers on the champion's side
+	// but the candidate lacks does: MissingFail (the default, "") fails
+	// the rule; MissingIgnore only warns.
+	Missing string `json:"missing,omitempty"`
 }
+
+// What a rule does with a metric the champion has and the candidate lacks.
+const (
+	MissingFail   = "fail"
+	MissingIgnore = "ignore"
+)
 
 // Deploy says how a promotion becomes a deployment PR/MR.
 type Deploy struct {
@@ -102,9 +133,12 @@ type Deploy struct {
 
 // Drift holds the retrain thresholds.
 type Drift struct {
-	PSIThreshold float64  `json:"psi_threshold"` // default 0.2
-	KSThreshold  float64  `json:"ks_threshold"`  // default 0.1
-	Columns      []string `json:"columns,omitempty"`
+	PSIThreshold float64 `json:"psi_threshold"` // default 0.2
+	KSThreshold  float64 `json:"ks_threshold"`  // default 0.1
+	// LInfThreshold and Share: 0 means drift's defaults.
+	LInfThreshold float64  `json:"linf_threshold,omitempty"`
+	Share         float64  `json:"share,omitempty"`
+	Columns       []string `json:"columns,omitempty"`
 }
 
 // TemplateData is what deploy.value and deploy.branch templates see.
@@ -120,4 +154,8 @@ type TemplateData struct {
 type TemplateArtifact struct {
 	Path   string
 	Digest string
+	// OCI is the artifact's immutable reference in a registry
+	// (oci://host/repository@sha256:…) when propose pushed it
+	// (--push-artifact), else "".
+	OCI string
 }

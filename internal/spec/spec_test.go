@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +84,13 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`podium.yaml:3: invalid YAML: did not find expected '-' indicator`},
 		},
 		{
+			// The parser names line 4 (where the mapping began); the tab is
+			// on line 5.
+			name: "tab in indentation",
+			src:  base + "params:\n  lr: 1\n\tseed: 2\n",
+			want: []string{`podium.yaml:5:1: invalid YAML: found a tab character that violates indentation (indent with spaces)`},
+		},
+		{
 			name: "wrong type",
 			src:  base + "pipeline:\n  - name: a\n    run: [x]\n",
 			want: []string{`podium.yaml:5:10: pipeline[0].run: expected string, but got array`},
@@ -91,6 +99,26 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown top-level key",
 			src:  base + "pipline: []\n",
 			want: []string{`podium.yaml:3:1: pipline: unknown key "pipline" (did you mean "pipeline"?)`},
+		},
+		{
+			name: "cache remote not oci",
+			src:  base + "cache: {remote: https://ghcr.io/acme/cache}\n",
+			want: []string{`podium.yaml:3:17: cache.remote: does not match pattern '^oci://'`},
+		},
+		{
+			name: "cache remote with a tag",
+			src:  base + "cache: {remote: \"oci://ghcr.io/acme/cache:latest\"}\n",
+			want: []string{`podium.yaml:3:17: cache.remote: "oci://ghcr.io/acme/cache:latest": a cache remote is a repository, without a tag or digest`},
+		},
+		{
+			name: "cache remote with credentials",
+			src:  base + "cache: {remote: \"oci://u:hunter2@ghcr.io/acme/cache\"}\n",
+			want: []string{`podium.yaml:3:17: cache.remote: oci://…: credentials do not belong in the URL; podium reads them from the CI's token variables or the docker config`},
+		},
+		{
+			name: "empty runs_on",
+			src:  base + "pipeline:\n  - {name: a, run: x, runs_on: []}\n",
+			want: []string{`podium.yaml:4:32: pipeline[0].runs_on: minimum 1 items required, but found 0 items`},
 		},
 		{
 			name: "unknown step key",
@@ -127,8 +155,13 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "bad glob",
-			src:  base + "gate:\n  rules:\n    - {metric: \"acc[\", direction: higher}\n",
-			want: []string{`podium.yaml:5:16: gate.rules[0].metric: bad glob "acc[": syntax error in pattern`},
+			src:  base + "gate:\n  rules:\n    - {metric: 'acc\\', direction: higher}\n",
+			want: []string{`podium.yaml:5:16: gate.rules[0].metric: bad glob "acc\\": trailing backslash: write \\ for a backslash`},
+		},
+		{
+			name: "bad missing",
+			src:  base + "gate:\n  rules:\n    - {metric: acc, direction: higher, missing: skip}\n",
+			want: []string{`podium.yaml:5:49: gate.rules[0].missing: value must be one of "fail", "ignore"`},
 		},
 		{
 			name: "bad direction",
@@ -341,4 +374,92 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error not marked invalid input: %v", err)
 		}
 	})
+}
+
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr bool
+	}{
+		{"5GB", 5e9, false}, {"2GiB", 2 << 30, false}, {"500 MB", 500e6, false},
+		{"1048576", 1 << 20, false}, {"1.5KiB", 1536, false}, {"10B", 10, false},
+		{"", 0, true}, {"0GB", 0, true}, {"-1MB", 0, true}, {"lots", 0, true},
+		{"1e9", 0, true}, {"NaNGB", 0, true}, {"InfGB", 0, true}, {"5 GB B", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"5GB", "2GiB", "1", "0.5TB", "-3", "1e3", " 7 MiB "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err == nil && n <= 0 {
+			t.Errorf("ParseSize(%q) = %d with no error; sizes are positive", s, n)
+		}
+		if err != nil && n != 0 {
+			t.Errorf("ParseSize(%q) = %d with an error", s, n)
+		}
+	})
+}
+
+func TestStepParams(t *testing.T) {
+	t.Parallel()
+	base := "version: 1\nmodel: m\nparams: {seed: 1, learning_rate: 0.1}\n"
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{
+			name: "a param the spec does not declare",
+			src:  base + "pipeline:\n  - {name: train, run: x, params: [seed, learning_rat]}\n",
+			want: []string{`podium.yaml:5:42: pipeline[0].params[1]: step "train" uses param "learning_rat", which params does not declare (did you mean "learning_rate"?)`},
+		},
+		{
+			name: "a bad cache size",
+			src:  base + "cache: {max_size: lots}\n",
+			want: []string{`podium.yaml:4:19: cache.max_size: size "lots" is not a size (write it as 500MB, 5GB or 2GiB)`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "podium.yaml")
+			if err := os.WriteFile(path, []byte(tt.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			var got []string
+			for _, line := range strings.Split(strings.TrimSpace(fmt.Sprint(err)), "\n") {
+				got = append(got, strings.TrimPrefix(line, dir+string(filepath.Separator)))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Load() errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Declared params load, nil vs empty kept apart.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "podium.yaml")
+	os.WriteFile(path, []byte(base+"pipeline:\n  - {name: a, run: x, params: []}\n  - {name: b, run: y, params: [seed]}\n  - {name: c, run: z}\n"), 0o644)
+	s, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Pipeline; p[0].Params == nil || len(p[0].Params) != 0 || !cmp.Equal(p[1].Params, []string{"seed"}) || p[2].Params != nil {
+		t.Errorf("params = %#v, %#v, %#v; want [], [seed], nil", p[0].Params, p[1].Params, p[2].Params)
+	}
+	if s.Cache.MaxBytes != 5e9 {
+		t.Errorf("cache.max_size default = %d bytes, want 5GB", s.Cache.MaxBytes)
+	}
 }

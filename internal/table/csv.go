@@ -1,4 +1,4 @@
-package drift
+package table
 
 import (
 	"bytes"
@@ -20,10 +20,10 @@ import (
 // lines are skipped, as encoding/csv skips them.
 
 const (
-	blockSize = 1 << 20
-	// maxRecord bounds one record, so a file without line ends (or with an
+	BlockSize = 1 << 20
+	// MaxRecord bounds one record, so a file without line ends (or with an
 	// unterminated quote) fails instead of being read whole into memory.
-	maxRecord = 64 << 20
+	MaxRecord = 64 << 20
 )
 
 // lexer states, shared by the block cutter and the record parser so both
@@ -105,38 +105,41 @@ func lastBoundary(data []byte) int {
 	}
 }
 
-// block is a run of whole records from one file.
-type block struct {
-	file int
-	data []byte
-	line int64 // line number of the first byte
-	buf  *[]byte
+// Block is a run of whole records from one file.
+type Block struct {
+	File int    // which input, for callers reading several
+	Data []byte // whole records
+	Line int64  // line number of the first byte
+	// Bad are rows a transcoding source found unreadable; they are blank
+	// lines in Data. A CSV block has none (its parser finds bad rows).
+	Bad []BadLine
+	buf *[]byte
 }
 
-// blockReader cuts a file into blocks of whole records.
-type blockReader struct {
+// BlockReader cuts a file into blocks of whole records.
+type BlockReader struct {
 	name string
 	r    io.Reader
 	free chan *[]byte
 	tail []byte // the bytes after the last boundary, not yet sent
 	line int64
 	eof  bool
-	// maxRecord is the longest record accepted.
-	maxRecord int
+	// MaxRecord is the longest record accepted.
+	MaxRecord int
 }
 
-func newBlockReader(name string, r io.Reader, buffers int) *blockReader {
-	br := &blockReader{name: name, r: r, free: make(chan *[]byte, buffers), line: 1, maxRecord: maxRecord}
+func NewBlockReader(name string, r io.Reader, buffers int) *BlockReader {
+	br := &BlockReader{name: name, r: r, free: make(chan *[]byte, buffers), line: 1, MaxRecord: MaxRecord}
 	for range buffers {
-		b := make([]byte, 0, blockSize)
+		b := make([]byte, 0, BlockSize)
 		br.free <- &b
 	}
 	return br
 }
 
-// next returns the next block, or nil at the end of the file. It takes a
+// Next returns the next block, or nil at the end of the file. It takes a
 // buffer from the free list, so at most `buffers` blocks are in flight.
-func (br *blockReader) next() (*block, error) {
+func (br *BlockReader) Next() (*Block, error) {
 	if br.eof && len(br.tail) == 0 {
 		return nil, nil
 	}
@@ -146,9 +149,9 @@ func (br *blockReader) next() (*block, error) {
 		if !br.eof {
 			if len(data) == cap(data) {
 				// No record end in a full buffer: a long record.
-				if len(data) >= br.maxRecord {
+				if len(data) >= br.MaxRecord {
 					br.free <- buf
-					return nil, &recordTooLong{line: br.line, limit: br.maxRecord}
+					return nil, &RecordTooLong{line: br.line, limit: br.MaxRecord}
 				}
 				grown := make([]byte, len(data), 2*cap(data))
 				copy(grown, data)
@@ -176,28 +179,31 @@ func (br *blockReader) next() (*block, error) {
 		if end > 0 {
 			br.tail = append(br.tail[:0], data[end:]...)
 			*buf = data
-			b := &block{data: data[:end], line: br.line, buf: buf}
+			b := &Block{Data: data[:end], Line: br.line, buf: buf}
 			br.line += int64(bytes.Count(data[:end], []byte{'\n'}))
 			return b, nil
 		}
 	}
 }
 
-// release gives a block's buffer back to its reader.
-func (br *blockReader) release(b *block) { br.free <- b.buf }
+// Release gives a block's buffer back to its reader.
+func (br *BlockReader) Release(b *Block) { br.free <- b.buf }
 
-type recordTooLong struct {
+type RecordTooLong struct {
 	line  int64
 	limit int
 }
 
-func (e *recordTooLong) Error() string {
+// Line is the line the long record starts on.
+func (e *RecordTooLong) Line() int64 { return e.line }
+
+func (e *RecordTooLong) Error() string {
 	return fmt.Sprintf("a record is longer than %d MiB (a missing line end or an unterminated quote?)", e.limit>>20)
 }
 
-// recordParser splits a block into records and fields. Fields point into
+// RecordParser splits a block into records and fields. Fields point into
 // the block, or into scratch for quoted fields that held an escaped quote.
-type recordParser struct {
+type RecordParser struct {
 	data    []byte
 	pos     int
 	line    int64 // line of data[pos]
@@ -205,14 +211,17 @@ type recordParser struct {
 	scratch []byte
 }
 
-func (p *recordParser) reset(data []byte, line int64) {
+func (p *RecordParser) Reset(data []byte, line int64) {
 	p.data, p.pos, p.line = data, 0, line
 }
+
+// Rest returns the unparsed part of the data and its first line.
+func (p *RecordParser) Rest() ([]byte, int64) { return p.data[p.pos:], p.line }
 
 // next parses the next record. It returns the record's first line and
 // problem != "" when the record is malformed (its fields are then
 // unusable); ok is false at the end of the block.
-func (p *recordParser) next() (fields [][]byte, line int64, problem string, ok bool) {
+func (p *RecordParser) Next() (fields [][]byte, line int64, problem string, ok bool) {
 	// Skip blank lines.
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
@@ -321,7 +330,7 @@ func appendQuoted(dst, seg []byte) []byte {
 
 // skipRecord moves past the rest of a malformed record, lexing as the
 // block cutter does, and returns problem.
-func (p *recordParser) skipRecord(i int, problem string) string {
+func (p *RecordParser) skipRecord(i int, problem string) string {
 	state := stUnquoted
 	for ; i < len(p.data); i++ {
 		c := p.data[i]

@@ -1,4 +1,7 @@
-package drift
+// Package extsort keeps large numeric columns as sorted runs of
+// order-preserving keys in bounded memory (an external merge sort), so
+// order statistics (KS, quantiles) stay exact at any size.
+package extsort
 
 import (
 	"bufio"
@@ -7,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync"
 )
 
 // Exact order statistics in bounded memory: an external merge sort.
@@ -15,13 +19,13 @@ import (
 // column is kept as sorted runs of order-preserving uint64 keys. A run
 // lives in memory until the memory budget is used up; then it is sorted
 // and written to a temporary file (8 bytes a value), and at the end the
-// runs are merged into one ascending stream per column and file. The
+// runs are Merged into one ascending stream per column and file. The
 // statistics are therefore exact at any size; the price of a file larger
 // than the budget is temporary disk, about as large as its numeric cells.
 
-// key maps a float64 to a uint64 with the same order. -0 becomes +0 (they
+// Key maps a float64 to a uint64 with the same order. -0 becomes +0 (they
 // compare equal); NaN never gets here (it counts as missing).
-func key(f float64) uint64 {
+func Key(f float64) uint64 {
 	if f == 0 {
 		f = 0
 	}
@@ -32,19 +36,19 @@ func key(f float64) uint64 {
 	return b | 1<<63
 }
 
-// value is key's inverse.
-func value(k uint64) float64 {
+// Value is key's inverse.
+func Value(k uint64) float64 {
 	if k>>63 != 0 {
 		return math.Float64frombits(k &^ (1 << 63))
 	}
 	return math.Float64frombits(^k)
 }
 
-// radixSort sorts a ascending, using tmp (len(tmp) >= len(a)) as scratch:
+// RadixSort sorts a ascending, using tmp (len(tmp) >= len(a)) as scratch:
 // LSD, 11 bits a pass (six passes; a 2048-entry count table stays in the
 // L1 cache), skipping digits every key shares (the high bits of a column's
 // keys usually are).
-func radixSort(a, tmp []uint64) {
+func RadixSort(a, tmp []uint64) {
 	const bits, passes = 11, 6
 	const size = 1 << bits
 	if len(a) < 2 {
@@ -81,25 +85,25 @@ func radixSort(a, tmp []uint64) {
 	}
 }
 
-// spillFile is a temporary file that sorted runs are appended to.
-type spillFile struct {
+// SpillFile is a temporary file that sorted runs are appended to.
+type SpillFile struct {
 	f   *os.File
 	off int64
 	buf []byte
 }
 
-// run is a sorted sequence of keys: in memory, or a section of a spill file.
-type run struct {
-	mem  []uint64
+// Run is a sorted sequence of keys: in memory, or a section of a spill file.
+type Run struct {
+	Mem  []uint64 // the keys, when the run is in memory
 	file *os.File
 	off  int64
-	n    int64
+	N    int64 // how many keys
 }
 
-// spill sorts keys and appends them to the file as a run.
-func (s *spillFile) spill(keys, tmp []uint64) (run, error) {
-	radixSort(keys, tmp)
-	r := run{file: s.f, off: s.off, n: int64(len(keys))}
+// Spill sorts keys and appends them to the file as a run.
+func (s *SpillFile) Spill(keys, tmp []uint64) (Run, error) {
+	RadixSort(keys, tmp)
+	r := Run{file: s.f, off: s.off, N: int64(len(keys))}
 	const chunk = 8192
 	for i := 0; i < len(keys); i += chunk {
 		part := keys[i:min(i+chunk, len(keys))]
@@ -108,7 +112,7 @@ func (s *spillFile) spill(keys, tmp []uint64) (run, error) {
 			s.buf = binary.LittleEndian.AppendUint64(s.buf, k)
 		}
 		if _, err := s.f.WriteAt(s.buf, s.off); err != nil {
-			return run{}, fmt.Errorf("failed to write a sorted run: %w", err)
+			return Run{}, fmt.Errorf("failed to write a sorted run: %w", err)
 		}
 		s.off += int64(len(s.buf))
 	}
@@ -120,17 +124,17 @@ type cursor struct {
 	cur  uint64
 	buf  []uint64
 	pos  int
-	r    run
+	r    Run
 	read int64 // keys of r loaded so far
 	raw  []byte
 	err  error
 }
 
-func newCursor(r run, bufKeys int) *cursor {
+func newCursor(r Run, bufKeys int) *cursor {
 	c := &cursor{r: r}
-	if r.mem != nil {
-		c.buf = r.mem
-		c.read = int64(len(r.mem))
+	if r.Mem != nil {
+		c.buf = r.Mem
+		c.read = int64(len(r.Mem))
 	} else {
 		c.raw = make([]byte, 8*bufKeys)
 		c.buf = make([]uint64, 0, bufKeys)
@@ -145,10 +149,10 @@ func (c *cursor) advance() bool {
 		c.pos++
 		return true
 	}
-	if c.r.mem != nil || c.read >= c.r.n {
+	if c.r.Mem != nil || c.read >= c.r.N {
 		return false
 	}
-	n := min(int64(len(c.raw)/8), c.r.n-c.read)
+	n := min(int64(len(c.raw)/8), c.r.N-c.read)
 	raw := c.raw[:8*n]
 	if _, err := c.r.file.ReadAt(raw, c.r.off+8*c.read); err != nil && err != io.EOF {
 		c.err = fmt.Errorf("failed to read a sorted run: %w", err)
@@ -201,8 +205,8 @@ func (h cursorHeap) init() {
 	}
 }
 
-// merged streams the keys of several runs in ascending order.
-type merged struct {
+// Merged streams the keys of several runs in ascending order.
+type Merged struct {
 	h       cursorHeap
 	single  *cursor // the common case of one run skips the heap
 	cursors []*cursor
@@ -212,11 +216,11 @@ type merged struct {
 // share, at least 4 KiB.
 const mergeBufferBytes = 4 << 20
 
-func newMerged(runs []run) *merged {
+func NewMerged(runs []Run) *Merged {
 	bufKeys := max(512, min(8192, mergeBufferBytes/8/max(1, len(runs))))
-	m := &merged{}
+	m := &Merged{}
 	for _, r := range runs {
-		if r.n == 0 {
+		if r.N == 0 {
 			continue
 		}
 		c := newCursor(r, bufKeys)
@@ -233,7 +237,7 @@ func newMerged(runs []run) *merged {
 }
 
 // peek returns the smallest key not yet taken.
-func (m *merged) peek() (uint64, bool) {
+func (m *Merged) Peek() (uint64, bool) {
 	if m.single != nil {
 		return m.single.cur, true
 	}
@@ -245,7 +249,7 @@ func (m *merged) peek() (uint64, bool) {
 
 // take consumes every key equal to k (the current peek) and returns how
 // many there were.
-func (m *merged) take(k uint64) int64 {
+func (m *Merged) Take(k uint64) int64 {
 	var n int64
 	if c := m.single; c != nil {
 		for {
@@ -283,7 +287,7 @@ func (m *merged) take(k uint64) int64 {
 	return n
 }
 
-func (m *merged) err() error {
+func (m *Merged) Err() error {
 	for _, c := range m.cursors {
 		if c.err != nil {
 			return c.err
@@ -292,33 +296,33 @@ func (m *merged) err() error {
 	return nil
 }
 
-// maxFanIn bounds how many runs are merged at once; beyond it, runs are
-// first merged into longer runs, so read buffers stay within the budget
+// MaxFanIn bounds how many runs are Merged at once; beyond it, runs are
+// first Merged into longer runs, so read buffers stay within the budget
 // whatever the file size.
-const maxFanIn = 256
+const MaxFanIn = 256
 
-// compact merges runs, fanIn at a time into a new spill file, until at
+// Compact merges runs, fanIn at a time into a new spill file, until at
 // most fanIn remain.
-func compact(runs []run, tmp *tempFiles, fanIn int) ([]run, error) {
+func Compact(runs []Run, tmp *TempFiles, fanIn int) ([]Run, error) {
 	for len(runs) > fanIn {
-		s, err := tmp.create()
+		s, err := tmp.Create()
 		if err != nil {
 			return nil, err
 		}
 		group := runs[:fanIn]
 		var total int64
 		for _, r := range group {
-			total += r.n
+			total += r.N
 		}
-		m := newMerged(group)
+		m := NewMerged(group)
 		w := bufio.NewWriterSize(io.NewOffsetWriter(s.f, 0), 1<<20)
 		var b [8]byte
 		for {
-			k, ok := m.peek()
+			k, ok := m.Peek()
 			if !ok {
 				break
 			}
-			n := m.take(k)
+			n := m.Take(k)
 			binary.LittleEndian.PutUint64(b[:], k)
 			for range n {
 				w.Write(b[:]) // a write error is kept by w and returned by Flush
@@ -327,10 +331,53 @@ func compact(runs []run, tmp *tempFiles, fanIn int) ([]run, error) {
 		if err := w.Flush(); err != nil {
 			return nil, fmt.Errorf("failed to write a sorted run: %w", err)
 		}
-		if err := m.err(); err != nil {
+		if err := m.Err(); err != nil {
 			return nil, err
 		}
-		runs = append(runs[fanIn:], run{file: s.f, n: total})
+		runs = append(runs[fanIn:], Run{file: s.f, N: total})
 	}
 	return runs, nil
+}
+
+// NewTempFiles keeps spill files in a new directory under dir ("": the
+// system's), named with prefix.
+func NewTempFiles(dir, prefix string) *TempFiles { return &TempFiles{dir: dir, prefix: prefix} }
+
+// TempFiles creates spill files on first use, in one directory, and
+// removes them all.
+type TempFiles struct {
+	dir    string
+	prefix string
+	mu     sync.Mutex
+	path   string
+	files  []*os.File
+}
+
+// Create returns a new spill file.
+func (t *TempFiles) Create() (*SpillFile, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.path == "" {
+		dir, err := os.MkdirTemp(t.dir, t.prefix)
+		if err != nil {
+			return nil, fmt.Errorf("failed to create a directory for sorted runs: %w", err)
+		}
+		t.path = dir
+	}
+	f, err := os.CreateTemp(t.path, "run-")
+	if err != nil {
+		return nil, fmt.Errorf("failed to create a file for sorted runs: %w", err)
+	}
+	t.files = append(t.files, f)
+	return &SpillFile{f: f}, nil
+}
+
+// RemoveAll closes and removes every spill file.
+func (t *TempFiles) RemoveAll() {
+	for _, f := range t.files {
+		f.Close()
+	}
+	if t.path != "" {
+		os.RemoveAll(t.path)
+	}
 }

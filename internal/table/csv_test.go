@@ -1,9 +1,10 @@
-package drift
+package table
 
 import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -19,11 +20,11 @@ type parsed struct {
 }
 
 func parseAll(data []byte, line int64) []parsed {
-	var p recordParser
-	p.reset(data, line)
+	var p RecordParser
+	p.Reset(data, line)
 	var out []parsed
 	for {
-		fields, l, problem, ok := p.next()
+		fields, l, problem, ok := p.Next()
 		if !ok {
 			return out
 		}
@@ -89,11 +90,11 @@ func TestLastBoundary(t *testing.T) {
 }
 
 // readBlocks cuts data with blocks of the given buffer size and parses
-// each block on its own, as the workers do.
+// each Block on its own, as the workers do.
 func readBlocks(t *testing.T, data []byte, size int) []parsed {
 	t.Helper()
-	br := newBlockReader("f", bytes.NewReader(data), 2)
-	// Shrink the buffers so small inputs cross block boundaries.
+	br := NewBlockReader("f", bytes.NewReader(data), 2)
+	// Shrink the buffers so small inputs cross Block boundaries.
 	for range 2 {
 		<-br.free
 	}
@@ -103,15 +104,15 @@ func readBlocks(t *testing.T, data []byte, size int) []parsed {
 	}
 	var out []parsed
 	for {
-		b, err := br.next()
+		b, err := br.Next()
 		if err != nil {
 			t.Fatalf("next() error = %v", err)
 		}
 		if b == nil {
 			return out
 		}
-		out = append(out, parseAll(b.data, b.line)...)
-		br.release(b)
+		out = append(out, parseAll(b.Data, b.Line)...)
+		br.Release(b)
 	}
 }
 
@@ -179,4 +180,24 @@ func FuzzRecordParser(f *testing.F) {
 			t.Fatalf("records differ from encoding/csv (-csv +ours):\n%s", diff)
 		}
 	})
+}
+
+// BenchmarkRecordParser measures parsing a block of numeric and
+// categorical CSV, as drift and data read it.
+func BenchmarkRecordParser(b *testing.B) {
+	var buf bytes.Buffer
+	for i := 0; buf.Len() < BlockSize; i++ {
+		fmt.Fprintf(&buf, "%.5f,%.5f,%.5f,%d,%.5f,%.5f,sun,rain,%.5f,%d\n", float64(i)*0.37, float64(i)/7, -float64(i)*1.1, i%97, 3.25, float64(i%13), float64(i)*1e-3, i)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	var p RecordParser
+	for b.Loop() {
+		p.Reset(data, 1)
+		for {
+			if _, _, _, ok := p.Next(); !ok {
+				break
+			}
+		}
+	}
 }

@@ -1,0 +1,294 @@
+// Package statcache remembers the SHA-256 of files by their stat, as git's
+// index and DVC's state database do: a file whose size, modification
+// time, change time, inode and device are what they were when it was
+// hashed keeps its digest, and is not read again.
+//
+// It must never hand back a stale digest, so an entry is kept only when
+// the stat proves the bytes read are the bytes on disk:
+//
+//   - Every content change moves the change time (ctime), which no user
+//     can set: `touch -d` moves mtime back but ctime forward. A rename
+//     over the file changes the inode. A cache copied to another machine,
+//     or a tree restored from an archive, has other inodes and ctimes.
+//   - A change in the same timestamp tick as the last one before hashing
+//     would keep the stat ("racy clean", in git's words). So an entry is
+//     stored only when mtime and ctime are older than the start of the
+//     read by more than the filesystem's timestamp granularity
+//     (RacyWindow; CoarseRacyWindow on filesystems that stamp whole
+//     seconds). A file written just before it was hashed is hashed again
+//     next time, and cached then.
+//   - A file changed while it was read is caught by a stat before and
+//     after the read (the caller's job: Put takes the stat from before and
+//     the caller does not Put when the stat after differs).
+//
+// The one assumption is that the filesystem stamps times with this
+// machine's clock, within the racy window: true of local filesystems; a
+// network filesystem whose server clock runs behind could defeat the racy
+// check for a file rewritten within one tick of being hashed.
+//
+// The cache is one file, written atomically (a temporary file renamed
+// into place) and merged with what other processes wrote meanwhile, under
+// an advisory lock, so concurrent runs lose nothing and never see a torn
+// file. A damaged or foreign file is ignored and replaced. Deleting the
+// file clears the cache.
+package statcache
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/podium-ml/podium/internal/atomicfile"
+)
+
+// FileName is the cache's file name in the directory that holds it.
+const FileName = "stat-cache"
+
+// RacyWindow is how much older than the read a file's mtime and ctime must
+// be for its digest to be cached. Linux stamps files from a clock that
+// ticks every jiffy (1–10 ms); the window is well past that.
+const RacyWindow = 50 * time.Millisecond
+
+// CoarseRacyWindow is the window for files stamped in whole seconds (FAT
+// keeps mtime to 2 s; HFS+, ext3 and some network filesystems to 1 s).
+const CoarseRacyWindow = 2 * time.Second
+
+// maxEntries bounds the file: past it the entries hashed longest ago go.
+const maxEntries = 2_000_000
+
+var magic = []byte("podium-statcache\x00v1\n")
+
+// Stat is what identifies a version of a file: it changes whenever the
+// file's bytes may have.
+type Stat struct {
+	Size  int64
+	Mtime int64 // ns since the epoch
+	Ctime int64 // ns since the epoch
+	Ino   uint64
+	Dev   uint64
+}
+
+// Racy reports whether a file with stat st, read from time start on,
+// may change later without its stat changing: its last change falls in
+// the timestamp tick the read started in.
+func Racy(st Stat, start time.Time) bool {
+	window := RacyWindow
+	if st.Mtime%int64(time.Second) == 0 && st.Ctime%int64(time.Second) == 0 {
+		window = CoarseRacyWindow
+	}
+	limit := start.Add(-window).UnixNano()
+	return st.Mtime >= limit || st.Ctime >= limit
+}
+
+type entry struct {
+	st       Stat
+	hashedAt int64 // ns; the newest entry wins a merge
+	sum      [sha256.Size]byte
+}
+
+// Cache maps absolute paths to the digest of the file's bytes at a stat.
+// A nil *Cache is a cache that is always empty, for --no-stat-cache. Its
+// methods are safe for concurrent use.
+type Cache struct {
+	path string
+
+	mu      sync.Mutex
+	entries map[string]entry
+	added   map[string]entry // since Open: what Save merges into the file
+	hits    int
+	misses  int
+}
+
+// Open reads the cache file at path. A missing file is an empty cache; so
+// is a damaged or foreign one, which the first Save replaces: the cache
+// is an optimisation, and never a reason to fail.
+func Open(path string) *Cache {
+	c := &Cache{path: path, entries: map[string]entry{}, added: map[string]entry{}}
+	if data, err := os.ReadFile(path); err == nil {
+		if m, err := decode(data); err == nil {
+			c.entries = m
+		}
+	}
+	return c
+}
+
+// Path returns the cache file's path ("" for a nil cache).
+func (c *Cache) Path() string {
+	if c == nil {
+		return ""
+	}
+	return c.path
+}
+
+// Get returns the digest recorded for the file at key (an absolute, clean
+// path) when its stat is exactly st.
+func (c *Cache) Get(key string, st Stat) (sum [sha256.Size]byte, ok bool) {
+	if c == nil {
+		return sum, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, found := c.entries[key]
+	if !found || e.st != st {
+		c.misses++
+		return sum, false
+	}
+	c.hits++
+	return e.sum, true
+}
+
+// Put records sum as the digest of the file at key, stat st, whose read
+// started at start. st must be the stat taken before the read, and the
+// caller must have checked that the stat after the read was the same. A
+// racy file (see Racy) is not recorded.
+func (c *Cache) Put(key string, st Stat, start time.Time, sum [sha256.Size]byte) {
+	if c == nil || Racy(st, start) {
+		return
+	}
+	e := entry{st: st, hashedAt: start.UnixNano(), sum: sum}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.entries[key]; ok && old == e {
+		return
+	}
+	c.entries[key] = e
+	c.added[key] = e
+}
+
+// Stats returns how many lookups hit and missed since Open.
+func (c *Cache) Stats() (hits, misses int) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.misses
+}
+
+// Save writes the entries added since Open into the cache file, merged
+// with the file as it is now (another process may have saved meanwhile).
+// It writes nothing when nothing was added.
+func (c *Cache) Save() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.added) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+		return fmt.Errorf("failed to write the stat cache: %w", err)
+	}
+	unlock, err := lock(c.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("failed to lock the stat cache: %w", err)
+	}
+	defer unlock()
+	merged := map[string]entry{}
+	if data, err := os.ReadFile(c.path); err == nil {
+		if m, err := decode(data); err == nil {
+			merged = m
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to read the stat cache: %w", err)
+	}
+	for k, e := range c.added {
+		if old, ok := merged[k]; !ok || old.hashedAt <= e.hashedAt {
+			merged[k] = e
+		}
+	}
+	if err := atomicfile.WriteFile(c.path, encode(merged), 0o644); err != nil {
+		return fmt.Errorf("failed to write the stat cache: %w", err)
+	}
+	c.entries = merged
+	c.added = map[string]entry{}
+	return nil
+}
+
+// The file: magic, then entries, then the CRC-32C of all before it.
+// Each entry: uvarint path length, path, then size, mtime, ctime, inode,
+// device, hashedAt as little-endian 64-bit words, then the 32-byte sum.
+// Binary rather than JSON: a tree of 100,000 files must load in a few
+// milliseconds, or the cache costs what it saves.
+const fixedLen = 6*8 + sha256.Size
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func encode(m map[string]entry) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	if len(keys) > maxEntries {
+		slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(m[b].hashedAt, m[a].hashedAt) })
+		keys = keys[:maxEntries]
+	}
+	// Sorted, so the same entries give the same bytes.
+	slices.Sort(keys)
+	size := len(magic) + 4
+	for _, k := range keys {
+		size += binary.MaxVarintLen64 + len(k) + fixedLen
+	}
+	b := make([]byte, 0, size)
+	b = append(b, magic...)
+	for _, k := range keys {
+		e := m[k]
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.LittleEndian.AppendUint64(b, uint64(e.st.Size))
+		b = binary.LittleEndian.AppendUint64(b, uint64(e.st.Mtime))
+		b = binary.LittleEndian.AppendUint64(b, uint64(e.st.Ctime))
+		b = binary.LittleEndian.AppendUint64(b, e.st.Ino)
+		b = binary.LittleEndian.AppendUint64(b, e.st.Dev)
+		b = binary.LittleEndian.AppendUint64(b, uint64(e.hashedAt))
+		b = append(b, e.sum[:]...)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+var errDamaged = errors.New("damaged stat cache")
+
+func decode(data []byte) (map[string]entry, error) {
+	if len(data) < len(magic)+4 || !bytes.HasPrefix(data, magic) {
+		return nil, errDamaged
+	}
+	body, tail := data[:len(data)-4], data[len(data)-4:]
+	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(tail) {
+		return nil, errDamaged
+	}
+	b := body[len(magic):]
+	// Sized for paths of ~64 bytes: growing a map of 100,000 entries
+	// step by step costs more than decoding them.
+	m := make(map[string]entry, len(b)/(fixedLen+64))
+	for len(b) > 0 {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || n == 0 || n > uint64(len(b)-w) || uint64(len(b)-w)-n < fixedLen {
+			return nil, errDamaged
+		}
+		b = b[w:]
+		key := string(b[:n])
+		b = b[n:]
+		var e entry
+		e.st.Size = int64(binary.LittleEndian.Uint64(b[0:]))
+		e.st.Mtime = int64(binary.LittleEndian.Uint64(b[8:]))
+		e.st.Ctime = int64(binary.LittleEndian.Uint64(b[16:]))
+		e.st.Ino = binary.LittleEndian.Uint64(b[24:])
+		e.st.Dev = binary.LittleEndian.Uint64(b[32:])
+		e.hashedAt = int64(binary.LittleEndian.Uint64(b[40:]))
+		copy(e.sum[:], b[48:fixedLen])
+		b = b[fixedLen:]
+		m[key] = e
+	}
+	return m, nil
+}

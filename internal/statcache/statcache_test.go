@@ -1,0 +1,172 @@
+package statcache
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var old = time.Date(2020, 1, 2, 3, 4, 5, 6, time.UTC)
+
+func stat(i int) Stat {
+	return Stat{Size: int64(i), Mtime: old.UnixNano() + int64(i), Ctime: old.UnixNano() + 7, Ino: uint64(i) + 100, Dev: 3}
+}
+
+func TestRacy(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 12, 0, 0, 500_000_000, time.UTC)
+	ns := func(d time.Duration) int64 { return start.Add(d).UnixNano() }
+	tests := []struct {
+		name string
+		st   Stat
+		want bool
+	}{
+		{"old file", Stat{Mtime: ns(-time.Hour), Ctime: ns(-time.Hour + 1)}, false},
+		{"written within the window", Stat{Mtime: ns(-time.Millisecond), Ctime: ns(-time.Millisecond)}, true},
+		{"mtime set back, ctime now", Stat{Mtime: ns(-time.Hour), Ctime: ns(-time.Millisecond)}, true},
+		{"written after the read started", Stat{Mtime: ns(time.Second), Ctime: ns(time.Second)}, true},
+		{"whole-second stamps, 1 s before", Stat{Mtime: ns(-time.Second - 500*time.Millisecond), Ctime: ns(-time.Second - 500*time.Millisecond)}, true},
+		{"whole-second stamps, 3 s before", Stat{Mtime: ns(-3*time.Second - 500*time.Millisecond), Ctime: ns(-3*time.Second - 500*time.Millisecond)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Racy(tt.st, start); got != tt.want {
+				t.Errorf("Racy(%+v) = %v, want %v", tt.st, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestGetPutSaveOpen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "sub", FileName)
+	c := Open(path)
+	sum := sha256.Sum256([]byte("x"))
+	c.Put("/a", stat(1), time.Now(), sum)
+	c.Put("/racy", Stat{Mtime: time.Now().UnixNano(), Ctime: time.Now().UnixNano()}, time.Now(), sum)
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	d := Open(path)
+	tests := []struct {
+		key  string
+		st   Stat
+		want bool
+	}{
+		{"/a", stat(1), true},
+		{"/racy", Stat{}, false},
+		{"/b", stat(1), false},
+		{"/a", func() Stat { s := stat(1); s.Ino++; return s }(), false},
+		{"/a", func() Stat { s := stat(1); s.Ctime++; return s }(), false},
+		{"/a", func() Stat { s := stat(1); s.Mtime--; return s }(), false},
+		{"/a", func() Stat { s := stat(1); s.Size = 2; return s }(), false},
+		{"/a", func() Stat { s := stat(1); s.Dev = 9; return s }(), false},
+	}
+	for _, tt := range tests {
+		got, ok := d.Get(tt.key, tt.st)
+		if ok != tt.want || ok && got != sum {
+			t.Errorf("Get(%s, %+v) = %x, %v; want %v", tt.key, tt.st, got, ok, tt.want)
+		}
+	}
+	var nilCache *Cache
+	nilCache.Put("/a", stat(1), time.Now(), sum)
+	if _, ok := nilCache.Get("/a", stat(1)); ok || nilCache.Save() != nil {
+		t.Errorf("a nil cache is not an empty one")
+	}
+}
+
+// TestConcurrentSaves: processes saving at once lose no entry and leave a
+// whole file.
+func TestConcurrentSaves(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), FileName)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			c := Open(path)
+			for i := range 50 {
+				c.Put(fmt.Sprintf("/w%d/%d", w, i), stat(i), time.Now(), sha256.Sum256([]byte{byte(w), byte(i)}))
+			}
+			if err := c.Save(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	c := Open(path)
+	if len(c.entries) != 8*50 {
+		t.Errorf("after 8 concurrent saves the file holds %d entries, want %d", len(c.entries), 8*50)
+	}
+	for w := range 8 {
+		if got, ok := c.Get(fmt.Sprintf("/w%d/7", w), stat(7)); !ok || got != sha256.Sum256([]byte{byte(w), 7}) {
+			t.Errorf("entry of writer %d lost or wrong", w)
+		}
+	}
+}
+
+func TestDamagedFileIsEmpty(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), FileName)
+	c := Open(path)
+	c.Put("/a", stat(1), time.Now(), sha256.Sum256(nil))
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string][]byte{
+		"empty":       {},
+		"truncated":   good[:len(good)-5],
+		"bit flip":    func() []byte { b := append([]byte{}, good...); b[len(magic)+3] ^= 1; return b }(),
+		"not a cache": []byte(`{"json": true}`),
+	}
+	for name, data := range tests {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := Open(path).Get("/a", stat(1)); ok {
+			t.Errorf("%s: a damaged file answered", name)
+		}
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	t.Parallel()
+	m := map[string]entry{}
+	for i := range 100 {
+		m[fmt.Sprintf("/some/path/%d\nwith newline", i)] = entry{st: stat(i), hashedAt: int64(i), sum: sha256.Sum256([]byte{byte(i)})}
+	}
+	got, err := decode(encode(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(m, got, cmp.AllowUnexported(entry{})); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(encode(map[string]entry{"/a": {st: stat(1), sum: sha256.Sum256(nil)}}))
+	f.Add([]byte{})
+	f.Add(magic)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decode(data)
+		if err != nil {
+			return
+		}
+		// Whatever decodes re-encodes to the same entries.
+		again, err := decode(encode(m))
+		if err != nil || len(again) != len(m) {
+			t.Fatalf("re-decode: %v, %d entries, want %d", err, len(again), len(m))
+		}
+	})
+}

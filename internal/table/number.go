@@ -1,0 +1,92 @@
+package table
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"unsafe"
+)
+
+// What ParseNumber found in a cell.
+const (
+	NumOK = iota
+	NumMissing
+	NumBad
+)
+
+// ParseNumber parses a numeric cell: surrounding spaces are ignored, an
+// empty cell or NaN is missing.
+func ParseNumber(b []byte) (float64, int) {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	if len(b) == 0 {
+		return 0, NumMissing
+	}
+	if v, ok := fastDecimal(b); ok {
+		return v, NumOK
+	}
+	// The string aliases the block only for the call; ParseFloat copies it
+	// into any error it returns, and the error is dropped.
+	v, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			return v, NumOK // ±Inf or 0: still ordered
+		}
+		return 0, NumBad
+	}
+	if math.IsNaN(v) {
+		return 0, NumMissing
+	}
+	return v, NumOK
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastDecimal parses the common plain decimal ([-+]digits[.digits], at most
+// 15 digits) several times faster than ParseFloat, and as exactly: the
+// digits and the power of ten are both exact float64s, so one IEEE division
+// rounds correctly (Clinger's fast path, which ParseFloat also takes after
+// a slower scan). Anything else is left to ParseFloat.
+func fastDecimal(b []byte) (float64, bool) {
+	neg := false
+	i := 0
+	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
+		i++
+	}
+	var mant uint64
+	digits, frac := 0, -1
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v := float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
