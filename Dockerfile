@@ -3,9 +3,12 @@
 # podium's container image: one static Go binary, git and CA certificates.
 #
 #   docker build --target action -t ghcr.io/podium-ml/podium:v0.1.0-action .
-#       the image the GitHub actions run (root, as GitHub requires)
+#       a root variant, for a workflow job's `container:` (GitHub runs
+#       those as root); podium's actions are composite and install the
+#       release binary instead (actions/setup)
 #   docker build -t ghcr.io/podium-ml/podium:v0.1.0 .
-#       the default, last target: non-root, for GitLab jobs and the CLI
+#       the default, last target: non-root, for GitLab jobs (and the
+#       podium-binary job that hands its binary to test and train) and the CLI
 #
 # scripts/image.sh (make image) builds both with docker, podman or buildah
 # and stamps the version. Dockerfile.scratch is the smoke image it builds
@@ -70,10 +73,10 @@ LABEL org.opencontainers.image.title="podium" \
       org.opencontainers.image.created="${DATE}"
 ENTRYPOINT ["/usr/local/bin/podium"]
 
-# --- action: the GitHub container action ---------------------------------
-# GitHub runs container actions as root, mounts the workspace at
-# /github/workspace and sets the working directory itself, and its docs say
-# not to set USER: so neither USER nor WORKDIR here.
+# --- action: root, for a GitHub job's container ---------------------------
+# GitHub runs job and service containers as root, mounts the workspace and
+# sets the working directory itself, and its docs say not to set USER: so
+# neither USER nor WORKDIR here.
 FROM runtime AS action
 
 # --- cli (default): GitLab jobs and local use, as a non-root user --------

@@ -12,10 +12,10 @@ LDFLAGS    := -s -w -X $(PKG)/internal/version.Version=$(VERSION) \
               -X $(PKG)/internal/version.Commit=$(COMMIT) \
               -X $(PKG)/internal/version.Date=$(DATE)
 
-.PHONY: help build test test-short lint fmt fuzz demo bench image image-smoke clean
+.PHONY: help build test test-short lint fmt fuzz demo bench image image-smoke e2e-runners release-dist clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build a static, version-stamped bin/podium
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/podium
@@ -47,6 +47,17 @@ bench: build ## performance checks: Go benchmarks and the bench/ scripts
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	@for s in bench/*.sh; do [ -f "$$s" ] && bash "$$s"; done; true
 
+e2e-runners: ## the shipped workflows in act and the GitLab example in gitlab-ci-local, offline
+	@bash scripts/e2e-runners.sh
+
+release-dist: ## the release's assets in dist/: podium for linux/darwin x amd64/arm64, checksums.txt
+	@rm -rf dist && mkdir -p dist
+	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+	    -o dist/podium_$${p%/*}_$${p#*/} ./cmd/podium || exit 1; \
+	done
+	@cd dist && sha256sum podium_* > checksums.txt && cat checksums.txt
+
 image: ## build the container image with docker, podman or buildah
 	@bash scripts/image.sh
 
@@ -54,4 +65,4 @@ image-smoke: ## build the FROM-scratch smoke image and run podium version in it
 	@bash scripts/image.sh smoke
 
 clean: ## remove build and demo output
-	rm -rf bin .demo
+	rm -rf bin .demo dist

@@ -79,7 +79,7 @@ func commentFailed(streams *IOStreams, platform ci.Platform, o *commentOptions, 
 		end()
 	}
 	if serr := platform.AppendSummary(md); serr != nil {
-		fmt.Fprintf(streams.ErrOut, "warning: %s\n", printable(serr.Error()))
+		fmt.Fprintf(streams.ErrOut, "warning: %s\n", escapeControl(serr.Error()))
 	}
 	var pe *scm.PermissionError
 	if !errors.As(err, &pe) || o.RequireComment {

@@ -256,10 +256,10 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 		return err
 	}
 	if opts.RunDir != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", filepath.Join(opts.RunDir, rundir.CompareFile))
+		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", escapeControl(filepath.Join(opts.RunDir, rundir.CompareFile)))
 	}
 	if reportPath != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", reportPath)
+		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", escapeControl(reportPath))
 	}
 	if (doc.Decision == rundir.Reject || doc.Decision == rundir.Unverified) && opts.FailOnReject {
 		return &RejectedError{Model: s.Model}
@@ -291,7 +291,7 @@ func sameArtifact(s *spec.Spec, run *rundir.Run, champ *registry.Pointer) bool {
 type nothingToProposeError struct{ Model string }
 
 func (e *nothingToProposeError) Error() string {
-	return fmt.Sprintf("nothing to propose: the candidate %s is the champion (same artifact digest)", printable(e.Model))
+	return fmt.Sprintf("nothing to propose: the candidate %s is the champion (same artifact digest)", escapeControl(e.Model))
 }
 
 func checkComparePaths(opts *compareOptions) error {
@@ -394,7 +394,7 @@ func readChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, file 
 	// The history only draws the report's chart: do not fail the
 	// comparison over it.
 	if b.HistoryErr != nil {
-		fmt.Fprintf(errOut, "warning: %s\n", printable(b.HistoryErr.Error()))
+		fmt.Fprintf(errOut, "warning: %s\n", escapeControl(b.HistoryErr.Error()))
 	}
 	side.baseline = &rundir.Baseline{
 		Source: b.Source, Model: b.Model, Registry: b.Registry,
@@ -581,21 +581,21 @@ func reportInput(s *spec.Spec, platform ci.Platform, doc *rundir.Compare, run *r
 }
 
 // printCompare writes the decision and one line per check for people.
-// Names come from files a PR controls: printable keeps each on its line.
+// Names come from files a PR controls: escapeControl keeps each on its line.
 // Warnings are not repeated here: they went out as CI annotations (on
 // stderr outside CI).
 func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", doc.Decision, printable(doc.Model))
+	fmt.Fprintf(&b, "%s %s", doc.Decision, escapeControl(doc.Model))
 	switch {
 	case doc.Champion == nil:
 		b.WriteString(" (no champion: only absolute bounds checked)")
 	case source == doc.Champion.Version:
-		fmt.Fprintf(&b, " (champion from %s)", printable(source))
+		fmt.Fprintf(&b, " (champion from %s)", escapeControl(source))
 	case source != "":
-		fmt.Fprintf(&b, " (champion %s from %s)", printable(doc.Champion.Version), printable(source))
+		fmt.Fprintf(&b, " (champion %s from %s)", escapeControl(doc.Champion.Version), escapeControl(source))
 	default:
-		fmt.Fprintf(&b, " (champion %s)", printable(doc.Champion.Version))
+		fmt.Fprintf(&b, " (champion %s)", escapeControl(doc.Champion.Version))
 	}
 	b.WriteString("\n")
 	for _, c := range doc.Checks {
@@ -603,7 +603,7 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 		if !c.Passed {
 			mark = "✗"
 		}
-		fmt.Fprintf(&b, "  %s %s\n", mark, printable(humanNumbers(c.Reason)))
+		fmt.Fprintf(&b, "  %s %s\n", mark, escapeControl(humanNumbers(c.Reason)))
 	}
 	if !doc.Comparable {
 		b.WriteString("not comparable: the evaluation data differs from the champion's\n")

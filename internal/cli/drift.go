@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -256,7 +255,7 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 	res.Retrain, res.Reasons = v.Retrain, v.Reasons
 
 	platform := opts.Platform()
-	reasons, _ := json.Marshal(res.Reasons)
+	reasons, _ := marshalJSON(res.Reasons)
 	decision := "keep"
 	if res.Retrain {
 		decision = "retrain"
@@ -271,7 +270,7 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 	}
 
 	for _, w := range res.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", w)
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", escapeControl(w))
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, res)
@@ -422,7 +421,7 @@ func driftText(r *driftResult) string {
 	}
 	if r.Reference != nil {
 		fmt.Fprintf(&b, "data: %s (%d rows) against %s (%d rows), PSI above %s, or KS above %s (L∞ above %s) and its critical value at α %s, drifts\n",
-			r.Current.File, r.Current.Rows, r.Reference.File, r.Reference.Rows, drift.Num(r.Thresholds.PSI), drift.Num(r.Thresholds.KS),
+			escapeControl(r.Current.File), r.Current.Rows, escapeControl(r.Reference.File), r.Reference.Rows, drift.Num(r.Thresholds.PSI), drift.Num(r.Thresholds.KS),
 			drift.Num(r.Thresholds.LInf), drift.Num(r.Thresholds.Alpha))
 		width := len("column")
 		for _, c := range r.Columns {
@@ -438,7 +437,7 @@ func driftText(r *driftResult) string {
 			if c.NewShare != nil && *c.NewShare > 0 {
 				extra = fmt.Sprintf(" (%s new: %s)", drift.Num(*c.NewShare), strings.Join(c.NewCategories, ", "))
 			}
-			fmt.Fprintf(&b, "  %-*s  %-11s  %8s  %8s  %8s  %8s  %8s  %s%s\n", width, c.Name, c.Kind, optNum(c.KS), optNum(c.KSPValue),
+			fmt.Fprintf(&b, "  %-*s  %-11s  %8s  %8s  %8s  %8s  %8s  %s%s\n", width, escapeControl(c.Name), c.Kind, optNum(c.KS), optNum(c.KSPValue),
 				optNum(c.LInf), optNum(c.Critical), optNum(c.PSI), mark, extra)
 		}
 	}
@@ -447,17 +446,17 @@ func driftText(r *driftResult) string {
 		if r.Decay.Champion != nil {
 			champion = *r.Decay.Champion
 		}
-		fmt.Fprintf(&b, "decay: %s against champion %s\n", r.Decay.Metrics, champion)
+		fmt.Fprintf(&b, "decay: %s against champion %s\n", escapeControl(r.Decay.Metrics), escapeControl(champion))
 		for _, c := range r.Decay.Checks {
 			mark := "ok     "
 			if c.Decayed {
 				mark = "decayed"
 			}
-			fmt.Fprintf(&b, "  %s  %s\n", mark, c.Reason)
+			fmt.Fprintf(&b, "  %s  %s\n", mark, escapeControl(c.Reason))
 		}
 	}
 	for _, reason := range r.Reasons {
-		fmt.Fprintf(&b, "reason: %s\n", reason)
+		fmt.Fprintf(&b, "reason: %s\n", escapeControl(reason))
 	}
 	return b.String()
 }

@@ -98,7 +98,11 @@ func TestDriftExample(t *testing.T) {
 	if diff := cmp.Diff(wantOrder, order); diff != "" {
 		t.Errorf("JSON columns keep the header order (-want +got):\n%s", diff)
 	}
-	reasons, _ := json.Marshal(wantReasons)
+	// The reasons output is JSON as written: `>`, not \u003e.
+	reasons, _ := marshalJSON(wantReasons)
+	if strings.Contains(string(reasons), `\u003e`) {
+		t.Errorf("reasons output %s escapes HTML", reasons)
+	}
 	wantOutputs := map[string]string{"retrain": "true", "reasons": string(reasons), "decision": "retrain"}
 	if diff := cmp.Diff(wantOutputs, platform.Outputs()); diff != "" {
 		t.Errorf("outputs mismatch (-want +got):\n%s", diff)

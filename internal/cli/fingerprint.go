@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -98,7 +97,7 @@ func runFingerprint(ctx context.Context, opts *fingerprintOptions) error {
 		results = append(results, res)
 	}
 
-	all, err := json.Marshal(results)
+	all, err := marshalJSON(results)
 	if err != nil {
 		return err
 	}

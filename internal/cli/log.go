@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -129,7 +128,7 @@ func runLog(ctx context.Context, opts *logOptions) error {
 			data = shortDigest(*e.DataDigest)
 		}
 		fmt.Fprintf(tw, "%.12s\t%s\t%s\t%s\t%s\t%s\n", e.Commit, e.Date.UTC().Format(time.DateOnly),
-			printable(e.Model), printable(decision), printable(metric), printable(data))
+			escapeControl(e.Model), escapeControl(decision), escapeControl(metric), escapeControl(data))
 	}
 	return tw.Flush()
 }
@@ -142,15 +141,4 @@ func shortDigest(d string) string {
 		return d
 	}
 	return algo + ":" + hex[:12]
-}
-
-// printable escapes what a note could smuggle into a terminal or a CI
-// log: control characters (a newline would start a line that a runner
-// reads as a workflow command) and tabs that would break the table.
-func printable(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
-		return s
-	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
 }

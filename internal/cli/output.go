@@ -27,6 +27,18 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
+// marshalJSON is json.Marshal without HTML escaping: an output such as
+// drift's reasons shows `>` as written, not as \u003e.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // heredoc removes the common leading indentation of a raw string literal,
 // so help texts can be indented with the code.
 func heredoc(s string) string {

@@ -267,8 +267,8 @@ func runPropose(ctx context.Context, opts *proposeOptions) error {
 			RecordDigest:  p.recordDigest,
 		})
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "%s deployment pull request #%d for %s %s on %s\n", verb, pr.Number, p.run.Model, p.data.Version, p.branch)
-	_, err = fmt.Fprintln(opts.IO.Out, pr.URL)
+	fmt.Fprintf(opts.IO.ErrOut, "%s deployment pull request #%d for %s %s on %s\n", verb, pr.Number, escapeControl(p.run.Model), escapeControl(p.data.Version), escapeControl(p.branch))
+	_, err = fmt.Fprintln(opts.IO.Out, safeLine(pr.URL))
 	return err
 }
 
@@ -310,7 +310,7 @@ func proposeDryRun(ctx context.Context, opts *proposeOptions, p *proposal) error
 			RecordDigest:  p.recordDigest,
 		})
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Dry run: would commit on %s and open %q; nothing was sent\n", p.branch, p.title)
+	fmt.Fprintf(opts.IO.ErrOut, "Dry run: would commit on %s and open %s; nothing was sent\n", escapeControl(p.branch), escapeControl(strconv.Quote(p.title)))
 	for _, f := range files {
 		if _, err := fmt.Fprint(opts.IO.Out, f.Diff); err != nil {
 			return err
@@ -430,7 +430,7 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	case errors.Is(err, fs.ErrNotExist):
 		p.recordFile = ""
 		fmt.Fprintf(opts.IO.ErrOut, "warning: no %s in %s; the champion pointer will name no record (run podium record first)\n",
-			record.FileName(s.Model, run.Commit, record.FormatPodium), opts.RunDir)
+			escapeControl(record.FileName(s.Model, run.Commit, record.FormatPodium)), escapeControl(opts.RunDir))
 	default:
 		return nil, fmt.Errorf("failed to read the record: %w", err)
 	}

@@ -139,7 +139,7 @@ func trustedPullRequest(ctx context.Context, host scm.Host, ev *workflowRun) (in
 	}
 	if n == 0 {
 		return 0, fmt.Errorf("no open pull request from %s:%s at %s: nothing to publish (closed, or pushed to since)",
-			printable(wr.HeadRepository.FullName), printable(wr.HeadBranch), scm.ShortSHA(wr.HeadSHA))
+			escapeControl(wr.HeadRepository.FullName), escapeControl(wr.HeadBranch), scm.ShortSHA(wr.HeadSHA))
 	}
 	return n, nil
 }
@@ -271,11 +271,11 @@ func runPublish(ctx context.Context, opts *reportOptions) error {
 	case claims.PullRequest != pr:
 		return inputErrorf("refused: the artifact says it is for pull request %d, but workflow run %d ran for pull request %d", claims.PullRequest, wr.ID, pr)
 	case claims.Repository != "" && !strings.EqualFold(claims.Repository, wr.Repository.FullName):
-		return inputErrorf("refused: the artifact says it is for repository %s, but workflow run %d ran in %s", printable(claims.Repository), wr.ID, wr.Repository.FullName)
+		return inputErrorf("refused: the artifact says it is for repository %s, but workflow run %d ran in %s", escapeControl(claims.Repository), wr.ID, wr.Repository.FullName)
 	// In a pull_request job the commit is GitHub's merge of the head into
 	// the base (refs/pull/N/merge), or the head itself when checked out.
 	case claims.SHA != wr.HeadSHA && claims.Ref != fmt.Sprintf("refs/pull/%d/merge", pr):
-		return inputErrorf("refused: the artifact is for commit %s (%s), but workflow run %d ran at %s", scm.ShortSHA(claims.SHA), printable(claims.Ref), wr.ID, scm.ShortSHA(wr.HeadSHA))
+		return inputErrorf("refused: the artifact is for commit %s (%s), but workflow run %d ran at %s", scm.ShortSHA(claims.SHA), escapeControl(claims.Ref), wr.ID, scm.ShortSHA(wr.HeadSHA))
 	}
 
 	opts.PR, opts.Comment = pr, true

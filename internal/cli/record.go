@@ -146,7 +146,7 @@ func runRecord(ctx context.Context, opts *recordOptions) error {
 	platform := opts.Platform()
 	for _, f := range findings {
 		msg := fmt.Sprintf("record %s: masked a value that %s", f.Pointer, strings.TrimPrefix(f.Reason, "a key "))
-		fmt.Fprintln(opts.IO.ErrOut, "warning: "+msg)
+		fmt.Fprintln(opts.IO.ErrOut, "warning: "+escapeControl(msg))
 		if platform.Name() != "local" {
 			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, Title: "podium record", Message: msg})
 		}
@@ -170,7 +170,7 @@ func runRecord(ctx context.Context, opts *recordOptions) error {
 		return err
 	}
 	digest := record.Digest(data)
-	fmt.Fprintf(opts.IO.ErrOut, "wrote the record of %s at %.12s to %s (%s)\n", rec.Model, rec.Commit.SHA, out, digest)
+	fmt.Fprintf(opts.IO.ErrOut, "wrote the record of %s at %.12s to %s (%s)\n", escapeControl(rec.Model), rec.Commit.SHA, escapeControl(out), digest)
 
 	res := recordResult{Path: out, Digest: digest, Format: opts.Format, Model: rec.Model, Commit: rec.Commit.SHA, Masked: len(findings)}
 	if rec.Decision != nil {
@@ -195,7 +195,7 @@ func runRecord(ctx context.Context, opts *recordOptions) error {
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, res)
 	}
-	_, err = fmt.Fprintln(opts.IO.Out, out)
+	_, err = fmt.Fprintln(opts.IO.Out, safeLine(out))
 	return err
 }
 
@@ -214,7 +214,7 @@ func writeNote(ctx context.Context, opts *recordOptions, canonical []byte, rec *
 	if err := notes.Push(ctx, opts.Remote); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "pushed %s to %s\n", record.NotesRef, opts.Remote)
+	fmt.Fprintf(opts.IO.ErrOut, "pushed %s to %s\n", record.NotesRef, escapeControl(opts.Remote))
 	return nil
 }
 

@@ -152,7 +152,7 @@ func runRegistryShow(ctx context.Context, opts *registryOptions) error {
 		return err
 	}
 	for _, w := range c.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", printable(w))
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", escapeControl(w))
 	}
 	if opts.JSON {
 		warnings := c.Warnings
@@ -166,14 +166,14 @@ func runRegistryShow(ctx context.Context, opts *registryOptions) error {
 
 func printChampion(w io.Writer, model string, c *registry.Champion) error {
 	if c.Pointer == nil {
-		_, err := fmt.Fprintf(w, "%s has no champion yet (no %s %s)\n", model, c.Path, where(c.Source))
+		_, err := fmt.Fprintln(w, safeLine(fmt.Sprintf("%s has no champion yet (no %s %s)", model, c.Path, where(c.Source))))
 		return err
 	}
 	p := c.Pointer
 	// Two blocks, each aligned on its own: the pointer's facts, then one
 	// row per file and metric with the name and the value in columns.
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s: champion %s (from %s)\n", model, printable(p.Version), c.Source)
+	fmt.Fprintln(tw, safeLine(fmt.Sprintf("%s: champion %s (from %s)", model, p.Version, c.Source)))
 	fmt.Fprintf(tw, "commit\t%s\n", p.Commit)
 	fmt.Fprintf(tw, "promoted\t%s\n", p.PromotedAt.UTC().Format(time.RFC3339))
 	if p.RecordDigest != "" {
@@ -183,13 +183,13 @@ func printChampion(w io.Writer, model string, c *registry.Champion) error {
 		fmt.Fprintln(tw)
 	}
 	for _, k := range sortedKeys(p.Artifacts) {
-		fmt.Fprintf(tw, "artifact\t%s\t%s\n", printable(k), p.Artifacts[k])
+		fmt.Fprintf(tw, "artifact\t%s\t%s\n", escapeControl(k), p.Artifacts[k])
 	}
 	for _, k := range sortedKeys(p.EvaluationData) {
-		fmt.Fprintf(tw, "evaluation data\t%s\t%s\n", printable(k), p.EvaluationData[k])
+		fmt.Fprintf(tw, "evaluation data\t%s\t%s\n", escapeControl(k), p.EvaluationData[k])
 	}
 	for _, k := range sortedKeys(p.Metrics) {
-		fmt.Fprintf(tw, "metric\t%s\t%s\n", printable(k), formatMetric(p.Metrics[k]))
+		fmt.Fprintf(tw, "metric\t%s\t%s\n", escapeControl(k), formatMetric(p.Metrics[k]))
 	}
 	return tw.Flush()
 }
@@ -218,7 +218,7 @@ func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
 		return err
 	}
 	for _, w := range c.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", printable(w))
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", escapeControl(w))
 	}
 	if opts.JSON {
 		if entries == nil {
@@ -231,7 +231,7 @@ func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
 		return writeJSON(opts.IO.Out, registryHistoryResult{Model: model, Source: c.Source, Path: c.Path, Entries: entries, Warnings: warnings})
 	}
 	if len(entries) == 0 {
-		_, err := fmt.Fprintf(opts.IO.Out, "%s has no champion history (no %s %s)\n", model, c.Path, where(c.Source))
+		_, err := fmt.Fprintln(opts.IO.Out, safeLine(fmt.Sprintf("%s has no champion history (no %s %s)", model, c.Path, where(c.Source))))
 		return err
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
@@ -239,9 +239,9 @@ func runRegistryHistory(ctx context.Context, opts *registryOptions) error {
 	for _, e := range entries {
 		version := "(unreadable)"
 		if e.Pointer != nil {
-			version = printable(e.Pointer.Version)
+			version = escapeControl(e.Pointer.Version)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Date.UTC().Format(time.DateOnly), e.Commit[:12], version, printable(e.Subject))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Date.UTC().Format(time.DateOnly), e.Commit[:12], version, escapeControl(e.Subject))
 	}
 	return tw.Flush()
 }

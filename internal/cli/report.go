@@ -168,7 +168,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		if err := platform.SetOutput("report", opts.Out); err != nil {
 			return err
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", opts.Out)
+		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", escapeControl(opts.Out))
 		res.Report = &opts.Out
 	}
 	if opts.Comment {
@@ -180,7 +180,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 			res.CommentURL = &url
 		}
 		if !opts.JSON && url != "" {
-			_, err = fmt.Fprintln(opts.IO.Out, url)
+			_, err = fmt.Fprintln(opts.IO.Out, safeLine(url))
 			return err
 		}
 	}
@@ -228,7 +228,7 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 	}
 	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
 	if err != nil {
-		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
+		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))
 		return side
 	}
 	// compare looked the champion up as the default branch's spec names it.
@@ -240,13 +240,13 @@ func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc
 		c, err := reg.Champion(ctx, model)
 		switch {
 		case err != nil:
-			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", printable(err.Error()))
+			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", escapeControl(err.Error()))
 		case c.Pointer != nil && c.Pointer.Version == doc.Champion.Version:
 			side.pointer, side.source = c.Pointer, c.Source
 		}
 	}
 	if side.history, err = reg.History(ctx, model, historyLimit); err != nil {
-		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", printable(err.Error()))
+		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))
 	}
 	return side
 }

@@ -19,6 +19,14 @@ import (
 
 // Main runs podium with args and returns the process exit code.
 func Main(ctx context.Context, args []string, f *Factory) int {
+	if f.Platform != nil {
+		// Path outputs are relative to the workspace: a later step or job
+		// reads them elsewhere. A copy, so the caller's Factory is unchanged.
+		inner, getenv := f.Platform, f.Getenv
+		withPaths := *f
+		withPaths.Platform = func() ci.Platform { return workspaceOutputs(inner(), getenv) }
+		f = &withPaths
+	}
 	root := NewCmdRoot(f)
 	// `podium action <command>` is how the GitHub actions and the GitLab
 	// components start podium: the flags come from the step's inputs, one

@@ -81,7 +81,7 @@ func runTest(ctx context.Context, opts *testOptions) error {
 	}
 	platform := opts.Platform()
 	if len(comps) == 0 {
-		fmt.Fprintf(opts.IO.ErrOut, "podium: %s declares no components; nothing to test\n", opts.SpecPath)
+		fmt.Fprintf(opts.IO.ErrOut, "podium: %s declares no components; nothing to test\n", escapeControl(opts.SpecPath))
 	}
 	// Builds and tests run the PR's code: their output must not issue
 	// workflow commands or log sections.

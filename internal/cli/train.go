@@ -155,7 +155,7 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", s.Model, runDir)
+	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", escapeControl(s.Model), escapeControl(runDir))
 
 	environ := opts.Environ()
 	worktree := provenance.Worktree(ctx, s.Dir)
@@ -280,7 +280,7 @@ func printStepTable(w io.Writer, res *pipeline.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "wrote %s\n", filepath.Join(res.RunDir, rundir.RunFile))
+	_, err := fmt.Fprintf(w, "wrote %s\n", escapeControl(filepath.Join(res.RunDir, rundir.RunFile)))
 	return err
 }
 
@@ -297,7 +297,7 @@ func changedList(wt *rundir.Worktree) string {
 	}
 	quoted := make([]string, len(shown))
 	for i, c := range shown {
-		quoted[i] = printable(c)
+		quoted[i] = escapeControl(c)
 	}
 	return strings.Join(quoted, ", ") + more
 }
@@ -307,7 +307,7 @@ func changedList(wt *rundir.Worktree) string {
 func stepNote(st rundir.Step) string {
 	switch {
 	case st.Reason != "":
-		return printable(st.Reason)
+		return escapeControl(st.Reason)
 	case st.CachedFrom != nil:
 		return fmt.Sprintf("made in %.2fs on %s", st.CachedFrom.DurationS, st.CachedFrom.FinishedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}

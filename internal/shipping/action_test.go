@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,10 @@ var (
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
+
+	distOnce sync.Once
+	distDir  string
+	distErr  error
 )
 
 func TestMain(m *testing.M) {
@@ -78,37 +83,47 @@ func TestBinaryIsStatic(t *testing.T) {
 	}
 }
 
-// actionMeta is the part of action.yml the runner uses to start a
-// container action.
+// actionMeta is the part of action.yml the runner uses to run a
+// composite action's podium step.
 type actionMeta struct {
 	inputs   map[string]string // name -> default
 	required map[string]bool
-	outputs  map[string]bool
-	args     []string
-	env      map[string]string
+	// outputs maps each output to the podium step's output it takes.
+	outputs map[string]string
+	using   string
+	// run and env are the podium step's script and environment.
+	run string
+	env map[string]string
 }
+
+// stepOutput matches a composite output's value.
+var stepOutput = regexp.MustCompile(`^\$\{\{ steps\.podium\.outputs\.([a-z-]+) \}\}$`)
 
 func loadAction(t *testing.T, path string) actionMeta {
 	t.Helper()
 	_, docs := decodeYAML(t, path)
 	doc := mapping(docs[0])
-	m := actionMeta{inputs: map[string]string{}, required: map[string]bool{}, outputs: map[string]bool{}, env: map[string]string{}}
+	m := actionMeta{inputs: map[string]string{}, required: map[string]bool{}, outputs: map[string]string{}, env: map[string]string{}}
 	for name, v := range mapping(doc["inputs"]) {
 		in := mapping(v)
 		m.inputs[name] = str(in["default"])
 		m.required[name], _ = in["required"].(bool)
 	}
-	for name := range mapping(doc["outputs"]) {
-		m.outputs[name] = true
+	for name, v := range mapping(doc["outputs"]) {
+		m.outputs[name] = str(mapping(v)["value"])
 	}
 	runs := mapping(doc["runs"])
-	if args, ok := runs["args"].([]any); ok {
-		for _, a := range args {
-			m.args = append(m.args, str(a))
+	m.using = str(runs["using"])
+	steps, _ := runs["steps"].([]any)
+	for _, st := range steps {
+		step := mapping(st)
+		if str(step["id"]) != "podium" {
+			continue
 		}
-	}
-	for k, v := range mapping(runs["env"]) {
-		m.env[k] = str(v)
+		m.run = str(step["run"])
+		for k, v := range mapping(step["env"]) {
+			m.env[k] = str(v)
+		}
 	}
 	return m
 }
@@ -142,12 +157,16 @@ type stepResult struct {
 }
 
 // runAction runs the action at path with the step's `with:` values as the
-// runner runs a container action: INPUT_<NAME> for every declared input
-// (given or default), the args of action.yml after evaluating them, the
-// file-command files, and the workspace as the working directory.
-func runAction(t *testing.T, path, workspace string, with map[string]string) stepResult {
+// runner runs a composite action's podium step: its env evaluated with the
+// inputs (given or default), its script with bash in the workspace, with
+// GITHUB_ACTION_PATH and the file-command files. actions/setup installs
+// podium from a directory laid out as the release's assets (PODIUM_DIST).
+func runAction(t *testing.T, path, workspace string, with map[string]string, extraEnv ...string) stepResult {
 	t.Helper()
 	meta := loadAction(t, path)
+	if meta.using != "composite" || meta.run == "" {
+		t.Fatalf("%s: not a composite action with a step whose id is podium", path)
+	}
 	inputs := map[string]string{}
 	for name, def := range meta.inputs {
 		inputs[name] = evaluate(t, def, nil)
@@ -170,24 +189,23 @@ func runAction(t *testing.T, path, workspace string, with map[string]string) ste
 		"GITHUB_ACTIONS=true",
 		"CI=true",
 		"GITHUB_WORKSPACE=" + workspace,
+		"GITHUB_ACTION_PATH=" + filepath.Dir(path),
 		"GITHUB_OUTPUT=" + filepath.Join(files, "output"),
 		"GITHUB_STEP_SUMMARY=" + filepath.Join(files, "summary.md"),
 		"GITHUB_REPOSITORY=acme/iris",
 		"GITHUB_RUN_ID=1",
 		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
-	}
-	for name, v := range inputs {
-		env = append(env, "INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))+"="+v)
+		// One tool cache for every test, as a runner keeps: the first
+		// step installs podium, the others check it and use it.
+		"RUNNER_TOOL_CACHE=" + filepath.Join(filepath.Dir(podiumDist(t)), "toolcache"),
+		"PODIUM_DIST=" + podiumDist(t),
 	}
 	for k, v := range meta.env {
 		env = append(env, k+"="+evaluate(t, v, inputs))
 	}
-	var args []string
-	for _, a := range meta.args {
-		args = append(args, evaluate(t, a, inputs))
-	}
+	env = append(env, extraEnv...)
 
-	cmd := exec.Command(podiumBinary(t), args...)
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", meta.run)
 	cmd.Dir = workspace
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
@@ -201,8 +219,9 @@ func runAction(t *testing.T, path, workspace string, with map[string]string) ste
 	case err != nil:
 		t.Fatal(err)
 	}
+	stepOutputs := map[string]string{}
 	if data, err := os.ReadFile(filepath.Join(files, "output")); err == nil {
-		res.outputs, err = ci.ParseFileCommands(string(data))
+		stepOutputs, err = ci.ParseFileCommands(string(data))
 		if err != nil {
 			t.Fatalf("GITHUB_OUTPUT does not parse: %v\n%s", err, data)
 		}
@@ -210,12 +229,52 @@ func runAction(t *testing.T, path, workspace string, with map[string]string) ste
 	if data, err := os.ReadFile(filepath.Join(files, "summary.md")); err == nil {
 		res.summary = string(data)
 	}
-	for name := range res.outputs {
-		if !meta.outputs[name] {
+	// The action's outputs, as the runner maps them from the step's.
+	declared := map[string]bool{}
+	res.outputs = map[string]string{}
+	for name, value := range meta.outputs {
+		m := stepOutput.FindStringSubmatch(value)
+		if m == nil {
+			t.Fatalf("%s: output %s has value %q, want ${{ steps.podium.outputs.<name> }}", path, name, value)
+		}
+		declared[m[1]] = true
+		if v, ok := stepOutputs[m[1]]; ok {
+			res.outputs[name] = v
+		}
+	}
+	for name := range stepOutputs {
+		if !declared[name] {
 			t.Errorf("%s: podium set output %q, which the action does not declare", path, name)
 		}
 	}
 	return res
+}
+
+// podiumDist is a directory laid out as a release's assets: the binary
+// under test as podium_<os>_<arch>, and checksums.txt.
+func podiumDist(t *testing.T) string {
+	t.Helper()
+	bin := podiumBinary(t)
+	distOnce.Do(func() {
+		distDir = filepath.Join(filepath.Dir(bin), "dist")
+		data, err := os.ReadFile(bin)
+		if err == nil {
+			err = os.MkdirAll(distDir, 0o755)
+		}
+		asset := "podium_" + runtime.GOOS + "_" + runtime.GOARCH
+		if err == nil {
+			err = os.WriteFile(filepath.Join(distDir, asset), data, 0o755)
+		}
+		sum := sha256.Sum256(data)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(distDir, "checksums.txt"), []byte(hex.EncodeToString(sum[:])+"  "+asset+"\n"), 0o644)
+		}
+		distErr = err
+	})
+	if distErr != nil {
+		t.Fatal(distErr)
+	}
+	return distDir
 }
 
 // requireActionWord skips until the CLI understands `podium action`.
@@ -296,19 +355,19 @@ func TestRootActionEntrypoint(t *testing.T) {
 			wantStderr: "::error col=11,file=podium.yaml,line=3,title=podium::",
 		},
 		{
-			name:        "fingerprint: paths from the args input, digest output",
+			name:        "fingerprint: paths from the arguments input, digest output",
 			files:       map[string]string{"data/train.csv": data},
-			with:        map[string]string{"command": "fingerprint", "args": "data/train.csv\n"},
+			with:        map[string]string{"command": "fingerprint", "arguments": "data/train.csv\n"},
 			wantOutputs: map[string]string{"digest": dataDigest},
 			wantStdout:  dataDigest,
 		},
 		{
-			// The runner would have split this into extra arguments had it
-			// gone through args; as INPUT_SPEC it stays one path.
+			// Spliced into a script or a command line, this would have
+			// split or expanded; as INPUT_SPEC it stays one path.
 			name:       "injection text in an input stays one argument",
-			with:       map[string]string{"command": "validate", "spec": `x\" --json "y`},
+			with:       map[string]string{"command": "validate", "spec": `x\" --json "y $HOME $(id)`},
 			wantCode:   2,
-			wantStderr: `x\" --json "y: no such file`,
+			wantStderr: `x\" --json "y $HOME $(id): no such file`,
 		},
 		{
 			name:       "unknown command",
@@ -357,8 +416,22 @@ func TestStepActionsRunTheirCommand(t *testing.T) {
 		t.Run(step, func(t *testing.T) {
 			t.Parallel()
 			meta := loadAction(t, filepath.Join(root, "actions", step, "action.yml"))
-			if diff := cmp.Diff([]string{"action", step}, meta.args); diff != "" {
-				t.Errorf("args (-want +got):\n%s", diff)
+			lines := strings.Split(strings.TrimSpace(meta.run), "\n")
+			if diff := cmp.Diff(`"$podium" action `+step, lines[len(lines)-1]); diff != "" {
+				t.Errorf("the podium step's last line (-want +got):\n%s", diff)
+			}
+			// Each input reaches podium as INPUT_<NAME>, and only so.
+			for name := range meta.inputs {
+				key := "INPUT_" + strings.ToUpper(name)
+				if name == "token" {
+					key = "GITHUB_TOKEN"
+				}
+				if want := "${{ inputs." + name + " }}"; meta.env[key] != want {
+					t.Errorf("env %s = %q, want %q", key, meta.env[key], want)
+				}
+			}
+			if strings.Contains(meta.run, "${{") {
+				t.Errorf("the script splices an expression: %q", meta.run)
 			}
 		})
 	}

@@ -77,9 +77,8 @@ var inputRef = regexp.MustCompile(`\$\[\[\s*inputs\.([a-z_]+)\s*\]\]`)
 
 // runComponent runs a component's job the way a GitLab runner would: the
 // inputs interpolated into the job, its variables in the environment, the
-// project directory as the working directory, and each script line that
-// is a podium command run as that command (the components' scripts are
-// single podium calls).
+// project directory as the working directory, and each script line run
+// by sh, with the podium under test on the PATH as podium's image has it.
 func runComponent(t *testing.T, path, project string, with map[string]string) (stepResult, map[string]string) {
 	t.Helper()
 	comp := loadComponent(t, path)
@@ -102,7 +101,7 @@ func runComponent(t *testing.T, path, project string, with map[string]string) (s
 		})
 	}
 	env := []string{
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + filepath.Dir(podiumBinary(t)) + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + t.TempDir(),
 		"GITLAB_CI=true",
 		"CI=true",
@@ -115,11 +114,10 @@ func runComponent(t *testing.T, path, project string, with map[string]string) (s
 	}
 	var res stepResult
 	for _, line := range comp.script {
-		args := strings.Fields(interp(line))
-		if len(args) == 0 || args[0] != "podium" {
-			t.Fatalf("%s: script line %q is not a podium command", path, line)
+		if inputRef.MatchString(line) {
+			t.Fatalf("%s: script line %q interpolates an input", path, line)
 		}
-		cmd := exec.Command(podiumBinary(t), args[1:]...)
+		cmd := exec.Command("sh", "-c", line)
 		cmd.Dir = project
 		cmd.Env = env
 		var stdout, stderr bytes.Buffer
@@ -168,7 +166,12 @@ func TestCompareComponentDecision(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			project := t.TempDir()
-			writeFiles(t, project, compareFiles(tt.candidate))
+			files := compareFiles(tt.candidate)
+			// What an earlier job's artifacts bring along: its summary and
+			// dotenv. The job's own replace them, not pile up on them.
+			files["podium-summary.md"] = "### podium train: iris\n"
+			files["podium.env"] = "PODIUM_OUT_RUN_DIR=.podium/run\n"
+			writeFiles(t, project, files)
 			res, dotenv := runComponent(t, path, project, map[string]string{
 				"candidate": "candidate.json", "champion": "champion.json", "run_dir": "",
 				"fail_on_reject": tt.failOnReject,
@@ -179,8 +182,11 @@ func TestCompareComponentDecision(t *testing.T) {
 			if got := dotenv["PODIUM_OUT_DECISION"]; got != tt.wantDecision {
 				t.Errorf("PODIUM_OUT_DECISION = %q, want %q (dotenv: %v)", got, tt.wantDecision, dotenv)
 			}
-			if !strings.Contains(res.summary, "accuracy") {
-				t.Errorf("podium-summary.md does not show the metric:\n%s", res.summary)
+			if !strings.Contains(res.summary, "accuracy") || strings.Contains(res.summary, "podium train") {
+				t.Errorf("podium-summary.md does not show the metric, or keeps train's section:\n%s", res.summary)
+			}
+			if _, ok := dotenv["PODIUM_OUT_RUN_DIR"]; ok {
+				t.Errorf("the dotenv report keeps an earlier job's output: %v", dotenv)
 			}
 			if strings.Contains(res.stdout+res.stderr, "::") {
 				t.Errorf("GitHub workflow commands in a GitLab log:\n%s", fmt.Sprint(res.stdout, res.stderr))

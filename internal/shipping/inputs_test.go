@@ -4,6 +4,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ import (
 // component's stage and image.
 var (
 	actionOnlyInputs    = map[string]bool{inputs.CommandInput: true, inputs.ArgsInput: true, "token": true}
-	componentOnlyInputs = map[string]bool{"stage": true, "image": true}
+	componentOnlyInputs = map[string]bool{"stage": true, "image": true, "podium_image": true, "cache_paths": true}
 )
 
 // Flags with no input: --json prints a document for a terminal or script
@@ -93,15 +94,45 @@ func TestStepInputsMatchFlags(t *testing.T) {
 			if diff := cmp.Diff(want, declaredInputs(comp.inputs, componentOnlyInputs)); diff != "" {
 				t.Errorf("templates/%s.yml inputs (-flags of podium %s +inputs):\n%s", step, step, diff)
 			}
-			// The component passes each input as PODIUM_<NAME>.
+			// The component passes each input as PODIUM_<NAME>, which the
+			// runner does not expand: a `$` in an input stays a `$`.
 			for _, name := range declaredInputs(comp.inputs, componentOnlyInputs) {
 				v := "PODIUM_" + strings.ToUpper(name)
 				if want := "$[[ inputs." + name + " ]]"; comp.variables[v] != want {
 					t.Errorf("templates/%s.yml: variable %s = %q, want %q", step, v, comp.variables[v], want)
 				}
+				if comp.expand[v] {
+					t.Errorf("templates/%s.yml: variable %s is expanded by the runner; want expand: false", step, v)
+				}
 			}
-			if diff := cmp.Diff([]string{"podium action " + step}, comp.script[len(comp.script)-1:]); diff != "" {
-				t.Errorf("templates/%s.yml: the script does not end with podium action %s:\n%s", step, step, diff)
+			// test and train run in the user's image, with the binary the
+			// podium-binary job handed on, checked first.
+			wantScript := []string{"podium action " + step}
+			if step == "test" || step == "train" {
+				wantScript = []string{"(cd .podium/bin && sha256sum -c podium.sha256)", ".podium/bin/podium action " + step}
+				if diff := cmp.Diff([]string{"podium-binary", "podium-" + step}, comp.jobs); diff != "" {
+					t.Errorf("templates/%s.yml: jobs (-want +got):\n%s", step, diff)
+				}
+				if !comp.required["image"] {
+					t.Errorf("templates/%s.yml: the image input has a default; the user must choose the toolchain's image", step)
+				}
+			}
+			if len(comp.script) < len(wantScript) {
+				t.Fatalf("templates/%s.yml: script %q", step, comp.script)
+			}
+			if diff := cmp.Diff(wantScript, comp.script[len(comp.script)-len(wantScript):]); diff != "" {
+				t.Errorf("templates/%s.yml: the script does not end as it should (-want +got):\n%s", step, diff)
+			}
+			// Each job starts without the summary and dotenv of earlier jobs.
+			if !slices.Contains(comp.script, "rm -f podium-summary.md podium.env") {
+				t.Errorf("templates/%s.yml: the script keeps earlier jobs' podium-summary.md and podium.env", step)
+			}
+			// No artifact path comes from an input: run_dir "" would make
+			// it "/", the whole project.
+			for _, a := range comp.artifacts {
+				if strings.Contains(a, "$[[") || a == "/" || strings.HasPrefix(a, "/") {
+					t.Errorf("templates/%s.yml: artifact path %q", step, a)
+				}
 			}
 		})
 	}
@@ -162,10 +193,15 @@ func TestNoInputLooksLikeAnOutput(t *testing.T) {
 
 // component is the part of a GitLab component template the tests read.
 type component struct {
-	inputs    map[string]string // name -> default
-	types     map[string]string
-	variables map[string]string // of its one job
+	inputs map[string]string // name -> default
+	types  map[string]string
+	// required are the inputs with no default: the user must give them.
+	required map[string]bool
+	// variables, expand and script are those of its podium-<step> job.
+	variables map[string]string
+	expand    map[string]bool
 	script    []string
+	artifacts []string
 	jobs      []string
 }
 
@@ -175,22 +211,40 @@ func loadComponent(t *testing.T, path string) component {
 	if len(docs) != 2 {
 		t.Fatalf("%s: want a spec header and the jobs, got %d documents", path, len(docs))
 	}
-	c := component{inputs: map[string]string{}, types: map[string]string{}, variables: map[string]string{}}
+	c := component{inputs: map[string]string{}, types: map[string]string{}, required: map[string]bool{},
+		variables: map[string]string{}, expand: map[string]bool{}}
 	for name, v := range mapping(mapping(mapping(docs[0])["spec"])["inputs"]) {
 		in := mapping(v)
 		c.inputs[name] = str(in["default"])
 		c.types[name] = str(in["type"])
+		if _, ok := in["default"]; !ok {
+			c.required[name] = true
+		}
 	}
+	main := "podium-" + strings.TrimSuffix(filepath.Base(path), ".yml")
 	for name, v := range mapping(docs[1]) {
 		c.jobs = append(c.jobs, name)
+		if name != main {
+			continue
+		}
 		job := mapping(v)
 		for k, val := range mapping(job["variables"]) {
-			c.variables[k] = str(val)
+			// KEY: value, or KEY: {value: ..., expand: false}.
+			if m := mapping(val); m != nil {
+				c.variables[k] = str(m["value"])
+				c.expand[k], _ = m["expand"].(bool)
+				continue
+			}
+			c.variables[k], c.expand[k] = str(val), true
 		}
 		for _, s := range job["script"].([]any) {
 			c.script = append(c.script, strings.TrimSpace(str(s)))
 		}
+		for _, a := range mapping(job["artifacts"])["paths"].([]any) {
+			c.artifacts = append(c.artifacts, str(a))
+		}
 	}
+	sort.Strings(c.jobs)
 	return c
 }
 
@@ -238,7 +292,7 @@ func TestWorkflowsUsePodiumActionsCorrectly(t *testing.T) {
 				}
 			}
 			for _, m := range stepOutputs.FindAllStringSubmatch(nodeTextOf(t, j), -1) {
-				if meta, ok := ids[m[1]]; ok && !meta.outputs[m[2]] {
+				if meta, ok := ids[m[1]]; ok && meta.outputs[m[2]] == "" {
 					t.Errorf("%s: job %s: step %s has no output %q", file, jobName, m[1], m[2])
 				}
 			}
@@ -295,6 +349,11 @@ func TestGitLabExampleUsesComponentsCorrectly(t *testing.T) {
 			comp := loadComponent(t, filepath.Join(root, "templates", m[1]+".yml"))
 			for _, j := range comp.jobs {
 				jobs[j] = true
+			}
+			for name := range comp.required {
+				if _, ok := mapping(mapping(inc)["inputs"])[name]; !ok {
+					t.Errorf("%s: component %s needs input %q", file, m[1], name)
+				}
 			}
 			for name, v := range mapping(mapping(inc)["inputs"]) {
 				typ, ok := comp.types[name]

@@ -20,9 +20,6 @@ var (
 	pinnedImage = regexp.MustCompile(`^docker://[^@]+@sha256:[0-9a-f]{64}$`)
 	// The version comment that must follow a SHA pin.
 	versionComment = regexp.MustCompile(`^# v[0-9]+(\.[0-9]+)*\b`)
-	// podium's own image, as the actions name it: a release tag, or a tag
-	// and its digest once the release is published.
-	podiumImage = regexp.MustCompile(`^docker://ghcr\.io/podium-ml/podium:(v[0-9]+\.[0-9]+\.[0-9]+)-action(@sha256:[0-9a-f]{64})?$`)
 	// Input names that are valid shell variable names as INPUT_<NAME>.
 	snakeCase = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
@@ -168,33 +165,45 @@ func nodeText(n *yaml.Node) string {
 func TestActionRules(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	var images []string
 	for _, file := range glob(t, root, actionFiles...) {
 		nodes, _ := decodeYAML(t, filepath.Join(root, file))
 		doc := nodes[0]
 		runs := child(doc, "runs")
-		if u := child(runs, "using"); u == nil || u.Value != "docker" {
-			t.Errorf("%s: runs.using must be docker", file)
+		// Composite: podium runs on the job's machine, next to the toolchain
+		// the job set up, and writes files as the job's user (a container
+		// action cannot see the job's toolchain and writes as root).
+		if u := child(runs, "using"); u == nil || u.Value != "composite" {
+			t.Errorf("%s: runs.using must be composite", file)
 		}
-		img := child(runs, "image")
-		if img == nil || !podiumImage.MatchString(img.Value) {
-			t.Errorf("%s: runs.image must be docker://ghcr.io/podium-ml/podium:vX.Y.Z-action (optionally @sha256:<digest>)", file)
-		} else {
-			images = append(images, img.Value)
+		steps := child(runs, "steps")
+		if steps == nil || len(steps.Content) == 0 {
+			t.Errorf("%s: no runs.steps", file)
+			continue
 		}
-		// The runner joins args into one docker command line with naive
-		// quoting; values go through INPUT_* instead, so args hold only
-		// fixed words.
-		if args := child(runs, "args"); args != nil {
-			for _, a := range args.Content {
-				if strings.Contains(a.Value, "${{") || strings.ContainsAny(a.Value, " \"\\") {
-					t.Errorf("%s: runs.args %q is not a fixed word", pos(file, a), a.Value)
-				}
+		for _, st := range steps.Content {
+			if u := child(st, "uses"); u != nil {
+				t.Errorf("%s: a step uses %q; podium's steps run its own scripts", pos(file, u), u.Value)
+			}
+			if sh := child(st, "shell"); sh == nil || sh.Value != "bash" {
+				t.Errorf("%s: a step's shell is not bash", pos(file, st))
+			}
+			// Values reach the script as environment variables: an
+			// expression in the script would be spliced into bash source.
+			run := child(st, "run")
+			if run == nil || strings.Contains(run.Value, "${{") {
+				t.Errorf("%s: the step's script is missing or splices an expression", pos(file, st))
+				continue
+			}
+			if !strings.Contains(run.Value, "setup.sh") {
+				t.Errorf("%s: the step does not install podium with actions/setup/setup.sh", pos(file, run))
 			}
 		}
 		for _, kv := range pairs(child(doc, "inputs")) {
 			if !snakeCase.MatchString(kv[0].Value) {
 				t.Errorf("%s: input %q is not snake_case", pos(file, kv[0]), kv[0].Value)
+			}
+			if kv[0].Value == "args" {
+				t.Errorf("%s: an input named args: act and the runners built on it replace runs.args with it", pos(file, kv[0]))
 			}
 			if d := child(kv[1], "description"); d == nil || d.Value == "" {
 				t.Errorf("%s: input %q has no description", pos(file, kv[0]), kv[0].Value)
@@ -204,14 +213,12 @@ func TestActionRules(t *testing.T) {
 			if d := child(kv[1], "description"); d == nil || d.Value == "" {
 				t.Errorf("%s: output %q has no description", pos(file, kv[0]), kv[0].Value)
 			}
+			if v := child(kv[1], "value"); v == nil || !strings.HasPrefix(v.Value, "${{ steps.") {
+				t.Errorf("%s: output %q takes no step's output", pos(file, kv[0]), kv[0].Value)
+			}
 		}
 		if child(doc, "branding") == nil {
 			t.Errorf("%s: no branding (the Marketplace shows it)", file)
-		}
-	}
-	for _, img := range images[1:] {
-		if img != images[0] {
-			t.Errorf("the actions run different images: %s and %s", images[0], img)
 		}
 	}
 }

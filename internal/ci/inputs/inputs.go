@@ -14,6 +14,7 @@ package inputs
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,9 +33,17 @@ const (
 	// CommandInput names the command when the arguments do not, as the
 	// root action's `command` input does ("compare", "registry show").
 	CommandInput = "command"
-	// ArgsInput holds positional arguments, one per line.
-	ArgsInput = "args"
+	// ArgsInput holds positional arguments, one per line. It is not
+	// named `args`: act, and the runners built on it (Gitea, Forgejo),
+	// replace a container action's runs.args with a step's `with.args`.
+	ArgsInput = "arguments"
 )
+
+// RunDir is the run directory when the run_dir input is empty: .podium/run
+// next to the spec, the rule `podium train` follows without --run-dir. The
+// actions and components use the same rule, so a step that names no run
+// directory reads the one train wrote.
+const RunDir = ".podium/run"
 
 // Error is a problem with the inputs: invalid input, exit code 2.
 type Error struct{ msg string }
@@ -108,6 +117,9 @@ func Expand(root *cobra.Command, p ci.Platform, args []string) ([]string, error)
 		return nil, errorf("%s %s: %s", Word, cmd.CommandPath(), strings.Join(problems, "; "))
 	}
 
+	if runDir, ok := defaultRunDir(cmd, p, rest, given); ok {
+		out = append(out, "--run-dir="+runDir)
+	}
 	out = append(out, rest...)
 	if positional := lines(p.Input(ArgsInput)); len(positional) > 0 {
 		if !contains(rest, "--") {
@@ -116,6 +128,48 @@ func Expand(root *cobra.Command, p ci.Platform, args []string) ([]string, error)
 		out = append(out, positional...)
 	}
 	return out, nil
+}
+
+// defaultRunDir returns RunDir next to the spec for a command with a
+// --run-dir flag that neither the arguments nor the inputs set, unless the
+// candidate comes from a file (compare --candidate) instead.
+func defaultRunDir(cmd *cobra.Command, p ci.Platform, args []string, given map[string]bool) (string, bool) {
+	if cmd.Flags().Lookup("run-dir") == nil || given["run-dir"] || p.Input("run_dir") != "" {
+		return "", false
+	}
+	if cmd.Flags().Lookup("candidate") != nil && (given["candidate"] || p.Input("candidate") != "") {
+		return "", false
+	}
+	specPath := flagValue(args, "spec")
+	if specPath == "" {
+		specPath = p.Input("spec")
+	}
+	if specPath == "" {
+		if f := cmd.Flags().Lookup("spec"); f != nil {
+			specPath = f.DefValue
+		}
+	}
+	if specPath == "" || specPath == "-" {
+		specPath = "podium.yaml"
+	}
+	return filepath.ToSlash(filepath.Join(filepath.Dir(specPath), RunDir)), true
+}
+
+// flagValue returns the value args give the long flag name (--name=v or
+// --name v), or "".
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+		if a == "--"+name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // InputName is the input that sets flag: its name with '-' as '_', so that

@@ -16,6 +16,7 @@ func testRoot() *cobra.Command {
 	compare := &cobra.Command{Use: "compare", RunE: run}
 	compare.Flags().String("spec", "podium.yaml", "")
 	compare.Flags().String("run-dir", "", "")
+	compare.Flags().String("candidate", "", "")
 	compare.Flags().BoolP("json", "j", false, "")
 	compare.Flags().Bool("fail-on-reject", false, "")
 	compare.Flags().String("secret-flag", "", "")
@@ -61,7 +62,24 @@ func TestExpand(t *testing.T) {
 			name:   "arguments win over inputs",
 			args:   []string{"action", "compare", "--spec", "a.yaml", "-j"},
 			inputs: map[string]string{"spec": "b.yaml", "json": "false"},
-			want:   []string{"compare", "--spec", "a.yaml", "-j"},
+			want:   []string{"compare", "--run-dir=.podium/run", "--spec", "a.yaml", "-j"},
+		},
+		{
+			name:   "no run_dir: .podium/run next to the spec input",
+			args:   []string{"action", "compare"},
+			inputs: map[string]string{"spec": "ml/podium.yaml"},
+			want:   []string{"compare", "--spec=ml/podium.yaml", "--run-dir=ml/.podium/run"},
+		},
+		{
+			name: "no run_dir: .podium/run next to the spec argument",
+			args: []string{"action", "compare", "--spec", "ml/x.yaml"},
+			want: []string{"compare", "--run-dir=ml/.podium/run", "--spec", "ml/x.yaml"},
+		},
+		{
+			name:   "a candidate file needs no run directory",
+			args:   []string{"action", "compare"},
+			inputs: map[string]string{"candidate": "metrics.json", "run_dir": ""},
+			want:   []string{"compare", "--candidate=metrics.json"},
 		},
 		{
 			name: "injection text stays one argument",
@@ -75,7 +93,7 @@ func TestExpand(t *testing.T) {
 			name:   "hidden flags are not inputs",
 			args:   []string{"action", "compare"},
 			inputs: map[string]string{"secret_flag": "x", "help": "true"},
-			want:   []string{"compare"},
+			want:   []string{"compare", "--run-dir=.podium/run"},
 		},
 		{
 			name:   "repeatable flag, one value per line",
@@ -86,7 +104,7 @@ func TestExpand(t *testing.T) {
 		{
 			name:   "positional arguments after --",
 			args:   []string{"action", "fingerprint"},
-			inputs: map[string]string{"args": "model/\n--not-a-flag\n"},
+			inputs: map[string]string{"arguments": "model/\n--not-a-flag\n", "args": "ignored"},
 			want:   []string{"fingerprint", "--", "model/", "--not-a-flag"},
 		},
 		{
