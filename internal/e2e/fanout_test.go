@@ -26,7 +26,7 @@ func weatherOrigin(t *testing.T) string {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	for _, sub := range []string{"podium.yaml", "pipeline", "data/weather.csv", "deploy"} {
+	for _, sub := range []string{"podium.yaml", "data.schema.yaml", "pipeline", "data/weather.csv", "deploy"} {
 		copyTree(t, filepath.Join(src, sub), filepath.Join(work, sub))
 	}
 	// The example's Go code lives in podium's module; on its own it needs

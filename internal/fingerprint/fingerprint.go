@@ -1,5 +1,5 @@
-// Package fingerprint computes the content digests DESIGN.md defines
-// ("Fingerprints"): a file's digest is sha256 of its bytes; a directory's is
+// Package fingerprint computes podium's content digests (the README says
+// how to check one with sha256sum): a file's digest is sha256 of its bytes; a directory's is
 // sha256 of the listing `sha256sum` prints for its files, sorted by relative
 // path in byte order, so that
 //

@@ -19,7 +19,7 @@ import (
 	"github.com/podium-ml/podium/internal/gittest"
 )
 
-// sha256sumPipeline is DESIGN.md's check, with NUL separators so names
+// sha256sumPipeline is the README's check, with NUL separators so names
 // with spaces and newlines survive xargs.
 const sha256sumPipeline = `find -L . -type f -print0 | LC_ALL=C sort -z | sed -z 's|^\./||' | xargs -0 sha256sum | sha256sum`
 

@@ -1,5 +1,5 @@
 // Package gate decides whether a candidate model should replace the
-// champion, by the spec's gate rules (DESIGN.md "Gate semantics"). It is
+// champion, by the spec's gate rules (docs/gate.md). It is
 // pure: metric values in, checks and a decision out. No files, no git, no CI.
 //
 // Comparisons are exact in decimal: each float64 is read back as the

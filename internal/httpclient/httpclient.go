@@ -1,7 +1,7 @@
 // Package httpclient is the HTTP client podium's code-host backends share:
 // go-retryablehttp with a policy that knows which requests may be repeated.
 //
-// What it does, and why (see DESIGN.md "Known traps"):
+// What it does, and why (docs/security.md has the limits):
 //   - GET, HEAD, PUT, DELETE and OPTIONS are retried on connection errors,
 //     timeouts, 5xx and rate limits. POST and PATCH create or change things,
 //     so they are retried only when the server said it did not process them

@@ -39,7 +39,7 @@ func TestInspectArtifact(t *testing.T) {
 		"shared/tokenizer.json":    "tok",
 	})
 	// A link inside the boundary is hashed as its content, under its own name.
-	if err := os.Symlink("../shared", filepath.Join(root, "model", "linked")); err != nil {
+	if err := os.Symlink(filepath.Join("..", "shared"), filepath.Join(root, "model", "linked")); err != nil {
 		t.Fatal(err)
 	}
 	fp, err := fingerprint.Compute(t.Context(), filepath.Join(root, "model"), &fingerprint.Options{Boundary: root})

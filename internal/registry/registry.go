@@ -1,6 +1,6 @@
 // Package registry keeps track of each model's champion: the version in
 // production that candidates are compared with. The default backend is git
-// itself (DESIGN.md): the champion is a small JSON pointer file,
+// itself (docs/record.md): the champion is a small JSON pointer file,
 // <registry.path>/<model>.json, on the default branch, changed only by
 // merged deployment pull requests. Other registries plug in behind the
 // Registry interface.

@@ -1,7 +1,8 @@
 // Package rundir reads and writes the run directory that `podium train`
 // creates and the later commands read: run.json (what ran), compare.json
-// (the gate's decision) and logs/<step>.log. The document shapes are the
-// contract in DESIGN.md ("Run directory"); other tools parse them.
+// (the gate's decision) and logs/<step>.log. The document shapes are a
+// contract, kept in schemas/run.schema.json and compare.schema.json;
+// other tools parse them.
 package rundir
 
 import (

@@ -16,7 +16,7 @@ import (
 	"github.com/podium-ml/podium/internal/oci/ociref"
 )
 
-// Defaults, as DESIGN.md lists them.
+// Defaults, as docs/spec.md lists them.
 const (
 	DefaultRegistryType  = "git"
 	DefaultRegistryPath  = ".podium/registry"
