@@ -1,6 +1,7 @@
 package data
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -99,148 +100,162 @@ func Check(ctx context.Context, s *Schema, files []string) (*Result, error) {
 	return res, nil
 }
 
+// fileScan is what one pass over a file found, before it is judged.
+type fileScan struct {
+	path   string
+	checks []*colCheck
+	extra  []string // columns the schema does not name, quoted for messages
+	rows   int64
+	bad    failures
+	res    *Result
+}
+
 func checkFile(ctx context.Context, s *Schema, path string, res *Result) error {
-	var checks []*colCheck
-	var extra []string
-	var rows int64
-	var bad failures
+	f := &fileScan{path: path, res: res}
 	err := scan(ctx, path, func(cols []string) error {
-		for i := range s.Columns {
-			c := &s.Columns[i]
-			cc := &colCheck{col: c, field: slices.Index(cols, c.Name)}
-			if c.Type == Category {
-				cc.domain = make(map[string]struct{}, len(c.Values))
-				for _, v := range c.Values {
-					cc.domain[v] = struct{}{}
-				}
-				cc.unseenBy = map[string]int64{}
-			}
-			if c.Unique {
-				cc.seen = map[uint64]int64{}
-			}
-			checks = append(checks, cc)
-		}
-		for _, name := range cols {
-			if !slices.ContainsFunc(s.Columns, func(c Column) bool { return c.Name == name }) {
-				extra = append(extra, cellText([]byte(name)))
-			}
-		}
+		f.start(s, cols)
 		return nil
 	}, func(fields [][]byte, line int64) {
-		rows++
-		for _, cc := range checks {
+		f.rows++
+		for _, cc := range f.checks {
 			if cc.field >= 0 {
 				cc.add(fields[cc.field], line)
 			}
 		}
 	}, func(line int64, reason string) {
-		bad.add(line, []byte(reason))
+		f.bad.add(line, []byte(reason))
 	})
 	if err != nil {
 		return err
 	}
-	res.Files = append(res.Files, FileResult{File: path, Rows: rows})
-	add := func(v Violation) {
-		v.File = path
-		if v.Examples == nil {
-			v.Examples = []Example{}
-		}
-		res.Violations = append(res.Violations, v)
+	res.Files = append(res.Files, FileResult{File: path, Rows: f.rows})
+	f.judgeFile(s)
+	for _, cc := range f.checks {
+		f.judgeColumn(cc)
 	}
+	return nil
+}
 
-	// File-level checks.
+// start sets up a check per schema column once the header is known.
+func (f *fileScan) start(s *Schema, cols []string) {
+	for i := range s.Columns {
+		c := &s.Columns[i]
+		cc := &colCheck{col: c, field: slices.Index(cols, c.Name)}
+		if c.Type == Category {
+			cc.domain = make(map[string]struct{}, len(c.Values))
+			for _, v := range c.Values {
+				cc.domain[v] = struct{}{}
+			}
+			cc.unseenBy = map[string]int64{}
+		}
+		if c.Unique {
+			cc.seen = map[uint64]int64{}
+		}
+		f.checks = append(f.checks, cc)
+	}
+	for _, name := range cols {
+		if !slices.ContainsFunc(s.Columns, func(c Column) bool { return c.Name == name }) {
+			f.extra = append(f.extra, cellText([]byte(name)))
+		}
+	}
+}
+
+func (f *fileScan) add(v Violation) {
+	v.File = f.path
+	if v.Examples == nil {
+		v.Examples = []Example{}
+	}
+	f.res.Violations = append(f.res.Violations, v)
+}
+
+// judgeFile counts and judges the file-level checks.
+func (f *fileScan) judgeFile(s *Schema) {
+	res, rows := f.res, f.rows
 	res.Checks++ // every row is readable
-	if bad.n > 0 {
-		add(Violation{Check: "readable", Severity: Error, Count: bad.n, Examples: bad.ex,
-			Message: plural(bad.n, "row", "rows") + " cannot be read"})
+	if f.bad.n > 0 {
+		f.add(Violation{Check: "readable", Severity: Error, Count: f.bad.n, Examples: f.bad.ex,
+			Message: plural(f.bad.n, "row", "rows") + " cannot be read"})
 	}
 	res.Checks++ // there is data to check: zero rows checks nothing, and fails
 	if rows == 0 {
-		add(Violation{Check: CheckEmpty, Severity: Error, Message: "no data rows: nothing was checked"})
+		f.add(Violation{Check: CheckEmpty, Severity: Error, Message: "no data rows: nothing was checked"})
 	}
 	if r := s.Rows; r != nil && (r.Min != nil || r.Max != nil) {
 		res.Checks++
-		sev := r.Severity
-		if sev == "" {
-			sev = Error
-		}
+		sev := cmp.Or(r.Severity, Error)
 		switch {
 		case r.Min != nil && rows < *r.Min:
-			add(Violation{Check: CheckRows, Severity: sev, Count: rows, Message: fmt.Sprintf("%d rows, fewer than min %d", rows, *r.Min)})
+			f.add(Violation{Check: CheckRows, Severity: sev, Count: rows, Message: fmt.Sprintf("%d rows, fewer than min %d", rows, *r.Min)})
 		case r.Max != nil && rows > *r.Max:
-			add(Violation{Check: CheckRows, Severity: sev, Count: rows, Message: fmt.Sprintf("%d rows, more than max %d", rows, *r.Max)})
+			f.add(Violation{Check: CheckRows, Severity: sev, Count: rows, Message: fmt.Sprintf("%d rows, more than max %d", rows, *r.Max)})
 		}
 	}
 	res.Checks++
-	if len(extra) > 0 {
-		sev := s.ExtraColumns
-		if sev == "" {
-			sev = Warning
-		}
-		add(Violation{Check: CheckColumns, Severity: sev, Count: int64(len(extra)),
-			Message: "columns the schema does not name: " + strings.Join(extra, ", ")})
+	if len(f.extra) > 0 {
+		f.add(Violation{Check: CheckColumns, Severity: cmp.Or(s.ExtraColumns, Warning), Count: int64(len(f.extra)),
+			Message: "columns the schema does not name: " + strings.Join(f.extra, ", ")})
 	}
+}
 
-	for _, cc := range checks {
-		c := cc.col
-		col := func(check, msg string, f *failures) {
-			v := Violation{Column: c.Name, Check: check, Severity: c.SeverityOf(check), Message: msg}
-			if f != nil {
-				v.Count, v.Examples = f.n, f.ex
-			}
-			add(v)
+// judgeColumn counts and judges one column's checks.
+func (f *fileScan) judgeColumn(cc *colCheck) {
+	res, c := f.res, cc.col
+	col := func(check, msg string, fl *failures) {
+		v := Violation{Column: c.Name, Check: check, Severity: c.SeverityOf(check), Message: msg}
+		if fl != nil {
+			v.Count, v.Examples = fl.n, fl.ex
 		}
-		res.Checks++
-		if cc.field < 0 {
-			// Fail closed: an absent column is never a pass of its checks.
-			col(CheckPresent, "the column is missing from the file", nil)
-			continue
-		}
-		res.Checks += 2 // type, missing
-		if cc.typ.n > 0 {
-			col(CheckType, fmt.Sprintf("%s not %s", plural(cc.typ.n, "value is", "values are"), article(c.Type)), &cc.typ)
-		}
-		total := cc.values + cc.missing
-		if c.IsRequired() && cc.missing > 0 {
-			f := failures{n: cc.missing}
-			col(CheckMissing, plural(cc.missing, "value", "values")+" missing in a required column", &f)
-		} else if !c.IsRequired() && c.MaxMissing != nil && total > 0 {
-			if share := float64(cc.missing) / float64(total); share > *c.MaxMissing {
-				f := failures{n: cc.missing}
-				col(CheckMissing, fmt.Sprintf("%s missing, more than max_missing %s", pct(cc.missing, total), pct100(*c.MaxMissing)), &f)
-			}
-		}
-		if c.Min != nil || c.Max != nil {
-			res.Checks++
-			if cc.rng.n > 0 {
-				col(CheckRange, fmt.Sprintf("%s outside %s", plural(cc.rng.n, "value", "values"), rangeText(c)), &cc.rng)
-			}
-		}
-		if c.Type == Category {
-			res.Checks++
-			tol := 0.0
-			if c.MaxUnseen != nil {
-				tol = *c.MaxUnseen
-			}
-			if cc.unseen.n > 0 && float64(cc.unseen.n)/float64(max(cc.values, 1)) > tol {
-				col(CheckDomain, fmt.Sprintf("%s of values outside the domain (max_unseen %s): %s",
-					pct(cc.unseen.n, cc.values), pct100(tol), topUnseen(cc.unseenBy)), &cc.unseen)
-			}
-		}
-		if c.re != nil {
-			res.Checks++
-			if cc.pattern.n > 0 {
-				col(CheckPattern, fmt.Sprintf("%s not match %s", plural(cc.pattern.n, "value does", "values do"), cellText([]byte(c.Pattern))), &cc.pattern)
-			}
-		}
-		if c.Unique {
-			res.Checks++
-			if cc.dupes.n > 0 {
-				col(CheckUnique, plural(cc.dupes.n, "value repeats", "values repeat")+" an earlier row's", &cc.dupes)
-			}
+		f.add(v)
+	}
+	res.Checks++
+	if cc.field < 0 {
+		// Fail closed: an absent column is never a pass of its checks.
+		col(CheckPresent, "the column is missing from the file", nil)
+		return
+	}
+	res.Checks += 2 // type, missing
+	if cc.typ.n > 0 {
+		col(CheckType, fmt.Sprintf("%s not %s", plural(cc.typ.n, "value is", "values are"), article(c.Type)), &cc.typ)
+	}
+	total := cc.values + cc.missing
+	if c.IsRequired() && cc.missing > 0 {
+		fl := failures{n: cc.missing}
+		col(CheckMissing, plural(cc.missing, "value", "values")+" missing in a required column", &fl)
+	} else if !c.IsRequired() && c.MaxMissing != nil && total > 0 {
+		if share := float64(cc.missing) / float64(total); share > *c.MaxMissing {
+			fl := failures{n: cc.missing}
+			col(CheckMissing, fmt.Sprintf("%s missing, more than max_missing %s", pct(cc.missing, total), pct100(*c.MaxMissing)), &fl)
 		}
 	}
-	return nil
+	if c.Min != nil || c.Max != nil {
+		res.Checks++
+		if cc.rng.n > 0 {
+			col(CheckRange, fmt.Sprintf("%s outside %s", plural(cc.rng.n, "value", "values"), rangeText(c)), &cc.rng)
+		}
+	}
+	if c.Type == Category {
+		res.Checks++
+		tol := 0.0
+		if c.MaxUnseen != nil {
+			tol = *c.MaxUnseen
+		}
+		if cc.unseen.n > 0 && float64(cc.unseen.n)/float64(max(cc.values, 1)) > tol {
+			col(CheckDomain, fmt.Sprintf("%s of values outside the domain (max_unseen %s): %s",
+				pct(cc.unseen.n, cc.values), pct100(tol), topUnseen(cc.unseenBy)), &cc.unseen)
+		}
+	}
+	if c.re != nil {
+		res.Checks++
+		if cc.pattern.n > 0 {
+			col(CheckPattern, fmt.Sprintf("%s not match %s", plural(cc.pattern.n, "value does", "values do"), cellText([]byte(c.Pattern))), &cc.pattern)
+		}
+	}
+	if c.Unique {
+		res.Checks++
+		if cc.dupes.n > 0 {
+			col(CheckUnique, plural(cc.dupes.n, "value repeats", "values repeat")+" an earlier row's", &cc.dupes)
+		}
+	}
 }
 
 func (cc *colCheck) add(raw []byte, line int64) {
