@@ -218,26 +218,11 @@ func (p *RecordParser) Reset(data []byte, line int64) {
 // Rest returns the unparsed part of the data and its first line.
 func (p *RecordParser) Rest() ([]byte, int64) { return p.data[p.pos:], p.line }
 
-// next parses the next record. It returns the record's first line and
+// Next parses the next record. It returns the record's first line and
 // problem != "" when the record is malformed (its fields are then
 // unusable); ok is false at the end of the block.
 func (p *RecordParser) Next() (fields [][]byte, line int64, problem string, ok bool) {
-	// Skip blank lines.
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
-		if c == '\n' {
-			p.pos++
-			p.line++
-			continue
-		}
-		if c == '\r' && p.pos+1 < len(p.data) && p.data[p.pos+1] == '\n' {
-			p.pos += 2
-			p.line++
-			continue
-		}
-		break
-	}
-	if p.pos >= len(p.data) {
+	if !p.skipBlankLines() {
 		return nil, 0, "", false
 	}
 	line = p.line
@@ -248,45 +233,14 @@ func (p *RecordParser) Next() (fields [][]byte, line int64, problem string, ok b
 	for {
 		// At the start of a field.
 		if i < len(data) && data[i] == '"' {
-			i++
-			start := len(p.scratch)
-			for {
-				j := bytes.IndexByte(data[i:], '"')
-				if j < 0 {
-					p.line += int64(bytes.Count(data[i:], []byte{'\n'}))
-					p.pos = len(data)
-					return nil, line, "a quoted field is not closed", true
-				}
-				seg := data[i : i+j]
-				p.line += int64(bytes.Count(seg, []byte{'\n'}))
-				p.scratch = appendQuoted(p.scratch, seg)
-				i += j + 1
-				if i < len(data) && data[i] == '"' {
-					p.scratch = append(p.scratch, '"')
-					i++
-					continue
-				}
-				break
+			var end bool
+			if i, end, problem = p.quotedField(i); problem != "" {
+				return nil, line, problem, true
 			}
-			p.fields = append(p.fields, p.scratch[start:len(p.scratch):len(p.scratch)])
-			switch {
-			case i >= len(data):
-				p.pos = i
-				return p.fields, line, "", true
-			case data[i] == ',':
-				i++
-				continue
-			case data[i] == '\n':
-				p.pos, p.line = i+1, p.line+1
-				return p.fields, line, "", true
-			case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
-				p.pos, p.line = i+2, p.line+1
-				return p.fields, line, "", true
-			case data[i] == '\r' && i+1 == len(data):
-				p.pos = i + 1 // a CR ends the file, as encoding/csv reads it
+			if end {
 				return p.fields, line, "", true
 			}
-			return nil, line, p.skipRecord(i, `extraneous or missing " in quoted-field`), true
+			continue
 		}
 		// An unquoted field.
 		start := i
@@ -312,6 +266,71 @@ func (p *RecordParser) Next() (fields [][]byte, line int64, problem string, ok b
 		p.fields = append(p.fields, f)
 		i++ // the comma
 	}
+}
+
+// skipBlankLines moves past blank lines; false at the end of the block.
+func (p *RecordParser) skipBlankLines() bool {
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		if c == '\n' {
+			p.pos++
+			p.line++
+			continue
+		}
+		if c == '\r' && p.pos+1 < len(p.data) && p.data[p.pos+1] == '\n' {
+			p.pos += 2
+			p.line++
+			continue
+		}
+		break
+	}
+	return p.pos < len(p.data)
+}
+
+// quotedField parses the quoted field at data[i] (its opening quote) into
+// p.fields and returns where the next field starts, or end when the field
+// ended the record (p.pos and p.line are then past it). problem is set
+// when the record is malformed.
+func (p *RecordParser) quotedField(i int) (next int, end bool, problem string) {
+	data := p.data
+	i++
+	start := len(p.scratch)
+	for {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			p.line += int64(bytes.Count(data[i:], []byte{'\n'}))
+			p.pos = len(data)
+			return 0, true, "a quoted field is not closed"
+		}
+		seg := data[i : i+j]
+		p.line += int64(bytes.Count(seg, []byte{'\n'}))
+		p.scratch = appendQuoted(p.scratch, seg)
+		i += j + 1
+		if i < len(data) && data[i] == '"' {
+			p.scratch = append(p.scratch, '"')
+			i++
+			continue
+		}
+		break
+	}
+	p.fields = append(p.fields, p.scratch[start:len(p.scratch):len(p.scratch)])
+	switch {
+	case i >= len(data):
+		p.pos = i
+		return i, true, ""
+	case data[i] == ',':
+		return i + 1, false, ""
+	case data[i] == '\n':
+		p.pos, p.line = i+1, p.line+1
+		return i + 1, true, ""
+	case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
+		p.pos, p.line = i+2, p.line+1
+		return i + 2, true, ""
+	case data[i] == '\r' && i+1 == len(data):
+		p.pos = i + 1 // a CR ends the file, as encoding/csv reads it
+		return i + 1, true, ""
+	}
+	return 0, true, p.skipRecord(i, `extraneous or missing " in quoted-field`)
 }
 
 // appendQuoted appends the inside of a quoted field, with CRLF read as LF
