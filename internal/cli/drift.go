@@ -104,31 +104,8 @@ func newCmdDrift(f *Factory, runF func(*driftOptions) error) *cobra.Command {
 			$ podium drift --metrics live.json --champion .podium/registry/weather.json --reference train.csv --current live.csv`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			flagErrorf := func(format string, args ...any) error {
-				return flagError(cmd, fmt.Errorf(format, args...))
-			}
-			if (opts.Reference == "") != (opts.Current == "") {
-				return flagErrorf("--reference and --current go together")
-			}
-			if opts.Reference == "" && opts.Metrics == "" {
-				return flagErrorf("nothing to check: give --reference and --current, or --metrics")
-			}
-			if opts.Champion != "" && opts.Metrics == "" {
-				return flagErrorf("--champion needs --metrics")
-			}
-			for _, t := range []struct {
-				name string
-				v    float64
-			}{{"--psi-threshold", opts.PSIThreshold}, {"--ks-threshold", opts.KSThreshold}, {"--linf-threshold", opts.LInfThreshold}, {"--share", opts.Share}} {
-				if cmd.Flags().Changed(strings.TrimPrefix(t.name, "--")) && !(t.v > 0 && !math.IsInf(t.v, 0)) {
-					return flagErrorf("invalid %s %v: use a positive number", t.name, t.v)
-				}
-			}
-			if opts.Share > 1 {
-				return flagErrorf("invalid --share %v: use a share in (0, 1]", opts.Share)
-			}
-			if opts.MaxBadRows < -1 {
-				return flagErrorf("invalid --max-bad-rows %d: use a count, or -1 for no limit", opts.MaxBadRows)
+			if err := validateDriftFlags(cmd, opts); err != nil {
+				return err
 			}
 			opts.SpecSet = cmd.Flags().Changed("spec")
 			if runF != nil {
@@ -137,6 +114,11 @@ func newCmdDrift(f *Factory, runF func(*driftOptions) error) *cobra.Command {
 			return runDrift(cmd.Context(), opts)
 		},
 	}
+	addDriftFlags(cmd, opts)
+	return cmd
+}
+
+func addDriftFlags(cmd *cobra.Command, opts *driftOptions) {
 	addSpecFlag(cmd, &opts.SpecPath)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Reference, "reference", "", "the reference (training) data, a CSV `file`")
@@ -152,7 +134,36 @@ func newCmdDrift(f *Factory, runF func(*driftOptions) error) *cobra.Command {
 	fl.StringVar(&opts.Metrics, "metrics", "", "check live metrics from this `file` (JSON, YAML or CSV) for decay")
 	fl.StringVar(&opts.Champion, "champion", "", "the champion's metrics `file` (default: <registry.path>/<model>.json)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
-	return cmd
+}
+
+func validateDriftFlags(cmd *cobra.Command, opts *driftOptions) error {
+	flagErrorf := func(format string, args ...any) error {
+		return flagError(cmd, fmt.Errorf(format, args...))
+	}
+	if (opts.Reference == "") != (opts.Current == "") {
+		return flagErrorf("--reference and --current go together")
+	}
+	if opts.Reference == "" && opts.Metrics == "" {
+		return flagErrorf("nothing to check: give --reference and --current, or --metrics")
+	}
+	if opts.Champion != "" && opts.Metrics == "" {
+		return flagErrorf("--champion needs --metrics")
+	}
+	for _, t := range []struct {
+		name string
+		v    float64
+	}{{"--psi-threshold", opts.PSIThreshold}, {"--ks-threshold", opts.KSThreshold}, {"--linf-threshold", opts.LInfThreshold}, {"--share", opts.Share}} {
+		if cmd.Flags().Changed(strings.TrimPrefix(t.name, "--")) && !(t.v > 0 && !math.IsInf(t.v, 0)) {
+			return flagErrorf("invalid %s %v: use a positive number", t.name, t.v)
+		}
+	}
+	if opts.Share > 1 {
+		return flagErrorf("invalid --share %v: use a share in (0, 1]", opts.Share)
+	}
+	if opts.MaxBadRows < -1 {
+		return flagErrorf("invalid --max-bad-rows %d: use a count, or -1 for no limit", opts.MaxBadRows)
+	}
+	return nil
 }
 
 // driftResult is what `drift --json` prints.
@@ -191,46 +202,8 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 	res := driftResult{SchemaVersion: 1, Columns: []drift.Column{}, Warnings: []string{}}
 
 	if opts.Reference != "" {
-		th := drift.Thresholds{PSI: drift.DefaultPSIThreshold, KS: drift.DefaultKSThreshold}
-		columns := opts.Columns
-		schemaPath := opts.Schema
-		if s != nil {
-			th = drift.Thresholds{PSI: s.Drift.PSIThreshold, KS: s.Drift.KSThreshold, LInf: s.Drift.LInfThreshold, Share: s.Drift.Share}
-			if len(columns) == 0 {
-				columns = s.Drift.Columns
-			}
-			if schemaPath == "" && s.Data != nil {
-				schemaPath = filepath.Join(s.Dir, filepath.FromSlash(s.Data.Schema))
-			}
-		}
-		for _, o := range []struct{ flag, spec *float64 }{
-			{&opts.PSIThreshold, &th.PSI}, {&opts.KSThreshold, &th.KS}, {&opts.LInfThreshold, &th.LInf}, {&opts.Share, &th.Share},
-		} {
-			if *o.flag > 0 {
-				*o.spec = *o.flag
-			}
-		}
-		categorical := opts.Categorical
-		if schemaPath != "" {
-			ds, err := data.Load(schemaPath)
-			if err != nil {
-				return err
-			}
-			columns, categorical = driftColumnsFromSchema(ds, columns, categorical)
-		}
-		rep, err := compareFiles(ctx, opts, drift.Options{
-			Columns: columns, Categorical: categorical, Thresholds: th, MaxBadRows: opts.MaxBadRows,
-		})
-		if err != nil {
+		if err := dataDrift(ctx, opts, s, &res); err != nil {
 			return err
-		}
-		res.Thresholds, res.Reference, res.Current = &rep.Thresholds, &rep.Reference, &rep.Current
-		res.Columns = rep.Columns
-		res.Warnings = append(res.Warnings, rep.Warnings...)
-		for _, f := range []drift.FileSummary{rep.Reference, rep.Current} {
-			if w := badRowsWarning(f); w != "" {
-				res.Warnings = append(res.Warnings, w)
-			}
 		}
 	}
 
@@ -254,6 +227,68 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 	v := drift.DecideShare(res.worst(), checks, share)
 	res.Retrain, res.Reasons = v.Retrain, v.Reasons
 
+	if err := publishDrift(opts, &res); err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", escapeControl(w))
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, res)
+	}
+	_, err = io.WriteString(opts.IO.Out, driftText(&res))
+	return err
+}
+
+// dataDrift compares the reference and current files into res, with the
+// thresholds and columns of the flags, else the spec, else the defaults.
+func dataDrift(ctx context.Context, opts *driftOptions, s *spec.Spec, res *driftResult) error {
+	th := drift.Thresholds{PSI: drift.DefaultPSIThreshold, KS: drift.DefaultKSThreshold}
+	columns := opts.Columns
+	schemaPath := opts.Schema
+	if s != nil {
+		th = drift.Thresholds{PSI: s.Drift.PSIThreshold, KS: s.Drift.KSThreshold, LInf: s.Drift.LInfThreshold, Share: s.Drift.Share}
+		if len(columns) == 0 {
+			columns = s.Drift.Columns
+		}
+		if schemaPath == "" && s.Data != nil {
+			schemaPath = filepath.Join(s.Dir, filepath.FromSlash(s.Data.Schema))
+		}
+	}
+	for _, o := range []struct{ flag, spec *float64 }{
+		{&opts.PSIThreshold, &th.PSI}, {&opts.KSThreshold, &th.KS}, {&opts.LInfThreshold, &th.LInf}, {&opts.Share, &th.Share},
+	} {
+		if *o.flag > 0 {
+			*o.spec = *o.flag
+		}
+	}
+	categorical := opts.Categorical
+	if schemaPath != "" {
+		ds, err := data.Load(schemaPath)
+		if err != nil {
+			return err
+		}
+		columns, categorical = driftColumnsFromSchema(ds, columns, categorical)
+	}
+	rep, err := compareFiles(ctx, opts, drift.Options{
+		Columns: columns, Categorical: categorical, Thresholds: th, MaxBadRows: opts.MaxBadRows,
+	})
+	if err != nil {
+		return err
+	}
+	res.Thresholds, res.Reference, res.Current = &rep.Thresholds, &rep.Reference, &rep.Current
+	res.Columns = rep.Columns
+	res.Warnings = append(res.Warnings, rep.Warnings...)
+	for _, f := range []drift.FileSummary{rep.Reference, rep.Current} {
+		if w := badRowsWarning(f); w != "" {
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
+	return nil
+}
+
+// publishDrift sets the CI outputs and appends the job summary.
+func publishDrift(opts *driftOptions, res *driftResult) error {
 	platform := opts.Platform()
 	reasons, _ := marshalJSON(res.Reasons)
 	decision := "keep"
@@ -265,18 +300,7 @@ func runDrift(ctx context.Context, opts *driftOptions) error {
 			return fmt.Errorf("failed to set the %s output: %w", o[0], err)
 		}
 	}
-	if err := platform.AppendSummary(driftSummary(&res)); err != nil {
-		return err
-	}
-
-	for _, w := range res.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", escapeControl(w))
-	}
-	if opts.JSON {
-		return writeJSON(opts.IO.Out, res)
-	}
-	_, err = io.WriteString(opts.IO.Out, driftText(&res))
-	return err
+	return platform.AppendSummary(driftSummary(res))
 }
 
 // driftColumnsFromSchema applies a data schema's types: number and

@@ -15,12 +15,12 @@ import (
 	"github.com/podium-ml/podium/internal/table"
 )
 
-// pipeline reads both files at once: one goroutine per file cuts blocks,
-// Workers goroutines parse them. Each worker keeps its own buffers and
+// collector gathers every compared column's values from both files: one
+// goroutine per file cuts blocks, Workers goroutines parse them. Each worker keeps its own buffers and
 // category counts, so the hot path takes no locks; results are combined
 // at the end. Rows are independent, so the order blocks are parsed in
 // does not change any result.
-type pipeline struct {
+type collector struct {
 	files   []*fileState
 	kinds   []Kind
 	opts    Options
@@ -33,7 +33,7 @@ type pipeline struct {
 
 // worker is one parsing goroutine's state.
 type worker struct {
-	p       *pipeline
+	p       *collector
 	parser  table.RecordParser
 	perFile []workerFile
 	capKeys int      // a buffer is sorted and spilled at this many keys
@@ -54,8 +54,8 @@ type workerFile struct {
 	catOver []bool              // more than MaxCategories seen
 }
 
-func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *extsort.TempFiles) *pipeline {
-	p := &pipeline{files: files, kinds: kinds, opts: opts, tmp: tmp,
+func newCollector(files []*fileState, kinds []Kind, opts Options, tmp *extsort.TempFiles) *collector {
+	p := &collector{files: files, kinds: kinds, opts: opts, tmp: tmp,
 		rows: make([]int64, len(files)), bad: make([]badRows, len(files))}
 	numeric := 0
 	for _, k := range kinds {
@@ -88,7 +88,7 @@ func newPipeline(files []*fileState, kinds []Kind, opts Options, tmp *extsort.Te
 	return p
 }
 
-func (p *pipeline) run(ctx context.Context) error {
+func (p *collector) run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	blocks := make(chan *table.Block)
 	var readers sync.WaitGroup
@@ -263,7 +263,7 @@ func (w *worker) spillColumn(wf *workerFile, c int) error {
 
 // columns computes every column's statistics from the workers' data,
 // a column per goroutine, Workers at a time.
-func (p *pipeline) columns(ctx context.Context, cols []string) ([]Column, error) {
+func (p *collector) columns(ctx context.Context, cols []string) ([]Column, error) {
 	out := make([]Column, len(cols))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.Workers)
@@ -289,7 +289,7 @@ func (p *pipeline) columns(ctx context.Context, cols []string) ([]Column, error)
 	return out, nil
 }
 
-func (p *pipeline) numericColumn(col *Column, c int) error {
+func (p *collector) numericColumn(col *Column, c int) error {
 	var streams [2]*extsort.Merged
 	var counts [2]int64
 	var tmp []uint64 // radix sort scratch for the runs still in memory
@@ -334,7 +334,7 @@ func (p *pipeline) numericColumn(col *Column, c int) error {
 	return nil
 }
 
-func (p *pipeline) categoricalColumn(col *Column, c int) {
+func (p *collector) categoricalColumn(col *Column, c int) {
 	var cats [2]map[string]int64
 	var counts [2]int64
 	over := false

@@ -7,7 +7,7 @@
 // categorical column gets the PSI over its categories (categories the
 // reference never had share one extra bin) and the share of new
 // categories. Both files are read once, in parallel blocks, in bounded
-// memory, and the statistics are exact at any size (see runs.go). Rows that
+// memory, and the statistics are exact at any size (internal/extsort). Rows that
 // cannot be read (a wrong number of fields, a number that does not parse)
 // are counted and their lines reported.
 //
@@ -195,60 +195,14 @@ func (c Column) Severity(t Thresholds) float64 {
 // Invalid input (an empty file, a header without rows, headers that do not
 // match, too many bad rows) is a diag.Error, which the CLI maps to exit 2.
 func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error) {
-	if opts.Thresholds.PSI == 0 {
-		opts.Thresholds.PSI = DefaultPSIThreshold
-	}
-	if opts.Thresholds.KS == 0 {
-		opts.Thresholds.KS = DefaultKSThreshold
-	}
-	if opts.Thresholds.LInf == 0 {
-		opts.Thresholds.LInf = DefaultLInfThreshold
-	}
-	if opts.Thresholds.Alpha == 0 {
-		opts.Thresholds.Alpha = DefaultAlpha
-	}
-	if opts.MemoryBudget <= 0 {
-		opts.MemoryBudget = DefaultMemoryBudget
-	}
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
-
-	var files []*fileState
-	for _, in := range []Input{ref, cur} {
-		src := in.Source
-		if src == nil {
-			br := table.NewBlockReader(in.Name, in.R, opts.Workers+2)
-			br.MaxRecord = cmp.Or(opts.recordLimit, table.MaxRecord)
-			src = br
-		}
-		files = append(files, &fileState{input: in, reader: src})
-	}
-	for _, f := range files {
-		if err := f.readHeader(); err != nil {
-			return nil, err
-		}
-	}
-	cols, err := selectColumns(files[0], files[1], opts.Columns)
+	opts = withDefaults(opts)
+	files, kinds, cols, err := openFiles(ref, cur, opts)
 	if err != nil {
 		return nil, err
 	}
-	forced := map[string]bool{}
-	for _, name := range opts.Categorical {
-		if !slices.Contains(cols, name) {
-			return nil, &diag.Error{Field: name, Kind: "drift",
-				Msg: fmt.Sprintf("--categorical names a column that is not compared (columns: %s)", strings.Join(cols, ", "))}
-		}
-		forced[name] = true
-	}
-	kinds := detectKinds(files[0], cols, forced)
-	for _, f := range files {
-		f.mapColumns(cols)
-	}
-
 	tmp := extsort.NewTempFiles(opts.TempDir, "podium-drift-")
 	defer tmp.RemoveAll()
-	p := newPipeline(files, kinds, opts, tmp)
+	p := newCollector(files, kinds, opts, tmp)
 	if err := p.run(ctx); err != nil {
 		return nil, err
 	}
@@ -287,6 +241,58 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 		}
 	}
 	return report, nil
+}
+
+func withDefaults(opts Options) Options {
+	t := &opts.Thresholds
+	t.PSI = cmp.Or(t.PSI, DefaultPSIThreshold)
+	t.KS = cmp.Or(t.KS, DefaultKSThreshold)
+	t.LInf = cmp.Or(t.LInf, DefaultLInfThreshold)
+	t.Alpha = cmp.Or(t.Alpha, DefaultAlpha)
+	if opts.MemoryBudget <= 0 {
+		opts.MemoryBudget = DefaultMemoryBudget
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	return opts
+}
+
+// openFiles reads both headers and decides the compared columns and their
+// kinds.
+func openFiles(ref, cur Input, opts Options) ([]*fileState, []Kind, []string, error) {
+	var files []*fileState
+	for _, in := range []Input{ref, cur} {
+		src := in.Source
+		if src == nil {
+			br := table.NewBlockReader(in.Name, in.R, opts.Workers+2)
+			br.MaxRecord = cmp.Or(opts.recordLimit, table.MaxRecord)
+			src = br
+		}
+		files = append(files, &fileState{input: in, reader: src})
+	}
+	for _, f := range files {
+		if err := f.readHeader(); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	cols, err := selectColumns(files[0], files[1], opts.Columns)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	forced := map[string]bool{}
+	for _, name := range opts.Categorical {
+		if !slices.Contains(cols, name) {
+			return nil, nil, nil, &diag.Error{Field: name, Kind: "drift",
+				Msg: fmt.Sprintf("--categorical names a column that is not compared (columns: %s)", strings.Join(cols, ", "))}
+		}
+		forced[name] = true
+	}
+	kinds := detectKinds(files[0], cols, forced)
+	for _, f := range files {
+		f.mapColumns(cols)
+	}
+	return files, kinds, cols, nil
 }
 
 func sideWithout(c *Column) string {
