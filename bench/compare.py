@@ -3,6 +3,7 @@
 agree. Usage: compare.py drift|data DIR ROWS SPEEDUP_TARGET RSS_SHARE_TARGET [LABEL]"""
 import json
 import os
+import statistics
 import sys
 
 what, d, rows, speed_target, rss_target = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
@@ -10,8 +11,12 @@ label = sys.argv[6] if len(sys.argv) > 6 else ""
 
 
 def stats(name):
-    wall, user, sys_, rss = open(os.path.join(d, name + ".stats")).read().split()[-4:]
-    return float(wall), float(user) + float(sys_), int(rss) / 1024
+    """Medians over the runs (one line each) of wall, CPU (user+sys), RSS."""
+    rows = [line.split()[-4:] for line in open(os.path.join(d, name + ".stats")) if len(line.split()) >= 4]
+    wall = statistics.median(float(r[0]) for r in rows)
+    cpu = statistics.median(float(r[1]) + float(r[2]) for r in rows)
+    rss = statistics.median(int(r[3]) for r in rows) / 1024
+    return wall, cpu, rss, len(rows)
 
 
 problems = []
@@ -50,12 +55,20 @@ def agree_data(pod_path, peer_path):
     return f"{len(got)} violations, the same (column, check, rows)"
 
 
-pw, pc, pr = stats("podium" + label)
-yw, yc, yr = stats("peer" + label)
+pw, pc, pr, n = stats("podium" + label)
+yw, yc, yr, _ = stats("peer" + label)
 agreement = (agree_drift if what == "drift" else agree_data)(
     os.path.join(d, f"podium{label}.json"), os.path.join(d, f"peer{label}.json"))
 name = f"podium {what}{' (' + label.strip('-') + ')' if label else ''}"
-print(f"rows per file:   {rows:,} x 20 columns")
+try:
+    loads = [float(x) for x in open(os.path.join(d, "load")).read().split()]
+    load = f"load average {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores"
+except (OSError, ValueError):
+    load = "load average unknown"
+print(f"rows per file:   {rows:,} x 20 columns; medians of {n} runs, alternated; {load}")
+if os.path.exists(os.path.join(d, f"podium-base{label}.stats")):
+    bw, bc, br, _ = stats("podium-base" + label)
+    print(f"{'podium (BASE):':<16} {bw:8.2f} s wall  {bc:8.2f} s CPU  peak RSS {br:7.1f} MB  ({yw / bw:.1f}x wall, {yc / bc:.1f}x CPU)")
 print(f"{name + ':':<16} {pw:8.2f} s wall  {pc:8.2f} s CPU  peak RSS {pr:7.1f} MB")
 print(f"{'pandas + scipy:':<16} {yw:8.2f} s wall  {yc:8.2f} s CPU  peak RSS {yr:7.1f} MB")
 print(f"ratio:           {yw / pw:8.1f}x wall  {yc / pc:7.1f}x CPU  {pr / yr:6.2f} of the peer's memory")

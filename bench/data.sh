@@ -15,22 +15,14 @@
 # Targets: podium at least 3x faster and at most 1/2 of the peer's peak RSS.
 #
 # Usage: bash bench/data.sh             (from the repository root)
-#   ROWS=100000 bash bench/data.sh       a smaller run
-#   BENCH_DIR=/path bash bench/data.sh   where the data is kept (reused; default $TMPDIR)
+#   ROWS=100000 RUNS=1 bash bench/data.sh   a quick run
+#   (more settings in bench/lib-data.bash; BASE is not used here)
 # Exits 1 when the two disagree, or when STRICT=1 and a target is missed.
 set -euo pipefail
 
-rows=${ROWS:-1000000}
-dir=${BENCH_DIR:-${TMPDIR:-/tmp}/podium-drift-bench-$rows}
-root=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$dir"
-# shellcheck source=bench/lib.bash
-source "$root/bench/lib.bash"
-
-need_pandas
-echo "building podium" >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$dir/podium" ./cmd/podium)
-make_data "$rows" "$dir"
+# shellcheck source=bench/lib-data.bash
+source "$(dirname "$0")/lib-data.bash"
+setup_data
 
 if [[ ! -s $dir/current.parquet || ! -s $dir/reference.parquet ]]; then
 	echo "writing Parquet copies with DuckDB (npm @duckdb/node-api)" >&2
@@ -51,18 +43,18 @@ ls -l "$dir"/reference.* "$dir"/current.* >&2
 "$dir/podium" data infer --reference "$dir/reference.csv" --out "$dir/schema.yaml"
 
 status=0
-for fmt in csv parquet; do
-	echo "timing podium data check ($fmt)" >&2
-	measure "$dir/podium-check-$fmt.json" "$dir/podium-check-$fmt.stats" \
-		"$dir/podium" data check --schema "$dir/schema.yaml" "$dir/current.$fmt" --json
-	echo "timing podium drift ($fmt)" >&2
-	measure "$dir/podium-drift-$fmt.json" "$dir/podium-drift-$fmt.stats" \
-		"$dir/podium" drift --reference "$dir/reference.$fmt" --current "$dir/current.$fmt" --json
+for ((i = 1; i <= runs; i++)); do
+	for fmt in csv parquet; do
+		echo "run $i of $runs: podium data check and drift ($fmt)" >&2
+		measure "$dir/podium-check-$fmt.json" "$dir/podium-check-$fmt.stats" \
+			"$dir/podium" data check --schema "$dir/schema.yaml" "$dir/current.$fmt" --json
+		measure "$dir/podium-drift-$fmt.json" "$dir/podium-drift-$fmt.stats" \
+			"$dir/podium" drift --reference "$dir/reference.$fmt" --current "$dir/current.$fmt" --json
+	done
+	echo "run $i of $runs: pandas data checks and drift (bench/data_pandas.py, bench/drift_pandas.py)" >&2
+	measure "$dir/peer-check.json" "$dir/peer-check.stats" "$PY" "$root/bench/data_pandas.py" "$dir/schema.yaml" "$dir/current.csv"
+	measure "$dir/peer-drift.json" "$dir/peer-drift.stats" "$PY" "$root/bench/drift_pandas.py" "$dir/reference.csv" "$dir/current.csv"
 done
-echo "timing pandas data checks (bench/data_pandas.py)" >&2
-measure "$dir/peer-check.json" "$dir/peer-check.stats" "$PY" "$root/bench/data_pandas.py" "$dir/schema.yaml" "$dir/current.csv"
-echo "timing pandas + scipy drift (bench/drift_pandas.py)" >&2
-measure "$dir/peer-drift.json" "$dir/peer-drift.stats" "$PY" "$root/bench/drift_pandas.py" "$dir/reference.csv" "$dir/current.csv"
 
 for fmt in csv parquet; do
 	for what in check drift; do

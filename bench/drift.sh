@@ -4,37 +4,38 @@
 # python3-scipy, installed by this script when missing).
 #
 # It writes a seeded 1,000,000-row x 20-column CSV pair (16 numeric columns,
-# 4 categorical; the current file shifted; bench/gen_data.py), runs both,
-# checks that they agree (KS to 1e-9, PSI, L-infinity and JS to 1e-6, the KS
-# p-value to 5e-3: podium's asymptotic formula against scipy's), and prints
-# wall and CPU time, peak RSS and the ratios, from one run of each.
+# 4 categorical; the current file shifted; bench/gen_data.py), runs both
+# RUNS times, alternated, checks that they agree (KS to 1e-9, PSI,
+# L-infinity and JS to 1e-6, the KS p-value to 5e-3: podium's asymptotic
+# formula against scipy's), and prints the medians of wall and CPU
+# (user+sys) time and peak RSS, the ratios, and the load average the runs
+# saw (pandas is single-threaded and podium uses every core, so a loaded
+# machine hurts podium's wall time more than the peer's).
 # Targets: podium at least 12x faster (wall clock) and at most 1/4 of the
 # peer's peak RSS.
 #
-# Usage: bash bench/drift.sh            (from the repository root)
-#   ROWS=100000 bash bench/drift.sh      a smaller run
-#   BENCH_DIR=/path bash bench/drift.sh  where the data is kept (reused; default $TMPDIR)
+# Usage: bash bench/drift.sh             (from the repository root)
+#   ROWS=100000 RUNS=1 bash bench/drift.sh   a quick run
+#   BASE=main bash bench/drift.sh            also time podium built at main
+#   (more settings in bench/lib-data.bash)
 # Exits 1 when the two disagree, or when STRICT=1 and a target is missed.
 set -euo pipefail
 
-rows=${ROWS:-1000000}
-dir=${BENCH_DIR:-${TMPDIR:-/tmp}/podium-drift-bench-$rows}
-root=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$dir"
-# shellcheck source=bench/lib.bash
-source "$root/bench/lib.bash"
-
-need_pandas
-echo "building podium" >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$dir/podium" ./cmd/podium)
-make_data "$rows" "$dir"
+# shellcheck source=bench/lib-data.bash
+source "$(dirname "$0")/lib-data.bash"
+setup_data
 ls -l "$dir/reference.csv" "$dir/current.csv" >&2
 
-echo "timing podium drift" >&2
-measure "$dir/podium.json" "$dir/podium.stats" \
-	"$dir/podium" drift --reference "$dir/reference.csv" --current "$dir/current.csv" --json
-echo "timing pandas + scipy (bench/drift_pandas.py)" >&2
-measure "$dir/peer.json" "$dir/peer.stats" \
-	"$PY" "$root/bench/drift_pandas.py" "$dir/reference.csv" "$dir/current.csv"
+for ((i = 1; i <= runs; i++)); do
+	echo "run $i of $runs: podium drift, then pandas + scipy (bench/drift_pandas.py)" >&2
+	measure "$dir/podium.json" "$dir/podium.stats" \
+		"$dir/podium" drift --reference "$dir/reference.csv" --current "$dir/current.csv" --json
+	if [[ -n ${BASE:-} ]]; then
+		measure "$dir/podium-base.json" "$dir/podium-base.stats" \
+			"$dir/podium-base" drift --reference "$dir/reference.csv" --current "$dir/current.csv" --json
+	fi
+	measure "$dir/peer.json" "$dir/peer.stats" \
+		"$PY" "$root/bench/drift_pandas.py" "$dir/reference.csv" "$dir/current.csv"
+done
 
 "$PY" "$root/bench/compare.py" drift "$dir" "$rows" 12 0.25
