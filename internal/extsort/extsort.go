@@ -94,7 +94,11 @@ type SpillFile struct {
 
 // Run is a sorted sequence of keys: in memory, or a section of a spill file.
 type Run struct {
-	Mem  []uint64 // the keys, when the run is in memory
+	Mem    []uint64 // the keys, when the run is in memory
+	Packed []byte   // or the keys, packed (Pack), in memory
+	// Conv, when set, maps each key as it is read (DecToKey), so runs
+	// of decimals merge with runs of other numbers.
+	Conv func(uint64) uint64
 	file *os.File
 	off  int64
 	N    int64 // how many keys
@@ -122,6 +126,8 @@ func (s *SpillFile) Spill(keys, tmp []uint64) (Run, error) {
 // cursor reads a run in order.
 type cursor struct {
 	cur  uint64
+	pos0 int    // read position in r.Packed
+	last uint64 // the last key unpacked, before Conv
 	buf  []uint64
 	pos  int
 	r    Run
@@ -132,10 +138,13 @@ type cursor struct {
 
 func newCursor(r Run, bufKeys int) *cursor {
 	c := &cursor{r: r}
-	if r.Mem != nil {
+	switch {
+	case r.Mem != nil && r.Conv == nil:
 		c.buf = r.Mem
 		c.read = int64(len(r.Mem))
-	} else {
+	case r.Mem != nil || r.Packed != nil:
+		c.buf = make([]uint64, 0, bufKeys)
+	default:
 		c.raw = make([]byte, 8*bufKeys)
 		c.buf = make([]uint64, 0, bufKeys)
 	}
@@ -149,9 +158,40 @@ func (c *cursor) advance() bool {
 		c.pos++
 		return true
 	}
-	if c.r.Mem != nil || c.read >= c.r.N {
+	if c.read >= c.r.N {
 		return false
 	}
+	switch {
+	case c.r.Mem != nil:
+		n := copy(c.buf[:cap(c.buf)], c.r.Mem[c.read:])
+		c.buf = c.buf[:n]
+		c.read += int64(n)
+	case c.r.Packed != nil:
+		c.buf = c.buf[:cap(c.buf)]
+		n := unpack(c.r.Packed, &c.pos0, c.last, c.buf)
+		if n == 0 {
+			c.err = fmt.Errorf("failed to read a sorted run: %d of %d keys", c.read, c.r.N)
+			return false
+		}
+		c.buf = c.buf[:n]
+		c.last = c.buf[n-1]
+		c.read += int64(n)
+	default:
+		if !c.readFile() {
+			return false
+		}
+	}
+	if f := c.r.Conv; f != nil {
+		for i, k := range c.buf {
+			c.buf[i] = f(k)
+		}
+	}
+	c.cur, c.pos = c.buf[0], 1
+	return true
+}
+
+// readFile loads the next keys of a run in a spill file.
+func (c *cursor) readFile() bool {
 	n := min(int64(len(c.raw)/8), c.r.N-c.read)
 	raw := c.raw[:8*n]
 	if _, err := c.r.file.ReadAt(raw, c.r.off+8*c.read); err != nil && err != io.EOF {
@@ -163,7 +203,6 @@ func (c *cursor) advance() bool {
 		c.buf[i] = binary.LittleEndian.Uint64(raw[8*i:])
 	}
 	c.read += n
-	c.cur, c.pos = c.buf[0], 1
 	return true
 }
 

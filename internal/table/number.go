@@ -17,6 +17,15 @@ const (
 // ParseNumber parses a numeric cell: surrounding spaces are ignored, an
 // empty cell or NaN is missing.
 func ParseNumber(b []byte) (float64, int) {
+	v, _, _, st := ParseDecimal(b)
+	return v, st
+}
+
+// ParseDecimal is ParseNumber that also returns, for a plain decimal
+// ([-+]digits[.digits], at most 15 digits), its digits as an integer and
+// how many of them follow the point: v = mant / 10^frac exactly as
+// decimals go. frac is -1 for any other number.
+func ParseDecimal(b []byte) (v float64, mant int64, frac int, status int) {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
@@ -24,10 +33,10 @@ func ParseNumber(b []byte) (float64, int) {
 		b = b[:len(b)-1]
 	}
 	if len(b) == 0 {
-		return 0, NumMissing
+		return 0, 0, -1, NumMissing
 	}
-	if v, ok := fastDecimal(b); ok {
-		return v, NumOK
+	if v, mant, frac, ok := fastDecimal(b); ok {
+		return v, mant, frac, NumOK
 	}
 	// The string aliases the block only for the call; ParseFloat copies it
 	// into any error it returns, and the error is dropped.
@@ -35,14 +44,14 @@ func ParseNumber(b []byte) (float64, int) {
 	if err != nil {
 		var ne *strconv.NumError
 		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return v, NumOK // ±Inf or 0: still ordered
+			return v, 0, -1, NumOK // ±Inf or 0: still ordered
 		}
-		return 0, NumBad
+		return 0, 0, -1, NumBad
 	}
 	if math.IsNaN(v) {
-		return 0, NumMissing
+		return 0, 0, -1, NumMissing
 	}
-	return v, NumOK
+	return v, 0, -1, NumOK
 }
 
 // pow10 holds the powers of ten a float64 represents exactly.
@@ -54,7 +63,7 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // digits and the power of ten are both exact float64s, so one IEEE division
 // rounds correctly (Clinger's fast path, which ParseFloat also takes after
 // a slower scan). Anything else is left to ParseFloat.
-func fastDecimal(b []byte) (float64, bool) {
+func fastDecimal(b []byte) (v float64, signed int64, frac int, ok bool) {
 	neg := false
 	i := 0
 	if b[0] == '-' || b[0] == '+' {
@@ -62,7 +71,8 @@ func fastDecimal(b []byte) (float64, bool) {
 		i++
 	}
 	var mant uint64
-	digits, frac := 0, -1
+	digits := 0
+	frac = -1
 	for ; i < len(b); i++ {
 		c := b[i]
 		switch {
@@ -75,18 +85,20 @@ func fastDecimal(b []byte) (float64, bool) {
 		case c == '.' && frac < 0:
 			frac = 0
 		default:
-			return 0, false
+			return 0, 0, -1, false
 		}
 	}
 	if digits == 0 || digits > 15 {
-		return 0, false
+		return 0, 0, -1, false
 	}
-	v := float64(mant)
+	v = float64(mant)
+	frac = max(frac, 0)
 	if frac > 0 {
 		v /= pow10[frac]
 	}
+	signed = int64(mant)
 	if neg {
-		v = -v
+		v, signed = -v, -signed
 	}
-	return v, true
+	return v, signed, frac, true
 }
