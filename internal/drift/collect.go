@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
@@ -21,9 +23,21 @@ import (
 // at the end. Rows are independent, so the order blocks are parsed in
 // does not change any result.
 type collector struct {
-	files   []*fileState
-	kinds   []Kind
-	opts    Options
+	files []*fileState
+	kinds []Kind
+	// scales[c] is the scale numeric column c's plain decimals are kept
+	// at (as integers, DecKey); -1 keeps every value as a float64 Key.
+	scales []int
+	opts   Options
+	// packed counts the bytes of packed runs in memory, against
+	// packBudget; past it, sorted runs go to temporary files.
+	packed     atomic.Int64
+	packBudget int64
+	// gatherKeys bounds the keys a column goroutine sorts whole in memory
+	// instead of merging runs.
+	gatherKeys int64
+	scratchMu  sync.Mutex
+	scratch    [][]uint64 // buffers for sortedStats, reused across columns
 	tmp     *extsort.TempFiles
 	workers []*worker
 	// combined results, by file
@@ -41,22 +55,34 @@ type worker struct {
 	spill   *extsort.SpillFile
 	rows    []int64
 	bad     []badRows
-	cells   []float64 // one row's numeric values, before it is accepted
+	cells   []uint64 // one row's numeric keys, before it is accepted
 	status  []int8
+	float   []bool // the key is a float64 Key in a column of decimals
 }
 
 // workerFile is a worker's data for one file, by compared column.
 type workerFile struct {
+	// keys and runs hold a column's values in its own key space (DecKey
+	// at its scale, or Key); fkeys and fruns the values of a decimal
+	// column that are not decimals at its scale, as Keys.
 	keys    [][]uint64
 	runs    [][]extsort.Run
+	fkeys   [][]uint64
+	fruns   [][]extsort.Run
 	missing []int64
 	cats    []map[string]*int64 // nil for numeric columns
 	catOver []bool              // more than MaxCategories seen
 }
 
-func newCollector(files []*fileState, kinds []Kind, opts Options, tmp *extsort.TempFiles) *collector {
-	p := &collector{files: files, kinds: kinds, opts: opts, tmp: tmp,
+func newCollector(files []*fileState, kinds []Kind, scales []int, opts Options, tmp *extsort.TempFiles) *collector {
+	p := &collector{files: files, kinds: kinds, scales: scales, opts: opts, tmp: tmp,
 		rows: make([]int64, len(files)), bad: make([]badRows, len(files))}
+	// A third of the budget for the buffers being filled, the rest for
+	// packed runs; once parsing is done, a column goroutine may sort up to
+	// its share of the budget whole.
+	raw := opts.MemoryBudget / 3
+	p.packBudget = opts.MemoryBudget - raw
+	p.gatherKeys = opts.MemoryBudget / 8 / int64(opts.Workers)
 	numeric := 0
 	for _, k := range kinds {
 		if k == Numeric {
@@ -67,13 +93,14 @@ func newCollector(files []*fileState, kinds []Kind, opts Options, tmp *extsort.T
 	// it is sorted and spilled.
 	capKeys := 1 << 12
 	if numeric > 0 {
-		capKeys = max(capKeys, int(opts.MemoryBudget/8/int64(opts.Workers*len(files)*numeric)))
+		capKeys = max(capKeys, int(raw/8/int64(opts.Workers*len(files)*numeric)))
 	}
 	for range opts.Workers {
 		w := &worker{p: p, rows: make([]int64, len(files)), bad: make([]badRows, len(files)),
-			cells: make([]float64, len(kinds)), status: make([]int8, len(kinds))}
+			cells: make([]uint64, len(kinds)), status: make([]int8, len(kinds)), float: make([]bool, len(kinds))}
 		for range files {
 			wf := workerFile{keys: make([][]uint64, len(kinds)), runs: make([][]extsort.Run, len(kinds)),
+				fkeys: make([][]uint64, len(kinds)), fruns: make([][]extsort.Run, len(kinds)),
 				missing: make([]int64, len(kinds)), cats: make([]map[string]*int64, len(kinds)), catOver: make([]bool, len(kinds))}
 			for c, k := range kinds {
 				if k == Categorical {
@@ -131,7 +158,10 @@ func (p *collector) run(ctx context.Context) error {
 					return err
 				}
 			}
-			return nil
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return w.finish()
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -175,12 +205,13 @@ func (w *worker) parse(b *table.Block) error {
 			if c < 0 || kinds[c] != Numeric {
 				continue
 			}
-			v, st := parseNumber(raw)
+			v, mant, frac, st := table.ParseDecimal(raw)
 			if st == numBad {
 				bad = fmt.Sprintf("column %q: %s is not a number", f.header[fi], quoteCell(raw))
 				break
 			}
-			w.cells[c], w.status[c] = v, int8(st)
+			w.status[c] = int8(st)
+			w.cells[c], w.float[c] = w.p.key(c, v, mant, frac)
 		}
 		if bad != "" {
 			w.bad[b.File].add(line, bad)
@@ -204,23 +235,92 @@ func (w *worker) parse(b *table.Block) error {
 				wf.missing[c]++
 				continue
 			}
-			keys := wf.keys[c]
-			if len(keys) == cap(keys) {
-				// Grow by doubling up to the spill size, never past it, so
-				// small files stay small and large ones stay in budget.
-				grown := make([]uint64, len(keys), min(w.capKeys, max(1024, 2*cap(keys))))
-				copy(grown, keys)
-				keys = grown
-			}
-			keys = append(keys, extsort.Key(w.cells[c]))
-			wf.keys[c] = keys
-			if len(keys) >= w.capKeys {
-				if err := w.spillColumn(wf, c); err != nil {
-					return err
-				}
+			if err := w.add(wf, c, w.cells[c], w.float[c]); err != nil {
+				return err
 			}
 		}
 	}
+}
+
+// maxScaled[e] is the largest mantissa that, times 10^e, stays below 2^53,
+// where DecToKey is exact.
+var maxScaled = func() (m [23]int64) {
+	p := int64(1)
+	for e := range m {
+		m[e] = (1<<53 - 1) / p
+		if e < 18 {
+			p *= 10
+		} else {
+			p = math.MaxInt64
+		}
+	}
+	return m
+}()
+
+// pow10i holds the powers of ten an int64 holds.
+var pow10i = func() (p [19]int64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// key returns a numeric cell's key in column c's key space, or its
+// float64 Key and float=true when the column keeps decimals and this
+// value is not one at the column's scale.
+func (p *collector) key(c int, v float64, mant int64, frac int) (key uint64, float bool) {
+	sc := p.scales[c]
+	if sc < 0 {
+		return extsort.Key(v), false
+	}
+	if frac >= 0 && frac <= sc {
+		e := sc - frac
+		if a := mant; (a >= 0 && a <= maxScaled[e]) || (a < 0 && -a <= maxScaled[e]) {
+			return extsort.DecKey(mant * pow10i[e]), false
+		}
+	}
+	return extsort.Key(v), true
+}
+
+// add appends a key to a column's buffer, spilling it when full.
+func (w *worker) add(wf *workerFile, c int, k uint64, float bool) error {
+	bufs := wf.keys
+	if float {
+		bufs = wf.fkeys
+	}
+	keys := bufs[c]
+	if len(keys) == cap(keys) {
+		// Grow by doubling up to the spill size, never past it, so
+		// small files stay small and large ones stay in budget.
+		grown := make([]uint64, len(keys), min(w.capKeys, max(1024, 2*cap(keys))))
+		copy(grown, keys)
+		keys = grown
+	}
+	keys = append(keys, k)
+	bufs[c] = keys
+	if len(keys) >= w.capKeys {
+		return w.spillColumn(wf, c, float)
+	}
+	return nil
+}
+
+// finish sorts the keys left in the buffers into runs and lets the
+// buffers go, so the memory is free for the statistics.
+func (w *worker) finish() error {
+	for fi := range w.perFile {
+		wf := &w.perFile[fi]
+		for c := range wf.keys {
+			for _, float := range []bool{false, true} {
+				if err := w.spillColumn(wf, c, float); err != nil {
+					return err
+				}
+			}
+			wf.keys[c], wf.fkeys[c] = nil, nil
+		}
+	}
+	w.tmpKeys = nil
+	return nil
 }
 
 // count adds one categorical value. The map holds pointers so a category
@@ -240,7 +340,28 @@ func (w *worker) count(wf *workerFile, c int, raw []byte) {
 	m[string(raw)] = &n
 }
 
-func (w *worker) spillColumn(wf *workerFile, c int) error {
+// spillColumn sorts a column's buffer into a run: packed in memory while
+// the budget lasts, else in a temporary file.
+func (w *worker) spillColumn(wf *workerFile, c int, float bool) error {
+	bufs, runs := wf.keys, wf.runs
+	if float {
+		bufs, runs = wf.fkeys, wf.fruns
+	}
+	keys := bufs[c]
+	if len(keys) == 0 {
+		return nil
+	}
+	if len(w.tmpKeys) < len(keys) {
+		w.tmpKeys = make([]uint64, max(len(keys), w.capKeys))
+	}
+	extsort.RadixSort(keys, w.tmpKeys)
+	if size := int64(extsort.PackedSize(keys)); w.p.packed.Add(size) <= w.p.packBudget {
+		runs[c] = append(runs[c], extsort.Pack(keys))
+		bufs[c] = keys[:0]
+		return nil
+	} else {
+		w.p.packed.Add(-size)
+	}
 	if w.spill == nil {
 		s, err := w.p.tmp.Create()
 		if err != nil {
@@ -248,16 +369,12 @@ func (w *worker) spillColumn(wf *workerFile, c int) error {
 		}
 		w.spill = s
 	}
-	keys := wf.keys[c]
-	if len(w.tmpKeys) < len(keys) {
-		w.tmpKeys = make([]uint64, w.capKeys)
-	}
 	r, err := w.spill.Spill(keys, w.tmpKeys)
 	if err != nil {
 		return err
 	}
-	wf.runs[c] = append(wf.runs[c], r)
-	wf.keys[c] = keys[:0]
+	runs[c] = append(runs[c], r)
+	bufs[c] = keys[:0]
 	return nil
 }
 
@@ -290,48 +407,114 @@ func (p *collector) columns(ctx context.Context, cols []string) ([]Column, error
 }
 
 func (p *collector) numericColumn(col *Column, c int) error {
-	var streams [2]*extsort.Merged
+	// A decimal column with values that are not decimals at its scale
+	// compares every value as a float64 Key.
+	var conv func(uint64) uint64
+	for _, w := range p.workers {
+		for fi := range w.perFile {
+			if sc := p.scales[c]; sc >= 0 && len(w.perFile[fi].fruns[c]) > 0 {
+				conv = extsort.DecToKey(sc)
+			}
+		}
+	}
+	var runs [2][]extsort.Run
 	var counts [2]int64
-	var tmp []uint64 // radix sort scratch for the runs still in memory
 	for fi := range p.files {
-		var runs []extsort.Run
 		for _, w := range p.workers {
 			wf := &w.perFile[fi]
-			if keys := wf.keys[c]; len(keys) > 0 {
-				if len(tmp) < len(keys) {
-					tmp = make([]uint64, len(keys))
-				}
-				extsort.RadixSort(keys, tmp)
-				runs = append(runs, extsort.Run{Mem: keys, N: int64(len(keys))})
+			for _, r := range wf.runs[c] {
+				r.Conv = conv
+				runs[fi] = append(runs[fi], r)
 			}
-			runs = append(runs, wf.runs[c]...)
+			runs[fi] = append(runs[fi], wf.fruns[c]...)
+			wf.runs[c], wf.fruns[c] = nil, nil // freed as the column ends
 			if fi == 0 {
 				col.Missing.Reference += wf.missing[c]
 			} else {
 				col.Missing.Current += wf.missing[c]
 			}
 		}
-		runs, err := extsort.Compact(runs, p.tmp, cmp.Or(p.opts.fanIn, extsort.MaxFanIn))
-		if err != nil {
-			return err
-		}
-		for _, r := range runs {
+		for _, r := range runs[fi] {
 			counts[fi] += r.N
 		}
-		streams[fi] = extsort.NewMerged(runs)
 	}
 	col.Values = Pair{Reference: counts[0], Current: counts[1]}
 	if counts[0] == 0 || counts[1] == 0 {
 		return nil
 	}
-	ks, psi := numericStats(streams[0], streams[1], counts[0], counts[1])
-	for _, s := range streams {
-		if err := s.Err(); err != nil {
-			return err
-		}
+	var ks, psi float64
+	var err error
+	if 2*counts[0]+counts[1] <= p.gatherKeys {
+		ks, psi, err = p.sortedStats(runs, counts)
+	} else {
+		ks, psi, err = p.mergedStats(runs, counts)
+	}
+	if err != nil {
+		return err
 	}
 	col.KS, col.PSI = &ks, &psi
 	return nil
+}
+
+// sortedStats computes a column's statistics from its runs gathered and
+// sorted whole, when they fit in the budget: cheaper than merging them.
+func (p *collector) sortedStats(runs [2][]extsort.Run, counts [2]int64) (ks, psi float64, err error) {
+	var sorted [2][]uint64
+	tmp := p.getScratch(max(counts[0], counts[1]))
+	defer func() { p.putScratch(tmp, sorted[0], sorted[1]) }()
+	for fi := range runs {
+		keys, err := extsort.Gather(runs[fi], p.getScratch(counts[fi])[:0])
+		sorted[fi] = keys
+		if err != nil {
+			return 0, 0, err
+		}
+		extsort.RadixSort(keys, tmp)
+	}
+	ks, psi = numericStats(extsort.NewSliceStream(sorted[0]), extsort.NewSliceStream(sorted[1]), counts[0], counts[1])
+	return ks, psi, nil
+}
+
+// getScratch returns a buffer of n keys, reusing one given back: columns
+// one after another then cost no new memory (nor zeroing it).
+func (p *collector) getScratch(n int64) []uint64 {
+	p.scratchMu.Lock()
+	defer p.scratchMu.Unlock()
+	for i, b := range p.scratch {
+		if int64(cap(b)) >= n {
+			p.scratch = slices.Delete(p.scratch, i, i+1)
+			return b[:n]
+		}
+	}
+	return make([]uint64, n)
+}
+
+func (p *collector) putScratch(bufs ...[]uint64) {
+	p.scratchMu.Lock()
+	defer p.scratchMu.Unlock()
+	for _, b := range bufs {
+		if cap(b) > 0 {
+			p.scratch = append(p.scratch, b)
+		}
+	}
+}
+
+// mergedStats computes a column's statistics by merging its runs.
+func (p *collector) mergedStats(runs [2][]extsort.Run, counts [2]int64) (ks, psi float64, err error) {
+	var streams [2]*extsort.Merged
+	for fi := range runs {
+		rs, err := extsort.Compact(runs[fi], p.tmp, cmp.Or(p.opts.fanIn, extsort.MaxFanIn))
+		if err != nil {
+			return 0, 0, err
+		}
+		streams[fi] = extsort.NewMerged(rs)
+	}
+	ks, psi = numericStats(streams[0], streams[1], counts[0], counts[1])
+	for _, s := range streams {
+		if err := s.Err(); err != nil {
+			return 0, 0, err
+		}
+	}
+	return ks, psi, nil
 }
 
 func (p *collector) categoricalColumn(col *Column, c int) {

@@ -196,13 +196,13 @@ func (c Column) Severity(t Thresholds) float64 {
 // match, too many bad rows) is a diag.Error, which the CLI maps to exit 2.
 func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error) {
 	opts = withDefaults(opts)
-	files, kinds, cols, err := openFiles(ref, cur, opts)
+	files, kinds, scales, cols, err := openFiles(ref, cur, opts)
 	if err != nil {
 		return nil, err
 	}
 	tmp := extsort.NewTempFiles(opts.TempDir, "podium-drift-")
 	defer tmp.RemoveAll()
-	p := newCollector(files, kinds, opts, tmp)
+	p := newCollector(files, kinds, scales, opts, tmp)
 	if err := p.run(ctx); err != nil {
 		return nil, err
 	}
@@ -258,10 +258,9 @@ func withDefaults(opts Options) Options {
 	return opts
 }
 
-// openFiles reads both headers and decides the compared columns and their
-// kinds.
-func openFiles(ref, cur Input, opts Options) ([]*fileState, []Kind, []string, error) {
-	var files []*fileState
+// openFiles reads both headers and decides the compared columns, their
+// kinds and the scales of decimal columns.
+func openFiles(ref, cur Input, opts Options) (files []*fileState, kinds []Kind, scales []int, cols []string, err error) {
 	for _, in := range []Input{ref, cur} {
 		src := in.Source
 		if src == nil {
@@ -273,26 +272,26 @@ func openFiles(ref, cur Input, opts Options) ([]*fileState, []Kind, []string, er
 	}
 	for _, f := range files {
 		if err := f.readHeader(); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 	}
-	cols, err := selectColumns(files[0], files[1], opts.Columns)
+	cols, err = selectColumns(files[0], files[1], opts.Columns)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	forced := map[string]bool{}
 	for _, name := range opts.Categorical {
 		if !slices.Contains(cols, name) {
-			return nil, nil, nil, &diag.Error{Field: name, Kind: "drift",
+			return nil, nil, nil, nil, &diag.Error{Field: name, Kind: "drift",
 				Msg: fmt.Sprintf("--categorical names a column that is not compared (columns: %s)", strings.Join(cols, ", "))}
 		}
 		forced[name] = true
 	}
-	kinds := detectKinds(files[0], cols, forced)
+	kinds, scales = detectKinds(files[0], cols, forced)
 	for _, f := range files {
 		f.mapColumns(cols)
 	}
-	return files, kinds, cols, nil
+	return files, kinds, scales, cols, nil
 }
 
 func sideWithout(c *Column) string {
@@ -456,9 +455,12 @@ func selectColumns(ref, cur *fileState, want []string) ([]string, error) {
 }
 
 // detectKinds decides each column's kind from the reference's first block:
-// numeric when every non-empty value there is a number.
-func detectKinds(ref *fileState, cols []string, forced map[string]bool) []Kind {
-	kinds := make([]Kind, len(cols))
+// numeric when every non-empty value there is a number. A numeric column
+// whose values there are all plain decimals keeps its values as integers
+// at the largest scale seen (scale -1: as float64s).
+func detectKinds(ref *fileState, cols []string, forced map[string]bool) (kinds []Kind, scales []int) {
+	kinds = make([]Kind, len(cols))
+	scales = make([]int, len(cols))
 	for i, name := range cols {
 		kinds[i] = Numeric
 		if forced[name] {
@@ -483,12 +485,18 @@ func detectKinds(ref *fileState, cols []string, forced map[string]bool) []Kind {
 			if kinds[i] != Numeric {
 				continue
 			}
-			if _, status := parseNumber(fields[fi]); status == numBad {
+			_, _, frac, status := table.ParseDecimal(fields[fi])
+			switch {
+			case status == numBad:
 				kinds[i] = Categorical
+			case status == numOK && (frac < 0 || scales[i] < 0):
+				scales[i] = -1
+			case status == numOK:
+				scales[i] = max(scales[i], frac)
 			}
 		}
 	}
-	return kinds
+	return kinds, scales
 }
 
 const (

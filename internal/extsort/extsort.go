@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	mbits "math/bits"
 	"os"
 	"sync"
 )
@@ -45,26 +46,50 @@ func Value(k uint64) float64 {
 }
 
 // RadixSort sorts a ascending, using tmp (len(tmp) >= len(a)) as scratch:
-// LSD, 11 bits a pass (six passes; a 2048-entry count table stays in the
-// L1 cache), skipping digits every key shares (the high bits of a column's
-// keys usually are).
+// LSD on the keys less the smallest, 11 bits a pass (a 2048-entry count
+// table stays in the L1 cache), as many passes as the spread of the keys
+// needs (a column's keys usually lie close together: a million decimals
+// with 5 fraction digits between -5 and 5 take two passes, not six), and
+// skipping a pass whose digit every key shares.
 func RadixSort(a, tmp []uint64) {
-	const bits, passes = 11, 6
+	const bits, maxPasses = 11, 6
 	const size = 1 << bits
 	if len(a) < 2 {
 		return
 	}
-	var counts [passes][size]int
+	lo, hi := a[0], a[0]
 	for _, v := range a {
-		for p := range passes {
-			counts[p][(v>>(bits*p))&(size-1)]++
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	passes := (mbits.Len64(hi-lo) + bits - 1) / bits
+	if passes == 0 {
+		return
+	}
+	var counts [maxPasses][size]int
+	switch passes {
+	case 1:
+		for _, v := range a {
+			counts[0][(v-lo)&(size-1)]++
+		}
+	case 2:
+		for _, v := range a {
+			d := v - lo
+			counts[0][d&(size-1)]++
+			counts[1][(d>>bits)&(size-1)]++
+		}
+	default:
+		for _, v := range a {
+			d := v - lo
+			for p := range passes {
+				counts[p][(d>>(bits*p))&(size-1)]++
+			}
 		}
 	}
 	src, dst := a, tmp[:len(a)]
 	for p := range passes {
 		c := &counts[p]
 		shift := uint(bits * p)
-		if c[(a[0]>>shift)&(size-1)] == len(a) {
+		if c[((a[0]-lo)>>shift)&(size-1)] == len(a) {
 			continue
 		}
 		sum := 0
@@ -74,7 +99,7 @@ func RadixSort(a, tmp []uint64) {
 			sum += n
 		}
 		for _, v := range src {
-			d := (v >> shift) & (size - 1)
+			d := ((v - lo) >> shift) & (size - 1)
 			dst[c[d]] = v
 			c[d]++
 		}

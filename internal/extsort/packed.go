@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Packed runs: most numeric columns are plain decimals with a few
@@ -35,13 +36,8 @@ func DecToKey(scale int) func(uint64) uint64 {
 // Pack stores sorted keys as a run in memory: the first key and the gaps
 // between neighbours, as uvarints.
 func Pack(sorted []uint64) Run {
-	size, prev := 0, uint64(0)
-	for _, k := range sorted {
-		size += uvarintLen(k - prev)
-		prev = k
-	}
-	enc := make([]byte, 0, size)
-	prev = 0
+	enc := make([]byte, 0, PackedSize(sorted))
+	prev := uint64(0)
 	for _, k := range sorted {
 		enc = binary.AppendUvarint(enc, k-prev)
 		prev = k
@@ -92,7 +88,7 @@ func Gather(runs []Run, dst []uint64) ([]uint64, error) {
 		case r.Mem != nil:
 			dst = append(dst, r.Mem...)
 		case r.Packed != nil:
-			dst = append(dst, make([]uint64, r.N)...)
+			dst = slices.Grow(dst, int(r.N))[:start+int(r.N)]
 			pos := 0
 			if n := unpack(r.Packed, &pos, 0, dst[start:]); int64(n) != r.N {
 				return nil, fmt.Errorf("failed to read a sorted run: %d of %d keys", n, r.N)
@@ -146,4 +142,14 @@ func (s *SliceStream) Take(k uint64) int64 {
 	n := int64(j - s.i)
 	s.i = j
 	return n
+}
+
+// PackedSize is the size in bytes of Pack(sorted).Packed.
+func PackedSize(sorted []uint64) int {
+	size, prev := 0, uint64(0)
+	for _, k := range sorted {
+		size += uvarintLen(k - prev)
+		prev = k
+	}
+	return size
 }
