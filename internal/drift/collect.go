@@ -38,8 +38,8 @@ type collector struct {
 	gatherKeys int64
 	scratchMu  sync.Mutex
 	scratch    [][]uint64 // buffers for sortedStats, reused across columns
-	tmp     *extsort.TempFiles
-	workers []*worker
+	tmp        *extsort.TempFiles
+	workers    []*worker
 	// combined results, by file
 	rows []int64
 	bad  []badRows
