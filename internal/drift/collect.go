@@ -355,13 +355,13 @@ func (w *worker) spillColumn(wf *workerFile, c int, float bool) error {
 		w.tmpKeys = make([]uint64, max(len(keys), w.capKeys))
 	}
 	extsort.RadixSort(keys, w.tmpKeys)
-	if size := int64(extsort.PackedSize(keys)); w.p.packed.Add(size) <= w.p.packBudget {
+	size := int64(extsort.PackedSize(keys))
+	if w.p.packed.Add(size) <= w.p.packBudget {
 		runs[c] = append(runs[c], extsort.Pack(keys))
 		bufs[c] = keys[:0]
 		return nil
-	} else {
-		w.p.packed.Add(-size)
 	}
+	w.p.packed.Add(-size)
 	if w.spill == nil {
 		s, err := w.p.tmp.Create()
 		if err != nil {
@@ -444,7 +444,7 @@ func (p *collector) numericColumn(col *Column, c int) error {
 	}
 	var ks, psi float64
 	var err error
-	if 2*counts[0]+counts[1] <= p.gatherKeys {
+	if 2*counts[0]+counts[1] <= p.gatherKeys && !p.opts.noGather {
 		ks, psi, err = p.sortedStats(runs, counts)
 	} else {
 		ks, psi, err = p.mergedStats(runs, counts)

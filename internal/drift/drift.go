@@ -106,8 +106,10 @@ type Options struct {
 	// Workers parse blocks in parallel; 0 means GOMAXPROCS.
 	Workers int
 
-	fanIn       int // tests lower extsort.MaxFanIn to exercise the multi-pass merge
-	recordLimit int // tests lower maxRecord
+	fanIn       int  // tests lower extsort.MaxFanIn to exercise the multi-pass merge
+	recordLimit int  // tests lower maxRecord
+	floatKeys   bool // tests keep every value as a float64 Key, no decimals
+	noGather    bool // tests merge runs even when a column fits in memory
 }
 
 // Report is the comparison of two files.
@@ -288,6 +290,11 @@ func openFiles(ref, cur Input, opts Options) (files []*fileState, kinds []Kind, 
 		forced[name] = true
 	}
 	kinds, scales = detectKinds(files[0], cols, forced)
+	if opts.floatKeys {
+		for i := range scales {
+			scales[i] = -1
+		}
+	}
 	for _, f := range files {
 		f.mapColumns(cols)
 	}

@@ -2,7 +2,9 @@ package extsort
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,4 +53,105 @@ func TestRadixSort(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRadixSortRandom sorts keys of every spread (the passes it takes
+// depend on it) against slices.Sort.
+func TestRadixSortRandom(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, spread := range []uint{0, 1, 10, 11, 12, 22, 23, 40, 63, 64} {
+		for _, n := range []int{2, 100, 5000} {
+			base := rng.Uint64()
+			in := make([]uint64, n)
+			for i := range in {
+				in[i] = base + rng.Uint64()>>(64-spread)*min(1, uint64(spread))
+			}
+			got := slices.Clone(in)
+			RadixSort(got, make([]uint64, n))
+			want := slices.Clone(in)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("spread %d bits, %d keys: RadixSort differs from slices.Sort", spread, n)
+			}
+		}
+	}
+}
+
+// TestPackRoundTrip reads packed runs back through Gather and a merge.
+func TestPackRoundTrip(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var runs []Run
+	var all []uint64
+	for _, n := range []int{1, 7, 3000} {
+		keys := make([]uint64, n)
+		for i := range keys {
+			keys[i] = DecKey(rng.Int64N(1<<40) - 1<<39)
+		}
+		slices.Sort(keys)
+		runs = append(runs, Pack(keys))
+		all = append(all, keys...)
+	}
+	slices.Sort(all)
+	gathered, err := Gather(runs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(gathered)
+	if diff := cmp.Diff(all, gathered); diff != "" {
+		t.Errorf("Gather mismatch (-want +got):\n%s", diff)
+	}
+	var merged []uint64
+	m := NewMerged(runs)
+	for {
+		k, ok := m.Peek()
+		if !ok {
+			break
+		}
+		for range m.Take(k) {
+			merged = append(merged, k)
+		}
+	}
+	if diff := cmp.Diff(all, merged); diff != "" {
+		t.Errorf("merge mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// FuzzDecToKey: a decimal's DecKey at a scale, through DecToKey, is the
+// Key of the float64 its text parses to, and the order of two decimals is
+// the order of their keys.
+func FuzzDecToKey(f *testing.F) {
+	f.Add(int64(12345), int64(-7), uint8(3))
+	f.Add(int64(1<<53-1), int64(0), uint8(0))
+	f.Fuzz(func(t *testing.T, a, b int64, scale uint8) {
+		sc := int(scale % 16)
+		lim := int64(1)<<53 - 1
+		a, b = a%lim, b%lim
+		conv := DecToKey(sc)
+		for _, s := range []int64{a, b} {
+			text := strconv.FormatInt(s, 10)
+			if sc > 0 {
+				neg := s < 0
+				digits := strconv.FormatInt(max(s, -s), 10)
+				for len(digits) <= sc {
+					digits = "0" + digits
+				}
+				text = digits[:len(digits)-sc] + "." + digits[len(digits)-sc:]
+				if neg {
+					text = "-" + text
+				}
+			}
+			v, err := strconv.ParseFloat(text, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := conv(DecKey(s)); got != Key(v) {
+				t.Errorf("DecToKey(%d)(DecKey(%d)) = %x, want Key(%s) = %x", sc, s, got, text, Key(v))
+			}
+		}
+		if (a < b) != (DecKey(a) < DecKey(b)) || (a < b && conv(DecKey(a)) > conv(DecKey(b))) {
+			t.Errorf("order of %d and %d not kept", a, b)
+		}
+	})
 }
