@@ -1,7 +1,7 @@
 package drift
 
 import (
-		"math/rand/v2"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
