@@ -70,29 +70,40 @@ func fastDecimal(b []byte) (v float64, signed int64, frac int, ok bool) {
 		neg = b[0] == '-'
 		i++
 	}
+	if len(b)-i > 16 {
+		return 0, 0, -1, false // more than 15 digits and a point
+	}
+	// The integer part, then the fraction: two tight loops, no state.
 	var mant uint64
-	digits := 0
-	frac = -1
+	start := i
 	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if frac >= 0 {
-				frac++
-			}
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		mant = mant*10 + uint64(d)
+	}
+	digits := i - start
+	if i < len(b) {
+		if b[i] != '.' {
 			return 0, 0, -1, false
 		}
+		i++
+		start = i
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				return 0, 0, -1, false
+			}
+			mant = mant*10 + uint64(d)
+		}
+		frac = i - start
+		digits += frac
 	}
 	if digits == 0 || digits > 15 {
 		return 0, 0, -1, false
 	}
 	v = float64(mant)
-	frac = max(frac, 0)
 	if frac > 0 {
 		v /= pow10[frac]
 	}
