@@ -31,13 +31,15 @@ func scan(ctx context.Context, path string, header func([]string) error,
 	if err != nil {
 		return err
 	}
+	blocks := readAhead(ctx, src)
+	defer blocks.stop()
 	var p table.RecordParser
 	var cols []string
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b, err := src.Next()
+		b, err := blocks.next()
 		if err != nil {
 			var long *table.RecordTooLong
 			if errors.As(err, &long) {
@@ -86,6 +88,63 @@ func scan(ctx context.Context, path string, header func([]string) error,
 		return &table.InvalidError{File: path, Msg: "file is empty: expected a header row"}
 	}
 	return nil
+}
+
+// prefetch reads and cuts the next blocks on its own goroutine while the
+// caller checks the current one: reading is a good part of a scan, and
+// rows must still be visited in order by one goroutine.
+type prefetch struct {
+	src    table.Source
+	ch     chan blockOrErr
+	cancel context.CancelFunc
+}
+
+type blockOrErr struct {
+	b   *table.Block
+	err error
+}
+
+func readAhead(ctx context.Context, src table.Source) *prefetch {
+	ctx, cancel := context.WithCancel(ctx)
+	pf := &prefetch{src: src, ch: make(chan blockOrErr, buffers-1), cancel: cancel}
+	go func() {
+		defer close(pf.ch)
+		for {
+			b, err := src.Next()
+			select {
+			case pf.ch <- blockOrErr{b, err}:
+			case <-ctx.Done():
+				if b != nil {
+					src.Release(b)
+				}
+				return
+			}
+			if b == nil || err != nil {
+				return
+			}
+		}
+	}()
+	return pf
+}
+
+// next returns the next block, nil at the end.
+func (pf *prefetch) next() (*table.Block, error) {
+	r, ok := <-pf.ch
+	if !ok {
+		return nil, nil
+	}
+	return r.b, r.err
+}
+
+// stop ends the reading goroutine, giving back the blocks it read ahead
+// (it may be waiting for one to read the next).
+func (pf *prefetch) stop() {
+	pf.cancel()
+	for r := range pf.ch {
+		if r.b != nil {
+			pf.src.Release(r.b)
+		}
+	}
 }
 
 // trimSpace drops surrounding spaces and tabs.
