@@ -242,13 +242,13 @@ func (p *RecordParser) Next() (fields [][]byte, line int64, problem string, ok b
 			}
 			continue
 		}
-		// An unquoted field.
+		// An unquoted field: one table lookup a byte finds its end.
 		start := i
-		for i < len(data) && data[i] != ',' && data[i] != '\n' {
-			if data[i] == '"' {
-				return nil, line, p.skipRecord(i, `bare " in non-quoted-field`), true
-			}
+		for i < len(data) && !special[data[i]] {
 			i++
+		}
+		if i < len(data) && data[i] == '"' {
+			return nil, line, p.skipRecord(i, `bare " in non-quoted-field`), true
 		}
 		f := data[start:i]
 		if i >= len(data) || data[i] == '\n' {
@@ -267,6 +267,9 @@ func (p *RecordParser) Next() (fields [][]byte, line int64, problem string, ok b
 		i++ // the comma
 	}
 }
+
+// special marks the bytes that end an unquoted field or make it bad.
+var special = [256]bool{',': true, '\n': true, '"': true}
 
 // skipBlankLines moves past blank lines; false at the end of the block.
 func (p *RecordParser) skipBlankLines() bool {
