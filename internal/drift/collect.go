@@ -180,7 +180,6 @@ func (p *collector) run(ctx context.Context) error {
 func (w *worker) parse(b *table.Block) error {
 	f := w.p.files[b.File]
 	wf := &w.perFile[b.File]
-	kinds := w.p.kinds
 	for _, bl := range b.Bad {
 		w.bad[b.File].add(bl.Line, bl.Reason)
 	}
@@ -200,43 +199,36 @@ func (w *worker) parse(b *table.Block) error {
 		}
 		// Parse the numbers first: a row with a bad one is left out whole.
 		bad := ""
-		for fi, raw := range fields {
-			c := f.colOf[fi]
-			if c < 0 || kinds[c] != Numeric {
-				continue
-			}
+		for _, fc := range f.numeric {
+			raw := fields[fc.field]
 			v, mant, frac, st := table.ParseDecimal(raw)
 			if st == numBad {
-				bad = fmt.Sprintf("column %q: %s is not a number", f.header[fi], quoteCell(raw))
+				bad = fmt.Sprintf("column %q: %s is not a number", f.header[fc.field], quoteCell(raw))
 				break
 			}
-			w.status[c] = int8(st)
-			w.cells[c], w.float[c] = w.p.key(c, v, mant, frac)
+			w.status[fc.col] = int8(st)
+			w.cells[fc.col], w.float[fc.col] = w.p.key(fc.col, v, mant, frac)
 		}
 		if bad != "" {
 			w.bad[b.File].add(line, bad)
 			continue
 		}
 		w.rows[b.File]++
-		for fi, raw := range fields {
-			c := f.colOf[fi]
-			if c < 0 {
-				continue
-			}
-			if kinds[c] == Categorical {
-				if len(raw) == 0 {
-					wf.missing[c]++
-					continue
-				}
-				w.count(wf, c, raw)
-				continue
-			}
+		for _, fc := range f.numeric {
+			c := fc.col
 			if w.status[c] == numMissing {
 				wf.missing[c]++
 				continue
 			}
 			if err := w.add(wf, c, w.cells[c], w.float[c]); err != nil {
 				return err
+			}
+		}
+		for _, fc := range f.categorical {
+			if raw := fields[fc.field]; len(raw) == 0 {
+				wf.missing[fc.col]++
+			} else {
+				w.count(wf, fc.col, raw)
 			}
 		}
 	}

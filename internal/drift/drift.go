@@ -301,7 +301,7 @@ func openFiles(ref, cur Input, opts Options) (files []*fileState, kinds []Kind, 
 		}
 	}
 	for _, f := range files {
-		f.mapColumns(cols)
+		f.mapColumns(cols, kinds)
 	}
 	return files, kinds, scales, cols, nil
 }
@@ -369,9 +369,12 @@ type fileState struct {
 	reader table.Source
 	header []string
 	first  *table.Block // the rest of the first block, after the header
-	// colOf maps a field index to a compared column index, -1 if unused.
-	colOf []int
+	// numeric and categorical list the compared fields by kind.
+	numeric, categorical []fieldCol
 }
+
+// fieldCol is a compared column's field index in a file.
+type fieldCol struct{ field, col int }
 
 func (f *fileState) readHeader() error {
 	b, err := f.reader.Next()
@@ -412,10 +415,16 @@ func (f *fileState) readError(err error) error {
 	return err
 }
 
-func (f *fileState) mapColumns(cols []string) {
-	f.colOf = make([]int, len(f.header))
+func (f *fileState) mapColumns(cols []string, kinds []Kind) {
 	for i, name := range f.header {
-		f.colOf[i] = slices.Index(cols, name)
+		c := slices.Index(cols, name)
+		switch {
+		case c < 0:
+		case kinds[c] == Numeric:
+			f.numeric = append(f.numeric, fieldCol{i, c})
+		default:
+			f.categorical = append(f.categorical, fieldCol{i, c})
+		}
 	}
 }
 
