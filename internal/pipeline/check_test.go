@@ -38,7 +38,7 @@ func TestRunMissingInputStopsBeforeAnythingRuns(t *testing.T) {
 				{Name: "train", Run: "touch ran", Outputs: []string{"model/"}},
 				{Name: "evaluate", Run: "touch ran", Inputs: []string{"model/weights.bin"}},
 			},
-			wantErr: `FILE: pipeline[1].inputs[0]: step "evaluate" reads "model/weights.bin", which step "train" writes, but does not need "train" (add it to needs) [pipeline]`,
+			wantErr: `FILE: pipeline[1].inputs[0]: step "evaluate" reads "model/weights.bin", which step "train" writes, but does not need "train" (add it to needs)`,
 		},
 		{
 			name:    "input that leaves the spec's directory",
