@@ -198,15 +198,7 @@ func (g *GitLab) Merge(t testing.TB, iid int) string {
 // head commit.
 func (g *GitLab) OpenMR(t testing.TB, branch string, files map[string]string) (int, string) {
 	t.Helper()
-	sha := g.Head(branch)
-	if files != nil || sha == "" {
-		sha = g.Commit(t, branch, files, "Change "+branch)
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	mr := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "opened", Author: "alice", HeadSHA: sha}
-	g.addPull(mr)
-	return mr.Number, sha
+	return g.openPull(t, branch, files, "opened")
 }
 
 func (g *GitLab) serveAPI(w http.ResponseWriter, r *http.Request, segs []string) {
