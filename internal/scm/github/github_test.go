@@ -78,24 +78,10 @@ func setupWith(t *testing.T, opts scmtest.GitHubOptions, attemptTimeout time.Dur
 	return fixture{fake: fake, host: host, clock: clock, log: log}
 }
 
-func change(files map[string]string) scm.ChangeRequest {
-	ch := scm.ChangeRequest{
-		Branch:        "podium/deploy/iris",
-		CommitMessage: "Deploy iris 0123456789ab",
-		Title:         "Deploy iris 0123456789ab",
-		Body:          "Promote iris to 0123456789ab.",
-		Labels:        []string{"model-deploy"},
-	}
-	for path, content := range files {
-		ch.Files = append(ch.Files, scm.File{Path: path, Content: []byte(content)})
-	}
-	return ch
-}
-
-var deployFiles = map[string]string{
-	"deploy/production/inference.yaml": "spec:\n  storageUri: gs://acme/iris/0123456789ab\n",
-	".podium/registry/iris.json":       `{"version":"0123456789ab"}` + "\n",
-}
+var (
+	change      = scmtest.Change
+	deployFiles = scmtest.DeployFiles
+)
 
 func TestProposeChangeOpensPR(t *testing.T) {
 	t.Parallel()

@@ -89,24 +89,10 @@ func setup(t *testing.T, o setupOpts) fixture {
 	return fixture{fake: fake, host: host, clock: clock, log: log}
 }
 
-func change(files map[string]string) scm.ChangeRequest {
-	ch := scm.ChangeRequest{
-		Branch:        "podium/deploy/iris",
-		CommitMessage: "Deploy iris 0123456789ab",
-		Title:         "Deploy iris 0123456789ab",
-		Body:          "Promote iris to 0123456789ab.",
-		Labels:        []string{"model-deploy"},
-	}
-	for path, content := range files {
-		ch.Files = append(ch.Files, scm.File{Path: path, Content: []byte(content)})
-	}
-	return ch
-}
-
-var deployFiles = map[string]string{
-	"deploy/production/inference.yaml": "spec:\n  storageUri: gs://acme/iris/0123456789ab\n",
-	".podium/registry/iris.json":       `{"version":"0123456789ab"}` + "\n",
-}
+var (
+	change      = scmtest.Change
+	deployFiles = scmtest.DeployFiles
+)
 
 // writes lists the requests that were not reads.
 func writes(reqs []scmtest.Request) []string {

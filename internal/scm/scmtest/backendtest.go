@@ -1,5 +1,7 @@
 package scmtest
 
+// What the tests of both backends (scm/github, scm/gitlab) share.
+
 import (
 	"errors"
 	"fmt"
@@ -36,4 +38,25 @@ func ConcurrentUpserts(t *testing.T, open func(branch string) int, comments func
 			t.Fatalf("round %d: %d comments, want 1: %+v", round, len(got), got)
 		}
 	}
+}
+
+// DeployFiles are the files of a typical deploy proposal.
+var DeployFiles = map[string]string{
+	"deploy/production/inference.yaml": "spec:\n  storageUri: gs://acme/iris/0123456789ab\n",
+	".podium/registry/iris.json":       `{"version":"0123456789ab"}` + "\n",
+}
+
+// Change is a deploy proposal of files on branch podium/deploy/iris.
+func Change(files map[string]string) scm.ChangeRequest {
+	ch := scm.ChangeRequest{
+		Branch:        "podium/deploy/iris",
+		CommitMessage: "Deploy iris 0123456789ab",
+		Title:         "Deploy iris 0123456789ab",
+		Body:          "Promote iris to 0123456789ab.",
+		Labels:        []string{"model-deploy"},
+	}
+	for path, content := range files {
+		ch.Files = append(ch.Files, scm.File{Path: path, Content: []byte(content)})
+	}
+	return ch
 }
