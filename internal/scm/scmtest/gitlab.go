@@ -307,14 +307,21 @@ func (g *GitLab) fileRef(w http.ResponseWriter, r *http.Request) (string, bool) 
 	return commit, true
 }
 
-func (g *GitLab) rawFile(w http.ResponseWriter, r *http.Request, path string) {
-	commit, ok := g.fileRef(w, r)
-	if !ok {
-		return
+// fileAt reads path at the request's ref, answering 404 when it is not
+// there.
+func (g *GitLab) fileAt(w http.ResponseWriter, r *http.Request, path string) (commit string, data []byte, ok bool) {
+	if commit, ok = g.fileRef(w, r); !ok {
+		return "", nil, false
 	}
-	data, ok := g.repo.readFile(commit, path)
-	if !ok {
+	if data, ok = g.repo.readFile(commit, path); !ok {
 		g.writeError(w, http.StatusNotFound, "404 File Not Found")
+	}
+	return commit, data, ok
+}
+
+func (g *GitLab) rawFile(w http.ResponseWriter, r *http.Request, path string) {
+	_, data, ok := g.fileAt(w, r, path)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -323,13 +330,8 @@ func (g *GitLab) rawFile(w http.ResponseWriter, r *http.Request, path string) {
 }
 
 func (g *GitLab) fileMeta(w http.ResponseWriter, r *http.Request, path string) {
-	commit, ok := g.fileRef(w, r)
+	commit, data, ok := g.fileAt(w, r, path)
 	if !ok {
-		return
-	}
-	data, ok := g.repo.readFile(commit, path)
-	if !ok {
-		g.writeError(w, http.StatusNotFound, "404 File Not Found")
 		return
 	}
 	sum := sha256.Sum256(data)
