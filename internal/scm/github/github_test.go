@@ -1,7 +1,6 @@
 package github_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,24 +21,7 @@ type fixture struct {
 	fake  *scmtest.GitHub
 	host  *github.Host
 	clock *scmtest.Clock
-	log   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Logf(format string, args ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(&s.b, format+"\n", args...)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log   *scmtest.Log
 }
 
 func setup(t *testing.T, opts scmtest.GitHubOptions) fixture {
@@ -54,7 +36,7 @@ func setupWith(t *testing.T, opts scmtest.GitHubOptions, attemptTimeout time.Dur
 	fake := scmtest.NewGitHub(t, opts)
 	secrets := &redact.Redactor{}
 	secrets.Add(fake.Token)
-	log := &syncBuffer{}
+	log := &scmtest.Log{}
 	hc := httpclient.New(httpclient.Options{
 		Clock:          clock,
 		Jitter:         func(time.Duration) time.Duration { return 0 },
@@ -600,29 +582,7 @@ func TestTrigger(t *testing.T) {
 func TestReadFile(t *testing.T) {
 	t.Parallel()
 	f := setup(t, scmtest.GitHubOptions{Files: map[string]string{".podium/registry/iris.json": `{"version":"a"}`}})
-	ctx := t.Context()
-	old := f.fake.Head("main")
-	f.fake.Commit(t, "main", map[string]string{".podium/registry/iris.json": `{"version":"b"}`}, "promote b")
-	tests := []struct {
-		name, ref, path, want string
-		wantErr               error
-	}{
-		{name: "default branch", path: ".podium/registry/iris.json", want: `{"version":"b"}`},
-		{name: "at a commit", ref: old, path: ".podium/registry/iris.json", want: `{"version":"a"}`},
-		{name: "missing file", ref: "main", path: "nope.json", wantErr: scm.ErrNotFound},
-		{name: "missing ref", ref: "nope", path: ".podium/registry/iris.json", wantErr: scm.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.host.ReadFile(ctx, tt.ref, tt.path)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("error = %v, want %v", err, tt.wantErr)
-			}
-			if string(got) != tt.want {
-				t.Errorf("content = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	scmtest.ReadFileTest(t, f.host, f.fake)
 }
 
 func TestTokenNeverInErrors(t *testing.T) {

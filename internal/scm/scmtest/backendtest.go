@@ -3,6 +3,7 @@ package scmtest
 // What the tests of both backends (scm/github, scm/gitlab) share.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -59,4 +60,59 @@ func Change(files map[string]string) scm.ChangeRequest {
 		ch.Files = append(ch.Files, scm.File{Path: path, Content: []byte(content)})
 	}
 	return ch
+}
+
+// Log collects a backend's warnings (Config.Logf) from concurrent calls.
+type Log struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Logf appends one line.
+func (l *Log) Logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.b, format+"\n", args...)
+}
+
+// String returns every line so far.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Repo is what ReadFileTest needs of a fake: both GitHub and GitLab are one.
+type Repo interface {
+	Head(branch string) string
+	Commit(t testing.TB, branch string, files map[string]string, message string) string
+}
+
+// ReadFileTest checks host.ReadFile on a fake whose default branch, main,
+// was created holding .podium/registry/iris.json = {"version":"a"}.
+func ReadFileTest(t *testing.T, host scm.Host, fake Repo) {
+	t.Helper()
+	const file = ".podium/registry/iris.json"
+	old := fake.Head("main")
+	fake.Commit(t, "main", map[string]string{file: `{"version":"b"}`}, "promote b")
+	tests := []struct {
+		name, ref, path, want string
+		wantErr               error
+	}{
+		{name: "default branch", path: file, want: `{"version":"b"}`},
+		{name: "at a commit", ref: old, path: file, want: `{"version":"a"}`},
+		{name: "missing file", ref: "main", path: "nope.json", wantErr: scm.ErrNotFound},
+		{name: "missing ref", ref: "nope", path: file, wantErr: scm.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := host.ReadFile(t.Context(), tt.ref, tt.path)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error = %v, want %v", err, tt.wantErr)
+			}
+			if string(got) != tt.want {
+				t.Errorf("content = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
