@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -257,32 +256,7 @@ func TestProposeChangeReconcilesUnknownOutcomes(t *testing.T) {
 func TestProposeChangeConcurrent(t *testing.T) {
 	t.Parallel()
 	f := setup(t, setupOpts{})
-	var wg sync.WaitGroup
-	results := make([]*scm.PullRequest, 4)
-	errs := make([]error, 4)
-	for i := range results {
-		wg.Go(func() {
-			results[i], errs[i] = f.host.ProposeChange(t.Context(), change(deployFiles))
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-	}
-	if got := len(f.fake.MergeRequests()); got != 1 {
-		t.Fatalf("%d MRs, want exactly 1", got)
-	}
-	created := 0
-	for _, pr := range results {
-		if pr.Created {
-			created++
-		}
-	}
-	if created != 1 {
-		t.Errorf("%d runs say they created the MR, want 1", created)
-	}
+	scmtest.ConcurrentProposals(t, f.host, f.fake.MergeRequests)
 }
 
 func TestUpsertComment(t *testing.T) {

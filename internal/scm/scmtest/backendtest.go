@@ -116,3 +116,40 @@ func ReadFileTest(t *testing.T, host scm.Host, fake Repo) {
 		})
 	}
 }
+
+// ConcurrentProposals has four runs propose the same change at once:
+// exactly one pull request must exist afterwards (pulls lists them), each
+// run must return it, and exactly one may say it created it.
+func ConcurrentProposals(t *testing.T, host scm.Host, pulls func() []PullRequest) {
+	t.Helper()
+	var wg sync.WaitGroup
+	results := make([]*scm.PullRequest, 4)
+	errs := make([]error, 4)
+	for i := range results {
+		wg.Go(func() {
+			results[i], errs[i] = host.ProposeChange(t.Context(), Change(DeployFiles))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	all := pulls()
+	if len(all) != 1 {
+		t.Fatalf("%d pull requests, want exactly 1", len(all))
+	}
+	created := 0
+	for _, pr := range results {
+		if pr.Number != all[0].Number {
+			t.Errorf("a run returned #%d, want #%d", pr.Number, all[0].Number)
+		}
+		if pr.Created {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d runs say they created the pull request, want 1", created)
+	}
+}
