@@ -479,7 +479,7 @@ func TestParse(t *testing.T) {
 					t.Errorf("Parse() error:\n got %s\nwant %s", err, tt.wantErr)
 				}
 				var d *diag.Error
-				if !errors.As(err, &d) || !d.InvalidInput() {
+				if !errors.As(err, &d) || !errors.Is(err, diag.ErrInvalidInput) {
 					t.Errorf("Parse() error %T is not a *diag.Error (invalid input)", err)
 				}
 				return

@@ -133,7 +133,7 @@ func TestDecodeJSON(t *testing.T) {
 					t.Errorf("DecodeJSON() error:\n got %s\nwant %s", err, tt.wantErr)
 				}
 				var de *diag.Error
-				if !errors.As(err, &de) || !de.InvalidInput() {
+				if !errors.As(err, &de) || !errors.Is(err, diag.ErrInvalidInput) {
 					t.Errorf("DecodeJSON() error %T is not invalid input", err)
 				}
 				return

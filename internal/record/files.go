@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 	"github.com/podium-ml/podium/internal/statcache"
 )
@@ -30,7 +31,7 @@ func (e *MissingError) Error() string {
 	return msg
 }
 
-func (e *MissingError) InvalidInput() bool { return true }
+func (e *MissingError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ChangedError says the artifact on disk is not the one the run wrote.
 type ChangedError struct {
@@ -42,7 +43,7 @@ func (e *ChangedError) Error() string {
 	return fmt.Sprintf("%s: digest is %s but run.json records %s; it changed after `podium train` (train again, or restore it)", e.Path, e.Actual, e.Want)
 }
 
-func (e *ChangedError) InvalidInput() bool { return true }
+func (e *ChangedError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // InspectArtifact fingerprints the artifact at rel (relative to root, the
 // spec's directory) and lists its files with their own digests. want, when

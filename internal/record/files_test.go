@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 )
 
@@ -100,8 +101,7 @@ func TestInspectArtifactErrors(t *testing.T) {
 			if err == nil || err.Error() != tt.wantErr {
 				t.Fatalf("InspectArtifact() error\n got %v\nwant %s", err, tt.wantErr)
 			}
-			var marked interface{ InvalidInput() bool }
-			if !errors.As(err, &marked) || !marked.InvalidInput() {
+			if !errors.Is(err, diag.ErrInvalidInput) {
 				t.Errorf("error %T is not invalid input", err)
 			}
 		})

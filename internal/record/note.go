@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/git"
 )
 
@@ -75,7 +76,7 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("commit %s is not in the repository at %s (fetch it, or record in the checkout that trained)", e.Commit, e.Dir)
 }
 
-func (e *NotFoundError) InvalidInput() bool { return true }
+func (e *NotFoundError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // Show returns the note on commit, or nil when it has none.
 func (n *Notes) Show(ctx context.Context, commit string) ([]byte, error) {

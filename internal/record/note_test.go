@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/gittest"
 )
 
@@ -167,7 +168,7 @@ func TestNotesAddUnknownCommit(t *testing.T) {
 	missing := strings.Repeat("ab", 20)
 	err := openNotes(t, dir).Add(t.Context(), recordLine(t, "iris", missing, 0.9))
 	var nf *NotFoundError
-	if !errors.As(err, &nf) || !nf.InvalidInput() {
+	if !errors.As(err, &nf) || !errors.Is(err, diag.ErrInvalidInput) {
 		t.Fatalf("Add() error = %v, want a NotFoundError", err)
 	}
 	if want := "commit " + missing + " is not in the repository at "; !strings.HasPrefix(err.Error(), want) {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/schemas"
 )
@@ -466,7 +467,7 @@ func TestCheckRun(t *testing.T) {
 				return
 			}
 			var incomplete *rundir.IncompleteError
-			if !errors.As(err, &incomplete) || !incomplete.InvalidInput() {
+			if !errors.As(err, &incomplete) || !errors.Is(err, diag.ErrInvalidInput) {
 				t.Fatalf("CheckRun() = %v (%T), want an IncompleteError", err, err)
 			}
 			if got, want := err.Error(), prefix+tt.wantErr+hint; got != want {

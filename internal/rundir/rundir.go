@@ -139,7 +139,7 @@ func (e *UnusableError) Error() string {
 	return fmt.Sprintf("%s: the run is unusable: %s (fix it and run podium train again)", filepath.Join(e.Dir, RunFile), e.Reason)
 }
 
-func (e *UnusableError) InvalidInput() bool { return true }
+func (e *UnusableError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // Usable returns an *UnusableError when the run failed. A run.json written
 // before runs said why still fails here when a step did not succeed.
@@ -244,8 +244,8 @@ func (e *IncompleteError) Error() string {
 	return msg
 }
 
-func (e *IncompleteError) Unwrap() error      { return e.Err }
-func (e *IncompleteError) InvalidInput() bool { return true }
+func (e *IncompleteError) Unwrap() error        { return e.Err }
+func (e *IncompleteError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ReadRun reads dir/run.json, strictly (see readJSON) and checked against
 // RunSchema.
