@@ -12,11 +12,11 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/scm"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -219,7 +219,7 @@ func artifactClaims(dir, model string) (*record.Commit, error) {
 		return nil, fmt.Errorf("failed to read %s: %w", path, err)
 	}
 	var decoded any
-	if err := metrics.DecodeJSON(path, data, &decoded); err != nil {
+	if err := strictjson.Decode(path, data, &decoded); err != nil {
 		return nil, err
 	}
 	if err := schemas.Validate(record.SchemaName, decoded); err != nil {

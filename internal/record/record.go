@@ -27,8 +27,8 @@ import (
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/gate/glob"
-	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -515,7 +515,7 @@ func Digest(data []byte) string {
 }
 
 // Decode reads a record through the strict decoder podium's other
-// documents use (metrics.DecodeJSONExtensible): duplicate keys, keys that
+// documents use (strictjson.DecodeExtensible): duplicate keys, keys that
 // differ from a field only in case and numbers a float64 cannot hold
 // exactly are refused; so is a different schema_version. Fields it does
 // not know are ignored (a newer podium may add some).
@@ -524,7 +524,7 @@ func Decode(data []byte) (*Record, error) {
 		return nil, fmt.Errorf("record is %d bytes; at most %d are read", len(data), MaxSize)
 	}
 	var r Record
-	if err := metrics.DecodeJSONExtensible("record", data, &r); err != nil {
+	if err := strictjson.DecodeExtensible("record", data, &r); err != nil {
 		return nil, fmt.Errorf("not a podium record: %w", err)
 	}
 	if r.SchemaVersion != SchemaVersion {
