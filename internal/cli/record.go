@@ -204,7 +204,7 @@ func writeNote(ctx context.Context, opts *recordOptions, canonical []byte, rec *
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("--git-note: %w", err)}
 	}
-	if err := notes.Add(ctx, canonical); err != nil {
+	if err := record.AddToNotes(ctx, notes, canonical); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "noted the record on %.12s in %s\n", rec.Commit.SHA, record.NotesRef)
