@@ -191,7 +191,7 @@ func New(src Source) (*Record, error) {
 		Data:        run.Data,
 		Artifact:    src.Artifact,
 		Steps:       []Step{},
-		Environment: src.Env,
+		Environment: environment(src.Env, run.Environment),
 	}
 	if r.CI.Provider == "" {
 		r.CI.Provider = "local"
@@ -201,19 +201,6 @@ func New(src Source) (*Record, error) {
 		r.Commit.Clean = &clean
 		r.Commit.Changed = wt.Changed
 		r.Commit.Truncated = wt.Truncated
-	}
-	if env := run.Environment; env != nil {
-		if len(env.Runtimes) > 0 {
-			r.Environment.Runtimes = env.Runtimes
-		}
-		if len(env.Lockfiles) > 0 {
-			r.Environment.Lockfiles = env.Lockfiles
-		}
-	}
-	if !digestPattern.MatchString(r.Environment.ImageDigest) {
-		// A platform may know the image only by tag; the record keeps
-		// digests alone, since a tag names nothing fixed.
-		r.Environment.ImageDigest = ""
 	}
 	if r.Params == nil {
 		r.Params = map[string]any{}
@@ -243,20 +230,46 @@ func New(src Source) (*Record, error) {
 		}
 		decision := c.Decision
 		r.Decision = &decision
-		r.Gate = &Gate{Champion: c.Champion, Checks: c.Checks, Comparable: c.Comparable, Warnings: c.Warnings}
-		if r.Gate.Checks == nil {
-			r.Gate.Checks = []rundir.Check{}
-		}
-		if r.Gate.Warnings == nil {
-			r.Gate.Warnings = []string{}
-		}
-		if r.Gate.Champion != nil && r.Gate.Champion.Metrics == nil {
-			champion := *r.Gate.Champion
-			champion.Metrics = map[string]float64{}
-			r.Gate.Champion = &champion
-		}
+		r.Gate = gateOf(c)
 	}
 	return r, nil
+}
+
+// environment is where the record was made (env) with what run.json saw
+// at train time (the runtimes and lockfiles), when it saw any.
+func environment(env Environment, run *rundir.Environment) Environment {
+	if run != nil {
+		if len(run.Runtimes) > 0 {
+			env.Runtimes = run.Runtimes
+		}
+		if len(run.Lockfiles) > 0 {
+			env.Lockfiles = run.Lockfiles
+		}
+	}
+	if !digestPattern.MatchString(env.ImageDigest) {
+		// A platform may know the image only by tag; the record keeps
+		// digests alone, since a tag names nothing fixed.
+		env.ImageDigest = ""
+	}
+	return env
+}
+
+// gateOf is the gate's side of the record: compare.json's verdict with
+// empty lists and maps rather than nulls, as the schema wants.
+func gateOf(c *rundir.Compare) *Gate {
+	g := &Gate{Champion: c.Champion, Checks: c.Checks, Comparable: c.Comparable, Warnings: c.Warnings}
+	if g.Checks == nil {
+		g.Checks = []rundir.Check{}
+	}
+	if g.Warnings == nil {
+		g.Warnings = []string{}
+	}
+	if g.Champion != nil && g.Champion.Metrics == nil {
+		champion := *g.Champion
+		champion.Metrics = map[string]float64{}
+		g.Champion = &champion
+	}
+	return g
 }
 
 // files lists the paths one side of the steps (inputs or outputs) names,
