@@ -53,7 +53,7 @@ func TestInvalidInputExitCode(t *testing.T) {
 		{"fingerprint.NotFoundError", &fingerprint.NotFoundError{Path: "model"}, ExitInvalid, "model: no such file or directory"},
 		{"record.NotFoundError", &record.NotFoundError{Commit: "abc", Dir: "/r"}, ExitInvalid, "commit abc is not in the repository at /r (fetch it, or record in the checkout that trained)"},
 		{"record.MissingError", &record.MissingError{Path: "model.pkl"}, ExitInvalid, "model.pkl: no such file or directory"},
-		{"record.ChangedError", &record.ChangedError{Path: "m", Want: "sha256:a", Actual: "sha256:b"}, ExitInvalid, "m: digest is sha256:b but run.json records sha256:a; it changed after `podium train` (train again, or restore it)"},
+		{"record.ChangedError", &record.ChangedError{Path: "m", Want: "sha256:a", Actual: "sha256:b"}, ExitInvalid, "m: digest is sha256:b but run.json records sha256:a"},
 		{"registry open error", openErr, ExitInvalid, ""},
 		{"rundir.SymlinkError", &rundir.SymlinkError{Path: "run", Target: "/tmp", What: "run directory"}, ExitInvalid, ""},
 		{"rundir.UnusableError", &rundir.UnusableError{Dir: "run", Reason: "a step failed"}, ExitInvalid, "run/run.json: the run is unusable: a step failed (fix it and run podium train again)"},

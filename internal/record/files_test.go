@@ -88,9 +88,9 @@ func TestInspectArtifactErrors(t *testing.T) {
 		wantErr string
 	}{
 		{name: "changed since train", path: "model/weights.bin", want: old,
-			wantErr: "model/weights.bin: digest is " + fingerprint.Bytes([]byte("new weights")) + " but run.json records " + old + "; it changed after `podium train` (train again, or restore it)"},
+			wantErr: "model/weights.bin: digest is " + fingerprint.Bytes([]byte("new weights")) + " but run.json records " + old},
 		{name: "gone", path: "model/other.bin",
-			wantErr: "model/other.bin: no such file or directory (the spec's artifact; record in the job that ran `podium train`, or restore it first)"},
+			wantErr: "model/other.bin: no such file or directory (the spec's artifact)"},
 		{name: "empty directory", path: "empty",
 			wantErr: "empty: no such file or directory (the artifact directory holds no files)"},
 	}

@@ -409,7 +409,8 @@ func PrimaryMetric(rulePatterns []string, metrics map[string]float64) string {
 
 // CheckRun reports what makes run.json unfit for a record: fields that
 // are missing (in data, the file's bytes) or malformed. The error is a
-// rundir.IncompleteError (invalid input, exit 2).
+// rundir.IncompleteError (invalid input, exit 2) whose Hint, the command
+// to run, is the caller's to add.
 func CheckRun(dir string, data []byte, run *rundir.Run) error {
 	var problems []string
 	var raw map[string]json.RawMessage
@@ -482,7 +483,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 }
 
 func incomplete(dir string, err error) error {
-	return &rundir.IncompleteError{Dir: dir, File: rundir.RunFile, Hint: "podium train --run-dir " + dir, Err: err}
+	return &rundir.IncompleteError{Dir: dir, File: rundir.RunFile, Err: err}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
