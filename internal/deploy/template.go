@@ -10,9 +10,6 @@ import (
 	"github.com/podium-ml/podium/internal/spec"
 )
 
-// DefaultBranch is the deploy.branch template used when the spec sets none.
-const DefaultBranch = "podium/deploy/{{ .Model }}"
-
 // maxRendered caps what a template may produce: a value or branch name is
 // a line, not a document.
 const maxRendered = 4096

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -171,7 +172,7 @@ func noteEntries(commit string, date time.Time, note []byte) []Entry {
 		byModel[r.Model] = e
 	}
 	var entries []Entry
-	for _, model := range sortedKeys(byModel) {
+	for _, model := range slices.Sorted(maps.Keys(byModel)) {
 		entries = append(entries, byModel[model])
 	}
 	return entries

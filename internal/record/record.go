@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
@@ -466,7 +467,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 			name  string
 			paths map[string]string
 		}{{"inputs", s.Inputs}, {"outputs", s.Outputs}} {
-			for _, p := range sortedKeys(side.paths) {
+			for _, p := range slices.Sorted(maps.Keys(side.paths)) {
 				if p == "" {
 					problems = append(problems, fmt.Sprintf("%s: %s: empty path", where, side.name))
 				}
@@ -484,15 +485,6 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 
 func incomplete(dir string, err error) error {
 	return &rundir.IncompleteError{Dir: dir, File: rundir.RunFile, Err: err}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Marshal returns the record's canonical bytes, one line of compact JSON

@@ -272,7 +272,7 @@ func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[str
 		}, gl.WithContext(ctx))
 	} else {
 		var list []*gl.PipelineVariableOptions
-		for _, k := range sortedKeys(vars) {
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			list = append(list, &gl.PipelineVariableOptions{Key: gl.Ptr(k), Value: gl.Ptr(vars[k]), VariableType: gl.Ptr(gl.EnvVariableType)})
 		}
 		p, _, err = h.client.Pipelines.CreatePipeline(h.project, &gl.CreatePipelineOptions{Ref: gl.Ptr(ref), Variables: &list}, gl.WithContext(ctx))
@@ -336,8 +336,4 @@ func (h *Host) repeatable(ctx context.Context, write func() error) error {
 
 func (h *Host) pause(ctx context.Context, attempt int) error {
 	return h.clock.Sleep(ctx, time.Duration(attempt)*time.Second)
-}
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }
