@@ -19,8 +19,8 @@ const MaxDepth = 64
 // unless told allow_nan=False.
 var nonFinite = []string{"NaN", "Infinity", "-Infinity"}
 
-// AllowNaNAdvice follows a NaN or Infinity in an error message.
-const AllowNaNAdvice = "JSON has no NaN or Infinity: write the file with json.dump(..., allow_nan=False) and fix the metric that is not finite"
+// allowNaNAdvice follows a NaN or Infinity in an error message.
+const allowNaNAdvice = "JSON has no NaN or Infinity: write the file with json.dump(..., allow_nan=False) and fix the metric that is not finite"
 
 // Reader reads one JSON document token by token with the position of each
 // token: encoding/json's Decoder checks the syntax, and reading token by
@@ -70,7 +70,7 @@ func (r *Reader) Next(field string) (int, json.Token, error) {
 		rest := r.data[start:]
 		for _, t := range nonFinite {
 			if bytes.HasPrefix(rest, []byte(t)) {
-				return start, nil, r.Errorf(start, field, "%s: %s", t, AllowNaNAdvice)
+				return start, nil, r.Errorf(start, field, "%s: %s", t, allowNaNAdvice)
 			}
 		}
 		off := max(start, int(syn.Offset))

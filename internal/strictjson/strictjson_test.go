@@ -47,12 +47,12 @@ func TestDecode(t *testing.T) {
 		{
 			name:    "NaN",
 			data:    "{\"metrics\": {\"a\": NaN}}",
-			wantErr: "run.json:1:19: metrics.a: NaN: " + AllowNaNAdvice + " [json]",
+			wantErr: "run.json:1:19: metrics.a: NaN: " + allowNaNAdvice + " [json]",
 		},
 		{
 			name:    "-Infinity",
 			data:    "{\"metrics\": {\"a\": -Infinity}}",
-			wantErr: "run.json:1:19: metrics.a: -Infinity: " + AllowNaNAdvice + " [json]",
+			wantErr: "run.json:1:19: metrics.a: -Infinity: " + allowNaNAdvice + " [json]",
 		},
 		{
 			name:    "overflow",
