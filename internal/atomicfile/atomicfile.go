@@ -13,10 +13,10 @@
 // create and rename leaves one behind, and RemoveStale, run by the next
 // owner of the directory, recognises and removes it.
 //
-// Both refuse, as invalid input (a *PathError, which matches
-// diag.ErrInvalidInput), a target that is a directory or not a regular
-// file (/dev/null, a FIFO: the rename would replace the device node) and a
-// parent that is not a directory; the message names the path.
+// Both refuse, as invalid input (*PathError, diag.ErrInvalidInput), a
+// target that is a directory or not a regular file (/dev/null, a FIFO: the
+// rename would replace the device node) and a parent that is not a
+// directory; the message names the path.
 package atomicfile
 
 import (
