@@ -21,6 +21,7 @@ func (e *BranchError) Error() string {
 	return fmt.Sprintf("deploy.branch: invalid branch name %q: %s", e.Branch, e.Reason)
 }
 
+// Is reports the error as the user's input being wrong (exit 2).
 func (e *BranchError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ValidateBranch checks a rendered branch name. It applies the rules of

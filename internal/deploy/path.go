@@ -28,6 +28,7 @@ func (e *PathError) Error() string {
 	return fmt.Sprintf("invalid field path %q: %s", e.Path, e.Msg)
 }
 
+// Is reports the error as the user's input being wrong (exit 2).
 func (e *PathError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ParsePath parses a field path: keys separated by dots, sequence indexes

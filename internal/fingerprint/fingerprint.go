@@ -184,6 +184,7 @@ func (e *LinkError) Error() string {
 	return msg
 }
 
+// Is reports the error as a problem in the user's tree (exit 2).
 func (e *LinkError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // KindError says a path is the wrong kind of file: a device, a FIFO or a
@@ -197,11 +198,12 @@ type KindError struct {
 func (e *KindError) Error() string        { return e.Path + ": not " + e.Want }
 func (e *KindError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
-// NotFoundError says a path to fingerprint does not exist. It is invalid
-// input (exit 2).
+// NotFoundError says a path to fingerprint does not exist.
 type NotFoundError struct{ Path string }
 
 func (e *NotFoundError) Error() string { return e.Path + ": no such file or directory" }
+
+// Is reports the error as fs.ErrNotExist and as invalid input (exit 2).
 func (e *NotFoundError) Is(target error) bool {
 	return target == fs.ErrNotExist || target == diag.ErrInvalidInput
 }

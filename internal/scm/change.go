@@ -23,6 +23,7 @@ func (e *InvalidChangeError) Error() string {
 	return fmt.Sprintf("invalid change request: %s %q: %s", e.Field, e.Value, e.Msg)
 }
 
+// Is reports the error as invalid input for the CLI's exit code.
 func (e *InvalidChangeError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // Validate checks what both hosts require of a change: a branch name git

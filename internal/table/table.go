@@ -79,6 +79,7 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
+// Is reports the error as the user's input (exit 2).
 func (e *InvalidError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // BadLine is a row a transcoding reader could not read (malformed JSON, a
