@@ -10,12 +10,7 @@ import (
 
 // ShortName bounds a name (a dotted path) in a message more loosely than
 // a value: flattened names are legitimately long.
-func ShortName(s string) string {
-	if len(s) <= 4*maxQuoted {
-		return s
-	}
-	return Short(s[:4*maxQuoted]) + fmt.Sprintf("… (%d bytes)", len(s))
-}
+func ShortName(s string) string { return shorten(s, 4*maxQuoted) }
 
 // maxQuoted bounds how much of a value an error message repeats: a 20 MB
 // literal must not become a 20 MB error line.
@@ -23,11 +18,13 @@ const maxQuoted = 64
 
 // Short returns s, or its first maxQuoted bytes (cut at a character
 // boundary) and how long it is.
-func Short(s string) string {
-	if len(s) <= maxQuoted {
+func Short(s string) string { return shorten(s, maxQuoted) }
+
+func shorten(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
-	cut := maxQuoted
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
