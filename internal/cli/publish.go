@@ -13,11 +13,11 @@ import (
 	"strings"
 
 	"github.com/podium-ml/podium/internal/ci"
-	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/scm"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -220,7 +220,7 @@ func artifactClaims(dir, model string) (*record.Commit, error) {
 		return nil, fmt.Errorf("failed to read %s: %w", path, err)
 	}
 	var decoded any
-	if err := metrics.DecodeJSON(path, data, &decoded); err != nil {
+	if err := strictjson.Decode(path, data, &decoded); err != nil {
 		return nil, err
 	}
 	if err := schemas.Validate(record.SchemaName, decoded); err != nil {

@@ -224,9 +224,6 @@ func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, 
 // still worth posting without them, so problems become stderr warnings.
 func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc *rundir.Compare, errOut io.Writer) championSide {
 	var side championSide
-	if s.Registry.Type != "" && s.Registry.Type != "git" {
-		return side
-	}
 	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
 	if err != nil {
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -314,8 +315,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func isInvalid(err error) bool {
-	v, ok := err.(interface{ InvalidInput() bool })
-	return ok && v.InvalidInput()
+	return errors.Is(err, diag.ErrInvalidInput)
 }
 
 func TestLoadFileProblems(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/httpclient"
 	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/scm"
@@ -373,8 +374,7 @@ func TestProposeChangeInvalid(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error = %v, want %s", err, tt.want)
 			}
-			var inv interface{ InvalidInput() bool }
-			if !errors.As(err, &inv) || !inv.InvalidInput() {
+			if !errors.Is(err, diag.ErrInvalidInput) {
 				t.Error("the error is not marked invalid input")
 			}
 		})

@@ -261,7 +261,7 @@ func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[str
 		}, gl.WithContext(ctx))
 	} else {
 		var list []*gl.PipelineVariableOptions
-		for _, k := range sortedKeys(vars) {
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			list = append(list, &gl.PipelineVariableOptions{Key: gl.Ptr(k), Value: gl.Ptr(vars[k]), VariableType: gl.Ptr(gl.EnvVariableType)})
 		}
 		p, _, err = h.client.Pipelines.CreatePipeline(h.project, &gl.CreatePipelineOptions{Ref: gl.Ptr(ref), Variables: &list}, gl.WithContext(ctx))
@@ -318,8 +318,4 @@ func unknownOutcome(ctx context.Context, err error) bool {
 // outcome (the retrying client does not repeat POSTs).
 func (h *Host) repeatable(ctx context.Context, write func() error) error {
 	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.hooks.Pause, write)
-}
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
 }
