@@ -64,8 +64,8 @@ func checkGraph(steps []Step) []problem {
 }
 
 // races finds a step reading what another writes without needing it, and
-// two steps writing the same path in either order; anc[i][k] says step i
-// depends on step k.
+// two steps writing the same path with no order between them; anc[i][k]
+// says step i depends on step k, directly or not.
 func (c *checker) races(steps []Step, anc []map[int]bool) {
 	for i, st := range steps {
 		for j, in := range st.Inputs {
