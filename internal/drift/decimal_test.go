@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -98,5 +99,34 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkCompare times a 200,000-row pair of 6 decimal columns and 2
+// categorical ones, as bench/drift.sh's data (which also runs pandas).
+func BenchmarkCompare(b *testing.B) {
+	dir := b.TempDir()
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, name := range []string{"reference.csv", "current.csv"} {
+		var sb strings.Builder
+		sb.WriteString("n0,n1,n2,n3,n4,n5,c0,c1\n")
+		for range 200_000 {
+			for j := range 6 {
+				fmt.Fprintf(&sb, "%.5f,", rng.NormFloat64()*float64(j+1))
+			}
+			fmt.Fprintf(&sb, "cat%d,kind%d\n", rng.IntN(5), rng.IntN(12))
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(sb.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		rf, _ := os.Open(filepath.Join(dir, "reference.csv"))
+		cf, _ := os.Open(filepath.Join(dir, "current.csv"))
+		if _, err := Compare(b.Context(), Input{Name: "r", R: rf}, Input{Name: "c", R: cf}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		rf.Close()
+		cf.Close()
 	}
 }
