@@ -18,10 +18,11 @@ import (
 )
 
 // collector gathers every compared column's values from both files: one
-// goroutine per file cuts blocks, Workers goroutines parse them. Each worker keeps its own buffers and
-// category counts, so the hot path takes no locks; results are combined
-// at the end. Rows are independent, so the order blocks are parsed in
-// does not change any result.
+// goroutine per file cuts blocks, Workers goroutines parse them. Each
+// worker keeps its own buffers and category counts, so the hot path takes
+// no locks; a full buffer is sorted and packed (or spilled), and results
+// are combined at the end. Rows are independent, so the order blocks are
+// parsed in does not change any result.
 type collector struct {
 	files []*fileState
 	kinds []Kind
