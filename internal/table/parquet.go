@@ -185,6 +185,12 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	if math.IsNaN(f) {
 		return dst // NaN is missing, as in CSV
 	}
+	// Plain decimals where they stay short ("0.00007", not "7e-05"), so
+	// a column of them takes drift's packed decimal path, as in CSV. The
+	// shortest digits either way: the same float when parsed.
+	if a := math.Abs(f); a == 0 || (a >= 1e-6 && a < 1e15) {
+		return strconv.AppendFloat(dst, f, 'f', -1, bits)
+	}
 	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
 
