@@ -668,3 +668,25 @@ func FuzzCompare(f *testing.F) {
 		}
 	})
 }
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	f := func(v float64) *float64 { return &v }
+	tests := []struct {
+		rule spec.Rule
+		want string
+	}{
+		{spec.Rule{Direction: spec.Higher, MinValue: f(0.9), MinDelta: f(0.005)}, "higher · ≥ 0.9 · Δ ≥ +0.005"},
+		{spec.Rule{Direction: spec.Lower, MaxValue: f(50), Tolerance: f(2)}, "lower · ≤ 50 · Δ ≤ +2"},
+		{spec.Rule{Direction: spec.Higher, Tolerance: f(0.01)}, "higher · Δ ≥ -0.01"},
+		{spec.Rule{Direction: spec.Lower, MinDelta: f(3)}, "lower · Δ ≤ -3"},
+		{spec.Rule{Direction: spec.Higher, MinRelative: f(0.07)}, "higher · Δ ≥ +7%"},
+		{spec.Rule{Direction: spec.Lower, MinRelative: f(0.1)}, "lower · Δ ≤ -10%"},
+		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ 0"},
+	}
+	for _, tt := range tests {
+		if got := Describe(tt.rule); got != tt.want {
+			t.Errorf("Describe(%+v) = %q, want %q", tt.rule, got, tt.want)
+		}
+	}
+}
