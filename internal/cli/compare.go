@@ -188,9 +188,9 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 	case sameArtifact(s, cand.run, champ.pointer):
 		// The champion itself, trained again: whatever the checks say, there
 		// is no new model to promote or reject.
-		doc.Decision = rundir.Unchanged
-	case doc.Decision == rundir.Promote && champ.local && !opts.AllowLocalChampion:
-		doc.Decision = rundir.Unverified
+		doc.Decision = gate.Unchanged
+	case doc.Decision == gate.Promote && champ.local && !opts.AllowLocalChampion:
+		doc.Decision = gate.Unverified
 		doc.Warnings = append(doc.Warnings, "not promoted: the champion was read from the working tree, which this change can edit; the decision is unverified (pass --allow-local-champion to trust it)")
 	}
 	if champ.metrics != nil {
@@ -261,7 +261,7 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 	if reportPath != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", escapeControl(reportPath))
 	}
-	if (doc.Decision == rundir.Reject || doc.Decision == rundir.Unverified) && opts.FailOnReject {
+	if (doc.Decision == gate.Reject || doc.Decision == gate.Unverified) && opts.FailOnReject {
 		return &RejectedError{Model: s.Model}
 	}
 	return nil

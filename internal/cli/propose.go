@@ -17,6 +17,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/deploy"
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/git"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/registry"
@@ -348,10 +349,10 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if err != nil {
 		return nil, err
 	}
-	if cmp.Decision == rundir.Unchanged {
+	if cmp.Decision == gate.Unchanged {
 		return nil, &nothingToProposeError{Model: cmp.Model}
 	}
-	if cmp.Decision != rundir.Promote {
+	if cmp.Decision != gate.Promote {
 		return nil, inputErrorf("%s: the gate decided %q; propose opens a deployment only for a promote decision",
 			filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Decision)
 	}

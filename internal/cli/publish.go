@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/rundir"
@@ -293,7 +294,7 @@ func runPublish(ctx context.Context, opts *reportOptions) error {
 		}
 	}
 	state := scm.StateSuccess
-	if doc.Decision != rundir.Promote {
+	if doc.Decision != gate.Promote {
 		state = scm.StateFailure
 	}
 	err = host.SetStatus(ctx, wr.HeadSHA, scm.Status{

@@ -117,12 +117,12 @@ func writeVerdict(b *strings.Builder, in Input) {
 		}
 	}
 	switch c.Decision {
-	case rundir.Promote:
+	case gate.Promote:
 		b.WriteString("### ✅ promote " + Code(c.Model) + "\n\n")
-	case rundir.Unchanged:
+	case gate.Unchanged:
 		b.WriteString("### ⏸️ unchanged " + Code(c.Model) + "\n\n")
 		b.WriteString("The candidate's artifact is the champion's (same digest): it is not a new model, and there is nothing to propose. The checks below are shown for information.\n")
-	case rundir.Unverified:
+	case gate.Unverified:
 		b.WriteString("### ⚠️ unverified " + Code(c.Model) + "\n\n")
 		b.WriteString("**Not a promotion:** the default branch could not be read, so the champion came from the working tree, which this change can edit. Run where the default branch can be fetched, or pass `--allow-local-champion` to trust the working tree.\n\n")
 	default:
@@ -130,14 +130,14 @@ func writeVerdict(b *strings.Builder, in Input) {
 	}
 	n := len(c.Checks)
 	switch {
-	case c.Decision == rundir.Unchanged:
+	case c.Decision == gate.Unchanged:
 	case failed > 0:
 		fmt.Fprintf(b, "%d of %d %s: %s", failed, n, plural(n, "check fails", "checks fail"), Text(firstFailure))
 		if failed > 1 {
 			fmt.Fprintf(b, " (and %d more)", failed-1)
 		}
 		b.WriteString(".\n")
-	case c.Decision == rundir.Reject:
+	case c.Decision == gate.Reject:
 		b.WriteString("The gate rejected the candidate.\n")
 	case c.Champion == nil:
 		fmt.Fprintf(b, "%s. There is no champion yet: only the absolute bounds were checked.\n", allPass(n))

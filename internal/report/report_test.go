@@ -197,7 +197,7 @@ var cases = []reportCase{
 		name: "unchanged",
 		input: func(t testing.TB) Input {
 			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
-			doc.Decision = rundir.Unchanged
+			doc.Decision = gate.Unchanged
 			return Input{Compare: doc, Rules: rules, Run: run(), Champion: champion(),
 				Candidate: Digests{Artifacts: map[string]string{"model/": digestM}}}
 		},
@@ -206,7 +206,7 @@ var cases = []reportCase{
 		name: "unverified",
 		input: func(t testing.TB) Input {
 			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
-			doc.Decision = rundir.Unverified
+			doc.Decision = gate.Unverified
 			ch := champion()
 			ch.Source = "working tree"
 			return Input{Compare: doc, Rules: rules, Run: run(), Champion: ch}
