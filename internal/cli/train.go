@@ -234,26 +234,6 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	return runErr
 }
 
-// checkRunDir refuses a run directory that is a file, or lies under one,
-// before any step runs: otherwise the steps run and the failure comes at
-// the end, as a syscall's "not a directory".
-func checkRunDir(dir string) error {
-	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		switch {
-		case err == nil && fi.IsDir():
-			return nil
-		case err == nil && p == filepath.Clean(dir):
-			return inputErrorf("%s: --run-dir is not a directory", dir)
-		case err == nil:
-			return inputErrorf("%s: --run-dir is not a directory (%s is not one)", dir, p)
-		}
-		if parent := filepath.Dir(p); parent == p {
-			return nil
-		}
-	}
-}
-
 // commitOf is the commit the pipeline runs on: the CI job's, else git's
 // HEAD in the spec's directory, else "" (not a repository, or no commit).
 func commitOf(ctx context.Context, p ci.Platform, dir string) string {
@@ -282,24 +262,6 @@ func printStepTable(w io.Writer, res *pipeline.Result) error {
 	}
 	_, err := fmt.Fprintf(w, "wrote %s\n", escapeControl(filepath.Join(res.RunDir, rundir.RunFile)))
 	return err
-}
-
-// changedList names a dirty work tree's changed files for a message.
-func changedList(wt *rundir.Worktree) string {
-	shown := wt.Changed
-	more := ""
-	if len(shown) > 5 {
-		more = fmt.Sprintf(" and %d more", len(shown)-5)
-		shown = shown[:5]
-	}
-	if wt.Truncated {
-		more = " and more"
-	}
-	quoted := make([]string, len(shown))
-	for i, c := range shown {
-		quoted[i] = escapeControl(c)
-	}
-	return strings.Join(quoted, ", ") + more
 }
 
 // stepNote says why a step failed, or what a cached step's outputs cost
