@@ -260,15 +260,7 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 		return nil, inputErrorf("%s: no artifact to record (set artifact:, or give the last step an output)", opts.SpecPath)
 	}
 
-	var paths []string
-	for _, st := range run.Steps {
-		for p := range st.Inputs {
-			paths = append(paths, p)
-		}
-		for p := range st.Outputs {
-			paths = append(paths, p)
-		}
-	}
+	paths := runPaths(run)
 	// The digest the run recorded, however the spec and the step spell the
 	// path (artifact: model, outputs: [model/]): the one propose uses.
 	want, _ := run.Digest(s.Artifact)
@@ -301,6 +293,20 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 		Code:           componentPaths(s),
 		EvaluationData: declaredData(s),
 	})
+}
+
+// runPaths are every input and output path the run's steps list.
+func runPaths(run *rundir.Run) []string {
+	var paths []string
+	for _, st := range run.Steps {
+		for p := range st.Inputs {
+			paths = append(paths, p)
+		}
+		for p := range st.Outputs {
+			paths = append(paths, p)
+		}
+	}
+	return paths
 }
 
 // componentPaths are the spec's components' paths: code, for the record's

@@ -41,13 +41,8 @@ type trainOptions struct {
 	NoStatCache bool
 }
 
-func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
-	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ,
-		Remote: remoteOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
-	cmd := &cobra.Command{
-		Use:   "train",
-		Short: "Run the pipeline's steps and write run.json",
-		Long: heredoc(`
+// trainLong is train's help.
+var trainLong = heredoc(`
 			Run the spec's pipeline steps as a DAG: each step after the steps it
 			needs, independent steps at the same time (up to --jobs), each through
 			sh -c in the spec's directory. A step sees PODIUM_RUN_DIR, PODIUM_STEP,
@@ -94,7 +89,15 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			step's status (ok, failed, skipped, cached, timeout, interrupted), exit
 			code, duration, reason and input and output digests, the metrics file
 			read after the last step, and why the run failed. The default run
-			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
+			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp
+
+func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
+	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ,
+		Remote: remoteOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Run the pipeline's steps and write run.json",
+		Long:  trainLong,
 		Example: heredoc(`
 			$ podium train
 			$ podium train --spec examples/weather/podium.yaml --run-dir /tmp/run --jobs 2
@@ -157,43 +160,10 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	}
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", escapeControl(s.Model), escapeControl(runDir))
 
-	environ := opts.Environ()
-	worktree := provenance.Worktree(ctx, s.Dir)
-	if worktree != nil && !worktree.Clean {
-		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train",
-			Message: fmt.Sprintf("the work tree differs from the commit (%s): the run records it, and propose refuses such a candidate without --allow-dirty",
-				changedList(worktree))})
-	}
-	root := ""
-	if repo, err := git.Open(ctx, s.Dir); err == nil {
-		root = repo.Dir
-	}
 	// The steps run the PR's code: their output must not issue workflow
 	// commands or log sections.
 	relay := platform.Relay(errOut)
-	res, runErr := pipeline.Run(ctx, pipeline.Options{
-		Spec:        s,
-		RunDir:      runDir,
-		Force:       opts.Force,
-		Jobs:        opts.Jobs,
-		Environ:     environ,
-		Worktree:    worktree,
-		Environment: provenance.Environment(ctx, s.Dir, root, environ),
-		Remote:      remote,
-		RemoteWrite: remoteWrite,
-		Step:        opts.Step,
-		Out:         relay,
-		Commit:      commitOf(ctx, platform, s.Dir),
-		Group:       platform.Group,
-
-		NoStatCache: opts.NoStatCache,
-		Logf: func(format string, args ...any) {
-			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
-		},
-		Warn: func(msg string) {
-			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
-		},
-	})
+	res, runErr := pipeline.Run(ctx, pipelineOptions(ctx, opts, s, runDir, platform, relay, remote, remoteWrite))
 	relay.Close()
 	if rejected := (*pipeline.DataRejectedError)(nil); errors.As(runErr, &rejected) {
 		// The violations, before the one-line error: no step ran.
@@ -232,6 +202,46 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		return errors.Join(runErr, err)
 	}
 	return runErr
+}
+
+// pipelineOptions are the pipeline's options for a train run: steps'
+// output goes through relay, warnings become CI annotations.
+func pipelineOptions(ctx context.Context, opts *trainOptions, s *spec.Spec, runDir string, platform ci.Platform, relay io.WriteCloser, remote pipeline.Remote, remoteWrite bool) pipeline.Options {
+	errOut := opts.IO.ErrOut
+	environ := opts.Environ()
+	worktree := provenance.Worktree(ctx, s.Dir)
+	if worktree != nil && !worktree.Clean {
+		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train",
+			Message: fmt.Sprintf("the work tree differs from the commit (%s): the run records it, and propose refuses such a candidate without --allow-dirty",
+				changedList(worktree))})
+	}
+	root := ""
+	if repo, err := git.Open(ctx, s.Dir); err == nil {
+		root = repo.Dir
+	}
+	return pipeline.Options{
+		Spec:        s,
+		RunDir:      runDir,
+		Force:       opts.Force,
+		Jobs:        opts.Jobs,
+		Environ:     environ,
+		Worktree:    worktree,
+		Environment: provenance.Environment(ctx, s.Dir, root, environ),
+		Remote:      remote,
+		RemoteWrite: remoteWrite,
+		Step:        opts.Step,
+		Out:         relay,
+		Commit:      commitOf(ctx, platform, s.Dir),
+		Group:       platform.Group,
+
+		NoStatCache: opts.NoStatCache,
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
+		},
+		Warn: func(msg string) {
+			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
+		},
+	}
 }
 
 // commitOf is the commit the pipeline runs on: the CI job's, else git's
