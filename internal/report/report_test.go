@@ -117,7 +117,7 @@ var cases = []reportCase{
 		input: func(t testing.TB) Input {
 			return Input{
 				Compare: compareDoc(t, rules, goodMetrics, champMetrics, "v2"),
-				Run: run(), Branch: "feature/deeper-trees",
+				Run:     run(), Branch: "feature/deeper-trees",
 				RunURL:   "https://github.com/acme/iris/actions/runs/42",
 				Champion: champion(), History: history(),
 				Candidate: Digests{Artifacts: map[string]string{"model/": digestB}, EvaluationData: map[string]string{"data/test.csv": digestA}},
@@ -130,7 +130,7 @@ var cases = []reportCase{
 		input: func(t testing.TB) Input {
 			return Input{
 				Compare: compareDoc(t, rules, badMetrics, champMetrics, "v2"),
-				Run: run(), Champion: champion(), History: history(),
+				Run:     run(), Champion: champion(), History: history(),
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
 			}
 		},
@@ -143,8 +143,8 @@ var cases = []reportCase{
 				Violations: []rundir.DataViolation{{File: "data/weather.csv", Column: "precipitation", Check: "range",
 					Severity: "warning", Count: 2, Message: "2 values outside [0, 131]"}}}
 			return Input{
-				Compare: compareDoc(t, rules, goodMetrics, nil, ""),
-				Run: r,
+				Compare:   compareDoc(t, rules, goodMetrics, nil, ""),
+				Run:       r,
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
 			}
 		},
@@ -153,8 +153,8 @@ var cases = []reportCase{
 		name: "no-champion",
 		input: func(t testing.TB) Input {
 			return Input{
-				Compare: compareDoc(t, rules, goodMetrics, nil, ""),
-				Run: run(),
+				Compare:   compareDoc(t, rules, goodMetrics, nil, ""),
+				Run:       run(),
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
 			}
 		},
@@ -540,7 +540,7 @@ func FuzzRender(fz *testing.F) {
 		r := run()
 		r.Params = map[string]any{param: param}
 		r.Steps[0].Name = metric
-		in := Input{Compare: doc, Run: r, Branch: branch, History:  []HistoryEntry{{Version: "v1", Subject: subject, Metrics: map[string]float64{metric: 1}}},
+		in := Input{Compare: doc, Run: r, Branch: branch, History: []HistoryEntry{{Version: "v1", Subject: subject, Metrics: map[string]float64{metric: 1}}},
 			Champion: &Champion{Version: "v1", Source: branch, Params: map[string]any{}}}
 		md := Render(in)
 		// The metric cell shows oneLine(metric); assertSafe compares with
@@ -595,7 +595,7 @@ func TestRenderMasksTokenShapedParams(t *testing.T) {
 			one := []spec.Rule{{Metric: "accuracy", Direction: spec.Higher}}
 			got := Render(Input{
 				Compare: compareDoc(t, one, map[string]float64{"accuracy": 0.95}, map[string]float64{"accuracy": 0.9}, "v1"),
-				Run: r, Champion: tt.champion,
+				Run:     r, Champion: tt.champion,
 			})
 			for _, secret := range []string{"CANARY", "hunter22"} {
 				if strings.Contains(got, secret) {
