@@ -24,9 +24,6 @@ import (
 	"github.com/podium-ml/podium/internal/spec"
 )
 
-// gateStatusContext is the commit status propose sets on the candidate.
-const gateStatusContext = "podium/gate"
-
 type proposeOptions struct {
 	IO       *IOStreams
 	Platform func() ci.Platform

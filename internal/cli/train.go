@@ -20,10 +20,6 @@ import (
 	"github.com/podium-ml/podium/internal/spec"
 )
 
-// defaultRunDir is where train writes when --run-dir is not given, relative
-// to the spec's directory, next to the cache and the registry.
-const defaultRunDir = ".podium/run"
-
 type trainOptions struct {
 	IO       *IOStreams
 	Platform func() ci.Platform

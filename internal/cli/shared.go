@@ -1,9 +1,10 @@
 package cli
 
-// Helpers the commands that read a run directory share (train, compare,
-// record, report, propose): the checks of their paths, the run directory
-// opened once with the hints that name podium's commands, and the one
-// render of the report that compare, report and propose publish.
+// Helpers several commands share, kept here so that no command reaches
+// into another's file: the --spec flag, the checks of the paths they read
+// and write, the run directory opened once with the hints that name
+// podium's commands, the one render of the report that compare, report and
+// propose publish, and the wording of numbers for people.
 
 import (
 	"errors"
@@ -11,12 +12,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/internal/spec"
+	"github.com/spf13/cobra"
 )
 
 // runDir is a run directory as the commands read it: opened once, its
@@ -158,3 +163,58 @@ func checkOutputFile(flag, path string) error {
 	}
 	return nil
 }
+
+// addSpecFlag adds the --spec flag every spec-reading command takes.
+func addSpecFlag(cmd *cobra.Command, p *string) {
+	*p = spec.DefaultFile
+	cmd.Flags().Var(&specFlag{p: p}, "spec", "the pipeline spec `file`")
+	cmd.Flags().Lookup("spec").DefValue = spec.DefaultFile
+}
+
+// specFlag is the --spec value: a file name, never empty. An empty value
+// (often an unset variable in a workflow, --spec "$SPEC") is a usage error
+// that names the flag, rather than "no such file" for a blank name.
+type specFlag struct{ p *string }
+
+func (s *specFlag) String() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
+
+func (s *specFlag) Set(v string) error {
+	if v == "" {
+		return errors.New("the spec file name is empty (leave --spec out to read " + spec.DefaultFile + ")")
+	}
+	*s.p = v
+	return nil
+}
+
+func (s *specFlag) Type() string { return "string" }
+
+// formatMetric is a metric for people: six significant digits (--json
+// keeps the exact value).
+func formatMetric(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// numberRE matches a decimal with more than six significant digits.
+var numberRE = regexp.MustCompile(`-?\d+\.\d{6,}(e[-+]?\d+)?`)
+
+// humanNumbers rounds, in a message for people, each number written with
+// more digits than a person compares (0.9298245614035088 -> 0.929825).
+func humanNumbers(s string) string {
+	return numberRE.ReplaceAllStringFunc(s, func(m string) string {
+		v, err := strconv.ParseFloat(m, 64)
+		if err != nil {
+			return m
+		}
+		return formatMetric(v)
+	})
+}
+
+// gateStatusContext is the commit status propose sets on the candidate.
+const gateStatusContext = "podium/gate"
+
+// defaultRunDir is where train writes when --run-dir is not given, relative
+// to the spec's directory, next to the cache and the registry.
+const defaultRunDir = ".podium/run"
