@@ -171,7 +171,7 @@ func runPropose(ctx context.Context, opts *proposeOptions) error {
 	if err := host.SetStatus(ctx, p.Run.Commit, scm.Status{
 		Context:     gateStatusContext,
 		State:       scm.StateSuccess,
-		Description: truncate(fmt.Sprintf("promote: deployment proposed in #%d", pr.Number), 140),
+		Description: fmt.Sprintf("promote: deployment proposed in #%d", pr.Number),
 		TargetURL:   pr.URL,
 	}); err != nil {
 		return fmt.Errorf("failed to set the %s status on %s: %w", gateStatusContext, p.Run.Commit, err)
@@ -331,9 +331,6 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal.Plan,
 	if err := registry.CheckModel(s.Model); err != nil {
 		return nil, err
 	}
-	if s.Registry.Type != "" && s.Registry.Type != "git" {
-		return nil, inputErrorf("%s: registry.type: propose supports the git registry, not %q", s.File, s.Registry.Type)
-	}
 	in := proposal.Input{Spec: s, Run: run, Compare: cmp}
 	digest, ok := run.Digest(s.Artifact)
 	if s.Artifact == "" || !ok {
@@ -413,13 +410,6 @@ func readRecordDigest(opts *proposeOptions, s *spec.Spec, run *rundir.Run) (stri
 		return "", "", nil
 	}
 	return "", "", fmt.Errorf("failed to read the record: %w", err)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }
 
 // proposeBody is the pull request's description: the report compare,

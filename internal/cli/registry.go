@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -114,9 +115,6 @@ func openRegistry(ctx context.Context, opts *registryOptions) (*registry.Git, st
 	if err != nil {
 		return nil, "", err
 	}
-	if s.Registry.Type != "" && s.Registry.Type != "git" {
-		return nil, "", inputErrorf("%s: registry.type: %q is not a registry podium knows (known: git)", s.File, s.Registry.Type)
-	}
 	model := s.Model
 	if opts.Model != "" {
 		model = opts.Model
@@ -180,13 +178,13 @@ func printChampion(w io.Writer, model string, c *registry.Champion) error {
 	if len(p.Artifacts)+len(p.EvaluationData)+len(p.Metrics) > 0 {
 		fmt.Fprintln(tw)
 	}
-	for _, k := range sortedKeys(p.Artifacts) {
+	for _, k := range slices.Sorted(maps.Keys(p.Artifacts)) {
 		fmt.Fprintf(tw, "artifact\t%s\t%s\n", escapeControl(k), p.Artifacts[k])
 	}
-	for _, k := range sortedKeys(p.EvaluationData) {
+	for _, k := range slices.Sorted(maps.Keys(p.EvaluationData)) {
 		fmt.Fprintf(tw, "evaluation data\t%s\t%s\n", escapeControl(k), p.EvaluationData[k])
 	}
-	for _, k := range sortedKeys(p.Metrics) {
+	for _, k := range slices.Sorted(maps.Keys(p.Metrics)) {
 		fmt.Fprintf(tw, "metric\t%s\t%s\n", escapeControl(k), formatMetric(p.Metrics[k]))
 	}
 	return tw.Flush()

@@ -10,6 +10,7 @@ package gate
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -96,9 +97,9 @@ func Evaluate(in Input) (*Result, error) {
 		e.problem("gate.rules", "no rules: add at least one rule for the gate to decide on")
 		return nil, e.errs
 	}
-	e.names = sortedKeys(in.Candidate)
+	e.names = slices.Sorted(maps.Keys(in.Candidate))
 	e.nonNumeric = sortedCopy(in.NonNumeric)
-	e.champNames = sortedKeys(in.Champion)
+	e.champNames = slices.Sorted(maps.Keys(in.Champion))
 	if in.CandidateSource != "" {
 		e.candidate = "the candidate (" + in.CandidateSource + ")"
 	}
@@ -455,15 +456,6 @@ func nonFinite(v float64) string {
 		return "-Inf"
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func sortedCopy(s []string) []string {

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/podium-ml/podium/internal/deploy"
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/git"
 	"github.com/podium-ml/podium/internal/registry"
 	"github.com/podium-ml/podium/internal/report"
@@ -57,9 +58,9 @@ type SpecError struct {
 	Err  error
 }
 
-func (e *SpecError) Error() string      { return e.File + ": " + e.Err.Error() }
-func (e *SpecError) Unwrap() error      { return e.Err }
-func (e *SpecError) InvalidInput() bool { return true }
+func (e *SpecError) Error() string        { return e.File + ": " + e.Err.Error() }
+func (e *SpecError) Unwrap() error        { return e.Err }
+func (e *SpecError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // New renders the templates and resolves the paths of a plan.
 func New(in Input) (*Plan, error) {
@@ -76,11 +77,8 @@ func New(in Input) (*Plan, error) {
 	if p.Value, err = deploy.Render("deploy.value", s.Deploy.Value, p.Data); err != nil {
 		return nil, &SpecError{File: s.File, Err: err}
 	}
-	branchTmpl := s.Deploy.Branch
-	if branchTmpl == "" {
-		branchTmpl = deploy.DefaultBranch
-	}
-	if p.Branch, err = deploy.Render("deploy.branch", branchTmpl, p.Data); err != nil {
+	// spec.Load filled in the default deploy.branch.
+	if p.Branch, err = deploy.Render("deploy.branch", s.Deploy.Branch, p.Data); err != nil {
 		return nil, &SpecError{File: s.File, Err: err}
 	}
 	if err := deploy.ValidateBranch(p.Branch); err != nil {

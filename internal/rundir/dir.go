@@ -7,6 +7,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // Dir is a run directory opened once: run.json and compare.json are read
@@ -74,8 +76,8 @@ func (e *ModelError) Error() string {
 	return fmt.Sprintf("%s: model %q is not the spec's model %q", e.File, e.Model, e.SpecModel)
 }
 
-// InvalidInput marks the error as invalid input (exit 2).
-func (e *ModelError) InvalidInput() bool { return true }
+// Is makes the error invalid input (exit 2).
+func (e *ModelError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // CheckModel is the one check that the documents read so far belong to
 // the spec's model: run.json's and compare.json's model must be it.
