@@ -54,7 +54,10 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 			Markdown a reviewer reads on the pull request: the verdict and why,
 			the metric table with deltas and rules, warnings, a chart of the
 			primary metric across champions, then the params that changed, the
-			data and artifact digests and the steps, folded away.
+			data and artifact digests and the steps, folded away. It shows the run
+			directory alone (compare.json, and run.json when training ran): the
+			registry and the files are not read again, so the report cannot
+			contradict the decision compare made.
 
 			Names from the repository (metrics, params, branches, commit messages)
 			are escaped: they cannot break the table, ping people, add links or
