@@ -230,33 +230,6 @@ func (e *evaluation) metric(i int, r spec.Rule, name string) {
 	}
 }
 
-// Targets returns, for each rule, the metric names it produces checks
-// for, in the order Evaluate checks them: the candidate's metrics it
-// matches, then the champion's it matches that the candidate lacks.
-// Readers of compare.json use it to tie each check back to the rule that
-// produced it.
-func Targets(rules []spec.Rule, candidate, champion []string) [][]string {
-	names := sortedCopy(candidate)
-	champ := sortedCopy(champion)
-	out := make([][]string, len(rules))
-	for i, r := range rules {
-		pat, err := glob.Compile(r.Metric)
-		if err != nil {
-			continue
-		}
-		out[i] = match(pat, names)
-		if r.Missing == spec.MissingIgnore {
-			continue
-		}
-		for _, name := range match(pat, champ) {
-			if _, ok := slices.BinarySearch(names, name); !ok {
-				out[i] = append(out[i], name)
-			}
-		}
-	}
-	return out
-}
-
 // checkRule returns "field: message" for a malformed rule, or "".
 func checkRule(r spec.Rule) string {
 	switch {

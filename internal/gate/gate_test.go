@@ -580,21 +580,6 @@ func TestEvaluateInvalidInput(t *testing.T) {
 	}
 }
 
-func TestTargets(t *testing.T) {
-	t.Parallel()
-	rules := []spec.Rule{
-		{Metric: "accuracy"},
-		{Metric: "acc.*"},
-		{Metric: "missing"},
-		{Metric: "lost.*", Missing: spec.MissingIgnore},
-	}
-	got := Targets(rules, []string{"acc.us", "accuracy", "acc.eu"}, []string{"acc.fog", "acc.us", "missing", "lost.x"})
-	want := [][]string{{"accuracy"}, {"acc.eu", "acc.us", "acc.fog"}, {"missing"}, nil}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Targets (-want +got):\n%s", diff)
-	}
-}
-
 func TestDeltaOverflowIsNil(t *testing.T) {
 	t.Parallel()
 	res, err := Evaluate(Input{
