@@ -674,3 +674,23 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+func TestMatching(t *testing.T) {
+	t.Parallel()
+	names := []string{"acc.us", "accuracy", "acc.eu", "acc.by.city"}
+	tests := []struct {
+		pattern string
+		want    []string
+	}{
+		{"accuracy", []string{"accuracy"}},
+		{"acc.*", []string{"acc.eu", "acc.us"}},
+		{"acc.**", []string{"acc.by.city", "acc.eu", "acc.us"}},
+		{"missing", nil},
+		{"acc.[", nil}, // malformed: matches nothing
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, Matching(tt.pattern, names)); diff != "" {
+			t.Errorf("Matching(%q) (-want +got):\n%s", tt.pattern, diff)
+		}
+	}
+}
