@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +20,6 @@ import (
 	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/registry"
-	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 	"github.com/podium-ml/podium/internal/statcache"
@@ -165,53 +162,9 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 	if err != nil {
 		return err
 	}
-
-	res, err := gate.Evaluate(gate.Input{
-		Rules: s.Gate.Rules, Candidate: cand.metrics, NonNumeric: cand.nonNumeric, Champion: champ.metrics,
-		SpecFile: s.File, CandidateSource: cand.source,
-	})
+	doc, err := decide(ctx, opts, s, cand, &champ)
 	if err != nil {
 		return err
-	}
-
-	doc := &rundir.Compare{
-		Model:      s.Model,
-		Decision:   res.Decision,
-		Candidate:  rundir.Candidate{Metrics: cand.metrics},
-		Checks:     []rundir.Check{},
-		Comparable: true,
-		Warnings:   slices.Concat(champ.warnings, res.Warnings),
-		Uncovered:  res.Uncovered,
-		Baseline:   champ.baseline,
-	}
-	switch {
-	case sameArtifact(s, cand.run, champ.pointer):
-		// The champion itself, trained again: whatever the checks say, there
-		// is no new model to promote or reject.
-		doc.Decision = rundir.Unchanged
-	case doc.Decision == rundir.Promote && champ.local && !opts.AllowLocalChampion:
-		doc.Decision = rundir.Unverified
-		doc.Warnings = append(doc.Warnings, "not promoted: the champion was read from the working tree, which this change can edit; the decision is unverified (pass --allow-local-champion to trust it)")
-	}
-	if champ.metrics != nil {
-		doc.Champion = &rundir.Champion{Version: champ.version, Metrics: champ.metrics}
-	}
-	for _, c := range res.Checks {
-		doc.Checks = append(doc.Checks, rundir.Check{
-			Metric: c.Metric, Direction: string(c.Direction), Champion: c.Champion, Candidate: c.Candidate,
-			Delta: c.Delta, Passed: c.Passed, Reason: c.Reason,
-		})
-	}
-	candDigests, digestWarnings := candidateDigests(ctx, s, cand.run, opts.NoStatCache, opts.IO.ErrOut)
-	doc.Warnings = append(doc.Warnings, digestWarnings...)
-	if champ.pointer != nil {
-		if why := notComparable(champ.pointer.EvaluationData, candDigests); why != "" {
-			doc.Comparable = false
-			doc.Warnings = append(doc.Warnings, why)
-		}
-	}
-	if doc.Warnings == nil {
-		doc.Warnings = []string{}
 	}
 	data, err := encodeCompare(doc)
 	if err != nil {
@@ -222,8 +175,9 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 			return err
 		}
 	}
-
-	md := report.Render(reportInput(s, platform, doc, cand.run, candDigests, &champ))
+	// The report is rendered from the document just written, as report and
+	// propose render it.
+	md := renderReport(doc, cand.run, platform.Run())
 	reportPath := opts.ReportFile
 	if reportPath == "" && opts.RunDir != "" {
 		reportPath = filepath.Join(opts.RunDir, reportFile)
@@ -233,21 +187,9 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 			return err
 		}
 	}
-	for _, w := range doc.Warnings {
-		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, Title: "podium compare", Message: w})
-	}
-	if err := platform.SetOutput("decision", doc.Decision); err != nil {
+	if err := publishCompare(platform, doc, reportPath, md); err != nil {
 		return err
 	}
-	if reportPath != "" {
-		if err := platform.SetOutput("report", reportPath); err != nil {
-			return err
-		}
-	}
-	if err := platform.AppendSummary(md); err != nil {
-		return err
-	}
-
 	if opts.JSON {
 		if _, err := opts.IO.Out.Write(data); err != nil {
 			return err
@@ -261,10 +203,138 @@ func runCompare(ctx context.Context, opts *compareOptions) error {
 	if reportPath != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", escapeControl(reportPath))
 	}
-	if (doc.Decision == rundir.Reject || doc.Decision == rundir.Unverified) && opts.FailOnReject {
+	if (doc.Decision == gate.Reject || doc.Decision == gate.Unverified) && opts.FailOnReject {
 		return &RejectedError{Model: s.Model}
 	}
 	return nil
+}
+
+// decide runs the gate and builds compare.json: the decision, each check
+// with its rule, and everything report and propose show about both sides.
+func decide(ctx context.Context, opts *compareOptions, s *spec.Spec, cand *candidateSide, champ *championSide) (*rundir.Compare, error) {
+	res, err := gate.Evaluate(gate.Input{
+		Rules: s.Gate.Rules, Candidate: cand.metrics, NonNumeric: cand.nonNumeric, Champion: champ.metrics,
+		SpecFile: s.File, CandidateSource: cand.source,
+	})
+	if err != nil {
+		return nil, err
+	}
+	doc := &rundir.Compare{
+		Model:      s.Model,
+		Decision:   res.Decision,
+		Candidate:  rundir.Candidate{Metrics: cand.metrics},
+		Checks:     []rundir.Check{},
+		Comparable: true,
+		Warnings:   slices.Concat(champ.warnings, res.Warnings),
+		Uncovered:  res.Uncovered,
+		Baseline:   champ.baseline,
+		History:    champ.historyEntries(),
+	}
+	switch {
+	case sameArtifact(s, cand.run, champ.pointer):
+		// The champion itself, trained again: whatever the checks say, there
+		// is no new model to promote or reject.
+		doc.Decision = gate.Unchanged
+	case doc.Decision == gate.Promote && champ.local && !opts.AllowLocalChampion:
+		doc.Decision = gate.Unverified
+		doc.Warnings = append(doc.Warnings, "not promoted: the champion was read from the working tree, which this change can edit; the decision is unverified (pass --allow-local-champion to trust it)")
+	}
+	doc.Champion = champ.document()
+	for _, c := range res.Checks {
+		r := s.Gate.Rules[c.Rule]
+		doc.Checks = append(doc.Checks, rundir.Check{
+			Metric: c.Metric, Direction: string(c.Direction), Champion: c.Champion, Candidate: c.Candidate,
+			Delta: c.Delta, Passed: c.Passed, Reason: c.Reason,
+			Rule: &rundir.Rule{Index: c.Rule, Metric: r.Metric, Text: gate.Describe(r)},
+		})
+	}
+	candDigests, digestWarnings := candidateDigests(ctx, s, cand.run, opts.NoStatCache, opts.IO.ErrOut)
+	doc.Warnings = append(doc.Warnings, digestWarnings...)
+	doc.Candidate.Digests = candidateSideDigests(s, cand.run, candDigests)
+	if champ.pointer != nil {
+		if why := notComparable(champ.pointer.EvaluationData, candDigests); why != "" {
+			doc.Comparable = false
+			doc.Warnings = append(doc.Warnings, why)
+		}
+	}
+	if doc.Warnings == nil {
+		doc.Warnings = []string{}
+	}
+	return doc, nil
+}
+
+// publishCompare annotates the warnings and sets the CI outputs and the
+// step summary.
+func publishCompare(platform ci.Platform, doc *rundir.Compare, reportPath, md string) error {
+	for _, w := range doc.Warnings {
+		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, Title: "podium compare", Message: w})
+	}
+	if err := platform.SetOutput("decision", doc.Decision); err != nil {
+		return err
+	}
+	if reportPath != "" {
+		if err := platform.SetOutput("report", reportPath); err != nil {
+			return err
+		}
+	}
+	return platform.AppendSummary(md)
+}
+
+// candidateSideDigests are the candidate's digests as compare.json keeps
+// them: the artifact's from run.json, and the evaluation data's.
+func candidateSideDigests(s *spec.Spec, run *rundir.Run, evaluationData map[string]string) *rundir.Digests {
+	d := &rundir.Digests{EvaluationData: evaluationData}
+	if run != nil && s.Artifact != "" {
+		if digest, ok := run.Digest(s.Artifact); ok {
+			d.Artifacts = map[string]string{s.Artifact: digest}
+		}
+	}
+	if len(d.Artifacts) == 0 && len(d.EvaluationData) == 0 {
+		return nil
+	}
+	return d
+}
+
+// document is the champion as compare.json keeps it; nil when there is
+// none.
+func (c *championSide) document() *rundir.Champion {
+	if c.metrics == nil {
+		return nil
+	}
+	doc := &rundir.Champion{Version: c.version, Metrics: c.metrics}
+	p := c.pointer
+	if p == nil {
+		return doc
+	}
+	doc.Commit, doc.RecordDigest, doc.Params, doc.Source = p.Commit, p.RecordDigest, p.Params, c.source
+	if !p.PromotedAt.IsZero() {
+		t := p.PromotedAt
+		doc.PromotedAt = &t
+	}
+	if len(p.Artifacts) > 0 || len(p.EvaluationData) > 0 {
+		doc.Digests = &rundir.Digests{Artifacts: p.Artifacts, EvaluationData: p.EvaluationData}
+	}
+	return doc
+}
+
+// historyEntries is the champion's history as compare.json keeps it.
+func (c *championSide) historyEntries() []rundir.HistoryEntry {
+	var out []rundir.HistoryEntry
+	for _, e := range c.history {
+		if e.Pointer == nil {
+			continue
+		}
+		h := rundir.HistoryEntry{Version: e.Pointer.Version, Commit: e.Commit, Subject: e.Subject, Metrics: e.Pointer.Metrics}
+		if !e.Date.IsZero() {
+			d := e.Date
+			h.Date = &d
+		}
+		if h.Metrics == nil {
+			h.Metrics = map[string]float64{}
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // sameArtifact reports whether the candidate's artifact (the spec's
@@ -274,8 +344,8 @@ func sameArtifact(s *spec.Spec, run *rundir.Run, champ *registry.Pointer) bool {
 	if run == nil || champ == nil || s.Artifact == "" {
 		return false
 	}
-	d, err := outputDigest(run, s.Artifact)
-	if err != nil || d == "" {
+	d, ok := run.Digest(s.Artifact)
+	if !ok || d == "" {
 		return false
 	}
 	for _, cd := range champ.Artifacts {
@@ -284,14 +354,6 @@ func sameArtifact(s *spec.Spec, run *rundir.Run, champ *registry.Pointer) bool {
 		}
 	}
 	return false
-}
-
-// nothingToProposeError is what propose says about an unchanged
-// candidate: not a failure (exit 0), and no pull request.
-type nothingToProposeError struct{ Model string }
-
-func (e *nothingToProposeError) Error() string {
-	return fmt.Sprintf("nothing to propose: the candidate %s is the champion (same artifact digest)", escapeControl(e.Model))
 }
 
 func checkComparePaths(opts *compareOptions) error {
@@ -331,17 +393,15 @@ func encodeCompare(doc *rundir.Compare) ([]byte, error) {
 
 func readCandidate(s *spec.Spec, runDir, file string) (*candidateSide, error) {
 	if runDir != "" {
-		run, err := rundir.ReadRun(runDir)
+		d, err := openRunDir(runDir, s.Model)
 		if err != nil {
 			return nil, err
 		}
-		if err := run.Usable(runDir); err != nil {
+		run, err := d.run()
+		if err != nil {
 			return nil, err
 		}
 		source := filepath.Join(runDir, rundir.RunFile)
-		if run.Model != s.Model {
-			return nil, inputErrorf("%s: model %q is not the spec's model %q", source, run.Model, s.Model)
-		}
 		m := run.Metrics
 		if m == nil {
 			m = map[string]float64{}
@@ -479,7 +539,7 @@ func candidateDigests(ctx context.Context, s *spec.Spec, run *rundir.Run, noStat
 	defer func() { saveStatCache(cache, errOut) }()
 	out := map[string]string{}
 	if run != nil {
-		out = inputDigests(run, s.EvaluationData)
+		out = run.Digests(s.EvaluationData)
 	}
 	var warnings []string
 	for _, p := range s.EvaluationData {
@@ -548,35 +608,6 @@ func unionKeys(a, b map[string]string) []string {
 	return slices.Compact(out)
 }
 
-// reportInput gathers what the Markdown report shows.
-func reportInput(s *spec.Spec, platform ci.Platform, doc *rundir.Compare, run *rundir.Run, candDigests map[string]string, champ *championSide) report.Input {
-	job := platform.Run()
-	in := report.Input{
-		Compare: doc, Rules: s.Gate.Rules, Run: run, Branch: job.Branch, RunURL: job.RunURL,
-		Candidate: report.Digests{EvaluationData: candDigests},
-	}
-	if run != nil && s.Artifact != "" {
-		if d, err := outputDigest(run, s.Artifact); err == nil {
-			in.Candidate.Artifacts = map[string]string{s.Artifact: d}
-		}
-	}
-	if p := champ.pointer; p != nil {
-		in.Champion = &report.Champion{
-			Version: p.Version, Commit: p.Commit, PromotedAt: p.PromotedAt, Source: champ.source, Params: p.Params,
-			Digests: report.Digests{Artifacts: p.Artifacts, EvaluationData: p.EvaluationData},
-		}
-	}
-	for _, e := range champ.history {
-		if e.Pointer == nil {
-			continue
-		}
-		in.History = append(in.History, report.HistoryEntry{
-			Version: e.Pointer.Version, Commit: e.Commit, Subject: e.Subject, Date: e.Date, Metrics: e.Pointer.Metrics,
-		})
-	}
-	return in
-}
-
 // printCompare writes the decision and one line per check for people.
 // Names come from files a PR controls: escapeControl keeps each on its line.
 // Warnings are not repeated here: they went out as CI annotations (on
@@ -607,37 +638,4 @@ func printCompare(w io.Writer, doc *rundir.Compare, source string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// The path checks below run before anything is read or written, so a path
-// of the wrong kind is invalid input (exit 2) naming the flag, rather than
-// a runtime failure in the syscall's words ("not a directory", or "file
-// exists" from the final rename). A path that does not exist is left to
-// the reader, whose message says what to run first. --run-dir is checked
-// by checkRunDir (train.go).
-
-// checkInputFile refuses a directory given where a file is read.
-func checkInputFile(flag, path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return inputErrorf("%s: %s is a directory, not a file", path, flag)
-	}
-	return nil
-}
-
-// checkOutputFile refuses an output path podium cannot write as asked: a
-// directory, or a file in a directory that does not exist (writing would
-// create directories nobody asked for, hiding a typo).
-func checkOutputFile(flag, path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return inputErrorf("%s: %s is a directory; name a file", path, flag)
-	}
-	parent := filepath.Dir(path)
-	fi, err := os.Stat(parent)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return inputErrorf("%s: %s names a file in %s, which does not exist", path, flag, parent)
-	case errors.Is(err, syscall.ENOTDIR) || err == nil && !fi.IsDir():
-		return inputErrorf("%s: %s names a file in %s, which is not a directory", path, flag, parent)
-	}
-	return nil
 }

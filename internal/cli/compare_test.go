@@ -15,6 +15,7 @@ import (
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/ci/citest"
 	"github.com/podium-ml/podium/internal/fingerprint"
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/gittest"
 	"github.com/podium-ml/podium/internal/registry"
 	"github.com/podium-ml/podium/internal/rundir"
@@ -128,7 +129,7 @@ func TestCompareReadsChampionFromDefaultBranch(t *testing.T) {
 			if err := json.Unmarshal(io.Out.Bytes(), &doc); err != nil {
 				t.Fatalf("stdout is not one JSON document: %v\n%s", err, io.Out)
 			}
-			if doc.Decision != rundir.Reject || doc.Champion == nil || doc.Champion.Version != "v2" {
+			if doc.Decision != gate.Reject || doc.Champion == nil || doc.Champion.Version != "v2" {
 				t.Fatalf("decision %q against %+v, want reject against v2 from origin/main", doc.Decision, doc.Champion)
 			}
 			if !doc.Comparable || len(doc.Warnings) != 0 {
@@ -188,9 +189,9 @@ func TestCompareFallsBackToWorkingTreeLoudly(t *testing.T) {
 		wantDecision string
 		wantWarnings int
 	}{
-		{name: "unverified by default", wantCode: ExitOK, wantDecision: rundir.Unverified, wantWarnings: 2},
-		{name: "unverified is not a pass for --fail-on-reject", args: []string{"--fail-on-reject"}, wantCode: ExitRejected, wantDecision: rundir.Unverified, wantWarnings: 2},
-		{name: "--allow-local-champion promotes", args: []string{"--allow-local-champion", "--fail-on-reject"}, wantCode: ExitOK, wantDecision: rundir.Promote, wantWarnings: 1},
+		{name: "unverified by default", wantCode: ExitOK, wantDecision: gate.Unverified, wantWarnings: 2},
+		{name: "unverified is not a pass for --fail-on-reject", args: []string{"--fail-on-reject"}, wantCode: ExitRejected, wantDecision: gate.Unverified, wantWarnings: 2},
+		{name: "--allow-local-champion promotes", args: []string{"--allow-local-champion", "--fail-on-reject"}, wantCode: ExitOK, wantDecision: gate.Promote, wantWarnings: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			runDir := writeRun(t, t.TempDir(), map[string]float64{"accuracy": 0.95, "accuracy_by_location.seattle": 0.95}, dataDigest)

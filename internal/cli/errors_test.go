@@ -56,7 +56,7 @@ func TestInvalidInputExitCode(t *testing.T) {
 		{"record.ChangedError", &record.ChangedError{Path: "m", Want: "sha256:a", Actual: "sha256:b"}, ExitInvalid, "m: digest is sha256:b but run.json records sha256:a"},
 		{"registry open error", openErr, ExitInvalid, ""},
 		{"rundir.SymlinkError", &rundir.SymlinkError{Path: "run", Target: "/tmp", What: "run directory"}, ExitInvalid, ""},
-		{"rundir.UnusableError", &rundir.UnusableError{Dir: "run", Reason: "a step failed"}, ExitInvalid, "run/run.json: the run is unusable: a step failed (fix it and run podium train again)"},
+		{"rundir.UnusableError", withHint(&rundir.UnusableError{Dir: "run", Reason: "a step failed"}, "run"), ExitInvalid, "run/run.json: the run is unusable: a step failed (fix it and run podium train again)"},
 		{"rundir.IncompleteError", &rundir.IncompleteError{Dir: "run", File: "run.json", Err: fs.ErrNotExist}, ExitInvalid, "run/run.json: file does not exist"},
 		{"scm.InvalidChangeError", &scm.InvalidChangeError{Field: "Branch", Value: "", Msg: "empty"}, ExitInvalid, `invalid change request: Branch "": empty`},
 		{"table.InvalidError", &table.InvalidError{File: "d.csv", Line: 2, Msg: "3 fields, want 2"}, ExitInvalid, "d.csv:2: 3 fields, want 2"},

@@ -11,9 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/gittest"
 	"github.com/podium-ml/podium/internal/record"
-	"github.com/podium-ml/podium/internal/rundir"
 )
 
 // runLogIn runs `podium log` with args in the repository dir.
@@ -39,7 +39,7 @@ func runLogIn(t *testing.T, dir string, args ...string) (int, testIO) {
 func TestRecordGitNoteThenLog(t *testing.T) {
 	gittest.SetEnv(t)
 	r := newRecordRepo(t, "")
-	r.writeCompare(t, rundir.Promote)
+	r.writeCompare(t, gate.Promote)
 	code, io, _ := recordCmd(t, "--spec", r.spec, "--run-dir", r.runDir, "--git-note", "--json")
 	if code != ExitOK {
 		t.Fatalf("record: exit %d\n%s", code, io.Err)

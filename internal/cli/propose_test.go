@@ -19,6 +19,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/ci/citest"
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/gittest"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/registry"
@@ -189,7 +190,7 @@ func newProposeRepo(t *testing.T, decision, deploySection string) proposeRepo {
 		Candidate: rundir.Candidate{Metrics: map[string]float64{"accuracy": 0.97}},
 		// compare.json is read back only when its decision follows from its checks.
 		Checks: []rundir.Check{{Metric: "accuracy", Direction: "higher", Candidate: new(0.97),
-			Passed: decision == rundir.Promote, Reason: "accuracy 0.97"}},
+			Passed: decision == gate.Promote, Reason: "accuracy 0.97"}},
 		Comparable: true, Warnings: []string{},
 	}); err != nil {
 		t.Fatal(err)
@@ -215,7 +216,7 @@ func hostFactory(t *testing.T, h scm.Host, p *citest.Platform) (*Factory, testIO
 
 func TestProposeOpensPR(t *testing.T) {
 	t.Parallel()
-	repo := newProposeRepo(t, rundir.Promote, "")
+	repo := newProposeRepo(t, gate.Promote, "")
 	host := newFakeHost("github")
 	host.files["main"]["ml/deploy/inference.yaml"] = []byte(proposeManifest)
 	platform := &citest.Platform{RunInfo: ci.Run{RunURL: "https://ci.example/run/7"}}
@@ -305,7 +306,7 @@ func cmpIgnore(fields ...string) cmp.Option {
 // same PR.
 func TestProposeRerunIsIdentical(t *testing.T) {
 	t.Parallel()
-	repo := newProposeRepo(t, rundir.Promote, "")
+	repo := newProposeRepo(t, gate.Promote, "")
 	host := newFakeHost("gitlab")
 	host.files["main"]["ml/deploy/inference.yaml"] = []byte(proposeManifest)
 	f, io, _ := hostFactory(t, host, &citest.Platform{})
@@ -339,7 +340,7 @@ func TestProposeRerunIsIdentical(t *testing.T) {
 
 func TestProposeDryRun(t *testing.T) {
 	t.Parallel()
-	repo := newProposeRepo(t, rundir.Promote, "")
+	repo := newProposeRepo(t, gate.Promote, "")
 	f, io, built := hostFactory(t, nil, nil)
 	if code := runCLI(t, f, "propose", "--spec", repo.spec, "--run-dir", repo.runDir, "--dry-run"); code != 0 {
 		t.Fatalf("exit %d: %s", code, io.Err)
@@ -394,12 +395,12 @@ func TestProposeInvalidInput(t *testing.T) {
 	}{
 		{
 			name:     "reject decision",
-			decision: rundir.Reject,
+			decision: gate.Reject,
 			wantErr:  `compare.json: the gate decided "reject"; propose opens a deployment only for a promote decision`,
 		},
 		{
 			name:     "hostile branch template",
-			decision: rundir.Promote,
+			decision: gate.Promote,
 			deploy: heredoc(`
 				deploy:
 				  manifest: deploy/inference.yaml
@@ -410,7 +411,7 @@ func TestProposeInvalidInput(t *testing.T) {
 		},
 		{
 			name:     "branch with dot-dot",
-			decision: rundir.Promote,
+			decision: gate.Promote,
 			deploy: heredoc(`
 				deploy:
 				  manifest: deploy/inference.yaml
@@ -421,7 +422,7 @@ func TestProposeInvalidInput(t *testing.T) {
 		},
 		{
 			name:     "template names an unknown field",
-			decision: rundir.Promote,
+			decision: gate.Promote,
 			deploy: heredoc(`
 				deploy:
 				  manifest: deploy/inference.yaml
@@ -431,7 +432,7 @@ func TestProposeInvalidInput(t *testing.T) {
 		},
 		{
 			name:     "missing field in the manifest",
-			decision: rundir.Promote,
+			decision: gate.Promote,
 			deploy: heredoc(`
 				deploy:
 				  manifest: deploy/inference.yaml
@@ -442,13 +443,13 @@ func TestProposeInvalidInput(t *testing.T) {
 		},
 		{
 			name:     "no deploy section",
-			decision: rundir.Promote,
+			decision: gate.Promote,
 			deploy:   "cache: {path: .podium/cache}",
 			wantErr:  `podium.yaml: deploy: the spec has no deploy section; propose needs deploy.manifest, deploy.field and deploy.value`,
 		},
 		{
 			name:     "missing --run-dir",
-			decision: rundir.Promote,
+			decision: gate.Promote,
 			args:     []string{"--run-dir", ""},
 			wantErr:  "--run-dir is required",
 		},
@@ -478,7 +479,7 @@ func TestProposeInvalidInput(t *testing.T) {
 
 func TestProposeManifestMissingOnDefaultBranch(t *testing.T) {
 	t.Parallel()
-	repo := newProposeRepo(t, rundir.Promote, "")
+	repo := newProposeRepo(t, gate.Promote, "")
 	host := newFakeHost("github")
 	f, io, _ := hostFactory(t, host, &citest.Platform{})
 	if code := runCLI(t, f, "propose", "--spec", repo.spec, "--run-dir", repo.runDir); code != ExitInvalid {
@@ -494,7 +495,7 @@ func TestProposeManifestMissingOnDefaultBranch(t *testing.T) {
 
 func TestProposeHostFailure(t *testing.T) {
 	t.Parallel()
-	repo := newProposeRepo(t, rundir.Promote, "")
+	repo := newProposeRepo(t, gate.Promote, "")
 	host := newFakeHost("github")
 	host.files["main"]["ml/deploy/inference.yaml"] = []byte(proposeManifest)
 	host.err = errors.New("POST /repos/o/r/pulls: 502 Bad Gateway")
@@ -515,7 +516,7 @@ func TestProposeHostFailure(t *testing.T) {
 func TestProposeRefusesForgedCompare(t *testing.T) {
 	t.Parallel()
 	for _, dryRun := range []bool{false, true} {
-		repo := newProposeRepo(t, rundir.Reject, "")
+		repo := newProposeRepo(t, gate.Reject, "")
 		file := filepath.Join(repo.runDir, rundir.CompareFile)
 		data, err := os.ReadFile(file)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/scm"
@@ -297,7 +298,7 @@ func runPublish(ctx context.Context, opts *reportOptions) error {
 		}
 	}
 	state := scm.StateSuccess
-	if doc.Decision != rundir.Promote {
+	if doc.Decision != gate.Promote {
 		state = scm.StateFailure
 	}
 	err = host.SetStatus(ctx, wr.HeadSHA, scm.Status{

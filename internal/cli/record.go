@@ -227,21 +227,19 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 			return nil, inputErrorf("%s: no such run directory (run podium train --run-dir %s first)", opts.RunDir, opts.RunDir)
 		}
 	}
-	run, err := rundir.ReadRun(opts.RunDir)
+	d := rundir.Open(opts.RunDir)
+	run, err := d.Run()
 	if err != nil {
-		return nil, err
-	}
-	if err := run.Usable(opts.RunDir); err != nil {
-		return nil, err
+		return nil, withHint(err, opts.RunDir)
 	}
 	if err := record.CheckRun(opts.RunDir, runData, run); err != nil {
 		return nil, recordHint(err)
 	}
 	var cmp *rundir.Compare
-	if _, err := os.Stat(filepath.Join(opts.RunDir, rundir.CompareFile)); err == nil {
+	if d.HasCompare() {
 		// compare.json is optional: without it the decision is null.
-		if cmp, err = rundir.ReadCompare(opts.RunDir); err != nil {
-			return nil, err
+		if cmp, err = d.Compare(); err != nil {
+			return nil, withHint(err, opts.RunDir)
 		}
 		if cmp.Model != run.Model {
 			return nil, inputErrorf("%s is for model %q but %s is for %q", filepath.Join(opts.RunDir, rundir.CompareFile), cmp.Model, rundir.RunFile, run.Model)
@@ -262,19 +260,10 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 		return nil, inputErrorf("%s: no artifact to record (set artifact:, or give the last step an output)", opts.SpecPath)
 	}
 
-	var paths []string
-	want := ""
-	for _, st := range run.Steps {
-		for p := range st.Inputs {
-			paths = append(paths, p)
-		}
-		for p, d := range st.Outputs {
-			paths = append(paths, p)
-			if p == s.Artifact {
-				want = d
-			}
-		}
-	}
+	paths := runPaths(run)
+	// The digest the run recorded, however the spec and the step spell the
+	// path (artifact: model, outputs: [model/]): the one propose uses.
+	want, _ := run.Digest(s.Artifact)
 	sizes, err := record.Sizes(s.Dir, paths)
 	if err != nil {
 		return nil, recordHint(err)
@@ -304,6 +293,20 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 		Code:           componentPaths(s),
 		EvaluationData: declaredData(s),
 	})
+}
+
+// runPaths are every input and output path the run's steps list.
+func runPaths(run *rundir.Run) []string {
+	var paths []string
+	for _, st := range run.Steps {
+		for p := range st.Inputs {
+			paths = append(paths, p)
+		}
+		for p := range st.Outputs {
+			paths = append(paths, p)
+		}
+	}
+	return paths
 }
 
 // componentPaths are the spec's components' paths: code, for the record's

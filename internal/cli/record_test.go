@@ -14,6 +14,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/ci/citest"
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/gittest"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/rundir"
@@ -84,7 +85,7 @@ func (r recordRepo) writeCompare(t *testing.T, decision string) {
 	t.Helper()
 	err := rundir.WriteCompare(r.runDir, &rundir.Compare{
 		Model: "demo", Decision: decision, Candidate: rundir.Candidate{Metrics: map[string]float64{"accuracy": 0.91}},
-		Checks:     []rundir.Check{{Metric: "accuracy", Direction: "higher", Candidate: new(0.91), Passed: decision == rundir.Promote, Reason: "at least 0.5"}},
+		Checks:     []rundir.Check{{Metric: "accuracy", Direction: "higher", Candidate: new(0.91), Passed: decision == gate.Promote, Reason: "at least 0.5"}},
 		Comparable: true, Warnings: []string{},
 	})
 	if err != nil {
@@ -198,7 +199,7 @@ func TestRecordIsDeterministicAndLinked(t *testing.T) {
 	}
 
 	// Once compare has run, the record carries its decision.
-	r.writeCompare(t, rundir.Reject)
+	r.writeCompare(t, gate.Reject)
 	code, io, _ := recordCmd(t, "--spec", r.spec, "--run-dir", r.runDir, "--json")
 	if code != ExitOK {
 		t.Fatalf("record: exit %d\n%s", code, io.Err)
@@ -230,7 +231,7 @@ func TestRecordPrintsPathWithoutJSON(t *testing.T) {
 func TestRecordInToto(t *testing.T) {
 	t.Parallel()
 	r := newRecordRepo(t, "")
-	r.writeCompare(t, rundir.Promote)
+	r.writeCompare(t, gate.Promote)
 	code, io, p := recordCmd(t, "--spec", r.spec, "--run-dir", r.runDir, "--format", "in-toto", "--json")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, io.Err)
@@ -315,7 +316,7 @@ func TestRecordRefusesIncompleteRunDir(t *testing.T) {
 		{
 			name: "compare.json of another model",
 			breakIt: func(t *testing.T, r recordRepo) string {
-				rundir.WriteCompare(r.runDir, &rundir.Compare{Model: "other", Decision: rundir.Promote,
+				rundir.WriteCompare(r.runDir, &rundir.Compare{Model: "other", Decision: gate.Promote,
 					Candidate: rundir.Candidate{Metrics: map[string]float64{}}, Checks: []rundir.Check{}, Warnings: []string{}})
 				return r.runDir
 			},

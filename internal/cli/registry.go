@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"regexp"
 	"slices"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -252,21 +250,11 @@ func where(source string) string {
 	return "on " + source
 }
 
-// formatMetric is a metric for people: six significant digits (--json
-// keeps the exact value).
-func formatMetric(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-
-// numberRE matches a decimal with more than six significant digits.
-var numberRE = regexp.MustCompile(`-?\d+\.\d{6,}(e[-+]?\d+)?`)
-
-// humanNumbers rounds, in a message for people, each number written with
-// more digits than a person compares (0.9298245614035088 -> 0.929825).
-func humanNumbers(s string) string {
-	return numberRE.ReplaceAllStringFunc(s, func(m string) string {
-		v, err := strconv.ParseFloat(m, 64)
-		if err != nil {
-			return m
-		}
-		return formatMetric(v)
-	})
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/ci"
-	"github.com/podium-ml/podium/internal/registry"
 	"github.com/podium-ml/podium/internal/report"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/scm"
@@ -58,7 +54,10 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 			Markdown a reviewer reads on the pull request: the verdict and why,
 			the metric table with deltas and rules, warnings, a chart of the
 			primary metric across champions, then the params that changed, the
-			data and artifact digests and the steps, folded away.
+			data and artifact digests and the steps, folded away. It shows the run
+			directory alone (compare.json, and run.json when training ran): the
+			registry and the files are not read again, so the report cannot
+			contradict the decision compare made.
 
 			Names from the repository (metrics, params, branches, commit messages)
 			are escaped: they cannot break the table, ping people, add links or
@@ -136,27 +135,18 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		return &FlagError{Err: errors.New("--comment needs a pull request: run in a pull request or merge request job, or pass --pr"), Command: "podium report"}
 	}
 
-	doc, err := rundir.ReadCompare(opts.RunDir)
+	// The report shows the run directory alone: compare decided, and
+	// neither the registry nor the files are read again.
+	d := &runDir{Dir: rundir.Open(opts.RunDir), model: s.Model}
+	doc, err := d.compare()
 	if err != nil {
 		return err
 	}
-	if doc.Model != s.Model {
-		return inputErrorf("%s: model %q is not the spec's model %q", filepath.Join(opts.RunDir, rundir.CompareFile), doc.Model, s.Model)
+	run, err := d.optionalRun()
+	if err != nil {
+		return err
 	}
-	// After compare --candidate there was no training run: no run.json.
-	var run *rundir.Run
-	if _, err := os.Stat(filepath.Join(opts.RunDir, rundir.RunFile)); !errors.Is(err, fs.ErrNotExist) {
-		if run, err = rundir.ReadRun(opts.RunDir); err != nil {
-			return err
-		}
-		if err := run.Usable(opts.RunDir); err != nil {
-			return err
-		}
-	}
-
-	champ := reportChampion(ctx, s, platform, doc, opts.IO.ErrOut)
-	candDigests, _ := candidateDigests(ctx, s, run, false, opts.IO.ErrOut)
-	md := report.Render(reportInput(s, platform, doc, run, candDigests, &champ))
+	md := renderReport(doc, run, platform.Run())
 
 	if err := platform.SetOutput("decision", doc.Decision); err != nil {
 		return err
@@ -217,34 +207,4 @@ func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, 
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "%s the report comment on pull request %d\n", verb, pr)
 	return c.URL, nil
-}
-
-// reportChampion re-reads the champion compare.json names, for what
-// compare.json does not keep (params, digests, history). The report is
-// still worth posting without them, so problems become stderr warnings.
-func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc *rundir.Compare, errOut io.Writer) championSide {
-	var side championSide
-	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
-	if err != nil {
-		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))
-		return side
-	}
-	// compare looked the champion up as the default branch's spec names it.
-	model := s.Model
-	if b := doc.Baseline; b != nil {
-		model, reg.Dir = b.Model, b.Registry
-	}
-	if doc.Champion != nil {
-		c, err := reg.Champion(ctx, model)
-		switch {
-		case err != nil:
-			fmt.Fprintf(errOut, "warning: the report shows no champion details: %s\n", escapeControl(err.Error()))
-		case c.Pointer != nil && c.Pointer.Version == doc.Champion.Version:
-			side.pointer, side.source = c.Pointer, c.Source
-		}
-	}
-	if side.history, err = reg.History(ctx, model, historyLimit); err != nil {
-		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))
-	}
-	return side
 }

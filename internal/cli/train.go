@@ -20,10 +20,6 @@ import (
 	"github.com/podium-ml/podium/internal/spec"
 )
 
-// defaultRunDir is where train writes when --run-dir is not given, relative
-// to the spec's directory, next to the cache and the registry.
-const defaultRunDir = ".podium/run"
-
 type trainOptions struct {
 	IO       *IOStreams
 	Platform func() ci.Platform
@@ -41,13 +37,8 @@ type trainOptions struct {
 	NoStatCache bool
 }
 
-func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
-	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ,
-		Remote: remoteOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
-	cmd := &cobra.Command{
-		Use:   "train",
-		Short: "Run the pipeline's steps and write run.json",
-		Long: heredoc(`
+// trainLong is train's help.
+var trainLong = heredoc(`
 			Run the spec's pipeline steps as a DAG: each step after the steps it
 			needs, independent steps at the same time (up to --jobs), each through
 			sh -c in the spec's directory. A step sees PODIUM_RUN_DIR, PODIUM_STEP,
@@ -94,7 +85,15 @@ func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
 			step's status (ok, failed, skipped, cached, timeout, interrupted), exit
 			code, duration, reason and input and output digests, the metrics file
 			read after the last step, and why the run failed. The default run
-			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp,
+			directory is .podium/run next to the spec. CI outputs: `+"`run-dir`, `cache-key`, `result`"+` (success or failure).`) + "\n\n" + statCacheHelp + "\n\n" + exitCodesHelp
+
+func newCmdTrain(f *Factory, runF func(*trainOptions) error) *cobra.Command {
+	opts := &trainOptions{IO: f.IO, Platform: f.Platform, Environ: os.Environ,
+		Remote: remoteOptions{Getenv: f.Getenv, Secrets: f.Secrets}}
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Run the pipeline's steps and write run.json",
+		Long:  trainLong,
 		Example: heredoc(`
 			$ podium train
 			$ podium train --spec examples/weather/podium.yaml --run-dir /tmp/run --jobs 2
@@ -157,43 +156,10 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	}
 	fmt.Fprintf(errOut, "podium: training %s; run directory %s\n", escapeControl(s.Model), escapeControl(runDir))
 
-	environ := opts.Environ()
-	worktree := provenance.Worktree(ctx, s.Dir)
-	if worktree != nil && !worktree.Clean {
-		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train",
-			Message: fmt.Sprintf("the work tree differs from the commit (%s): the run records it, and propose refuses such a candidate without --allow-dirty",
-				changedList(worktree))})
-	}
-	root := ""
-	if repo, err := git.Open(ctx, s.Dir); err == nil {
-		root = repo.Dir
-	}
 	// The steps run the PR's code: their output must not issue workflow
 	// commands or log sections.
 	relay := platform.Relay(errOut)
-	res, runErr := pipeline.Run(ctx, pipeline.Options{
-		Spec:        s,
-		RunDir:      runDir,
-		Force:       opts.Force,
-		Jobs:        opts.Jobs,
-		Environ:     environ,
-		Worktree:    worktree,
-		Environment: provenance.Environment(ctx, s.Dir, root, environ),
-		Remote:      remote,
-		RemoteWrite: remoteWrite,
-		Step:        opts.Step,
-		Out:         relay,
-		Commit:      commitOf(ctx, platform, s.Dir),
-		Group:       platform.Group,
-
-		NoStatCache: opts.NoStatCache,
-		Logf: func(format string, args ...any) {
-			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
-		},
-		Warn: func(msg string) {
-			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
-		},
-	})
+	res, runErr := pipeline.Run(ctx, pipelineOptions(ctx, opts, s, runDir, platform, relay, remote, remoteWrite))
 	relay.Close()
 	if rejected := (*pipeline.DataRejectedError)(nil); errors.As(runErr, &rejected) {
 		// The violations, before the one-line error: no step ran.
@@ -234,23 +200,43 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	return runErr
 }
 
-// checkRunDir refuses a run directory that is a file, or lies under one,
-// before any step runs: otherwise the steps run and the failure comes at
-// the end, as a syscall's "not a directory".
-func checkRunDir(dir string) error {
-	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		switch {
-		case err == nil && fi.IsDir():
-			return nil
-		case err == nil && p == filepath.Clean(dir):
-			return inputErrorf("%s: --run-dir is not a directory", dir)
-		case err == nil:
-			return inputErrorf("%s: --run-dir is not a directory (%s is not one)", dir, p)
-		}
-		if parent := filepath.Dir(p); parent == p {
-			return nil
-		}
+// pipelineOptions are the pipeline's options for a train run: steps'
+// output goes through relay, warnings become CI annotations.
+func pipelineOptions(ctx context.Context, opts *trainOptions, s *spec.Spec, runDir string, platform ci.Platform, relay io.WriteCloser, remote pipeline.Remote, remoteWrite bool) pipeline.Options {
+	errOut := opts.IO.ErrOut
+	environ := opts.Environ()
+	worktree := provenance.Worktree(ctx, s.Dir)
+	if worktree != nil && !worktree.Clean {
+		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train",
+			Message: fmt.Sprintf("the work tree differs from the commit (%s): the run records it, and propose refuses such a candidate without --allow-dirty",
+				changedList(worktree))})
+	}
+	root := ""
+	if repo, err := git.Open(ctx, s.Dir); err == nil {
+		root = repo.Dir
+	}
+	return pipeline.Options{
+		Spec:        s,
+		RunDir:      runDir,
+		Force:       opts.Force,
+		Jobs:        opts.Jobs,
+		Environ:     environ,
+		Worktree:    worktree,
+		Environment: provenance.Environment(ctx, s.Dir, root, environ),
+		Remote:      remote,
+		RemoteWrite: remoteWrite,
+		Step:        opts.Step,
+		Out:         relay,
+		Commit:      commitOf(ctx, platform, s.Dir),
+		Group:       platform.Group,
+
+		NoStatCache: opts.NoStatCache,
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(errOut, "podium: "+format+"\n", args...)
+		},
+		Warn: func(msg string) {
+			platform.Annotate(ci.Annotation{Level: ci.LevelWarning, File: opts.SpecPath, Title: "podium train", Message: msg})
+		},
 	}
 }
 
@@ -282,24 +268,6 @@ func printStepTable(w io.Writer, res *pipeline.Result) error {
 	}
 	_, err := fmt.Fprintf(w, "wrote %s\n", escapeControl(filepath.Join(res.RunDir, rundir.RunFile)))
 	return err
-}
-
-// changedList names a dirty work tree's changed files for a message.
-func changedList(wt *rundir.Worktree) string {
-	shown := wt.Changed
-	more := ""
-	if len(shown) > 5 {
-		more = fmt.Sprintf(" and %d more", len(shown)-5)
-		shown = shown[:5]
-	}
-	if wt.Truncated {
-		more = " and more"
-	}
-	quoted := make([]string, len(shown))
-	for i, c := range shown {
-		quoted[i] = escapeControl(c)
-	}
-	return strings.Join(quoted, ", ") + more
 }
 
 // stepNote says why a step failed, or what a cached step's outputs cost

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -50,35 +49,6 @@ func newCmdValidate(f *Factory, runF func(*validateOptions) error) *cobra.Comman
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as one JSON document")
 	return cmd
 }
-
-// addSpecFlag adds the --spec flag every spec-reading command takes.
-func addSpecFlag(cmd *cobra.Command, p *string) {
-	*p = spec.DefaultFile
-	cmd.Flags().Var(&specFlag{p: p}, "spec", "the pipeline spec `file`")
-	cmd.Flags().Lookup("spec").DefValue = spec.DefaultFile
-}
-
-// specFlag is the --spec value: a file name, never empty. An empty value
-// (often an unset variable in a workflow, --spec "$SPEC") is a usage error
-// that names the flag, rather than "no such file" for a blank name.
-type specFlag struct{ p *string }
-
-func (s *specFlag) String() string {
-	if s.p == nil {
-		return ""
-	}
-	return *s.p
-}
-
-func (s *specFlag) Set(v string) error {
-	if v == "" {
-		return errors.New("the spec file name is empty (leave --spec out to read " + spec.DefaultFile + ")")
-	}
-	*s.p = v
-	return nil
-}
-
-func (s *specFlag) Type() string { return "string" }
 
 // validateResult is what `validate --json` prints.
 type validateResult struct {

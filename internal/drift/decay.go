@@ -2,12 +2,9 @@ package drift
 
 import (
 	"fmt"
-	"math/big"
 	"sort"
-	"strconv"
-	"strings"
 
-	"github.com/podium-ml/podium/internal/gate/glob"
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/spec"
 )
 
@@ -29,35 +26,23 @@ type DecayCheck struct {
 // apply. A rule that matches no live metric gives a warning: monitoring
 // may measure fewer metrics than evaluation does.
 //
-// Comparisons are exact in decimal (each value read back as the shortest
-// decimal that round-trips), so a value exactly at a bound or exactly the
-// tolerance away has not decayed, although 0.93-0.92 > 0.01 in float64.
+// The rule's meaning (matching, bounds, tolerance, the wording) is the
+// gate's: gate.Live and gate.Matching.
 func Decay(rules []spec.Rule, live, champion map[string]float64) (checks []DecayCheck, warnings []string) {
 	names := make([]string, 0, len(live))
 	for name := range live {
 		names = append(names, name)
 	}
-	sort.Strings(names)
 	for _, r := range rules {
-		matched := false
-		for _, name := range names {
-			if !matches(r.Metric, name) {
-				continue
-			}
-			matched = true
+		matched := gate.Matching(r.Metric, names)
+		for _, name := range matched {
 			checks = append(checks, decayCheck(r, name, live[name], champion))
 		}
-		if !matched {
+		if len(matched) == 0 {
 			warnings = append(warnings, fmt.Sprintf("gate rule %q matches no live metric: not checked for decay", r.Metric))
 		}
 	}
 	return checks, warnings
-}
-
-// matches uses the gate's glob, so a rule covers the same metrics here as
-// in compare.
-func matches(pattern, name string) bool {
-	return glob.Match(pattern, name)
 }
 
 func decayCheck(r spec.Rule, name string, v float64, champion map[string]float64) DecayCheck {
@@ -65,58 +50,9 @@ func decayCheck(r spec.Rule, name string, v float64, champion map[string]float64
 	if cv, ok := champion[name]; ok {
 		c.Champion = &cv
 	}
-	lv := rat(v)
-	var failed, passed []string
-	if r.MinValue != nil {
-		if lv.Cmp(rat(*r.MinValue)) < 0 {
-			failed = append(failed, fmt.Sprintf("%s %s < min_value %s", name, num(v), num(*r.MinValue)))
-		} else {
-			passed = append(passed, fmt.Sprintf("≥ min_value %s", num(*r.MinValue)))
-		}
-	}
-	if r.MaxValue != nil {
-		if lv.Cmp(rat(*r.MaxValue)) > 0 {
-			failed = append(failed, fmt.Sprintf("%s %s > max_value %s", name, num(v), num(*r.MaxValue)))
-		} else {
-			passed = append(passed, fmt.Sprintf("≤ max_value %s", num(*r.MaxValue)))
-		}
-	}
-	if r.Tolerance != nil && c.Champion != nil {
-		// worse = how far the live value is on the bad side of the champion.
-		worse := new(big.Rat).Sub(rat(*c.Champion), lv)
-		word := "below"
-		if r.Direction == spec.Lower {
-			worse.Neg(worse)
-			word = "above"
-		}
-		if worse.Cmp(rat(*r.Tolerance)) > 0 {
-			failed = append(failed, fmt.Sprintf("%s %s is %s champion %s by more than tolerance %s",
-				name, num(v), word, num(*c.Champion), num(*r.Tolerance)))
-		} else {
-			passed = append(passed, fmt.Sprintf("within tolerance %s of champion %s", num(*r.Tolerance), num(*c.Champion)))
-		}
-	}
-	switch {
-	case len(failed) > 0:
-		c.Decayed = true
-		c.Reason = strings.Join(failed, "; ")
-	case len(passed) > 0:
-		c.Reason = fmt.Sprintf("%s %s %s", name, num(v), strings.Join(passed, ", "))
-	case r.Tolerance != nil:
-		c.Reason = fmt.Sprintf("%s %s: no champion value to compare with", name, num(v))
-	default:
-		c.Reason = fmt.Sprintf("%s %s: the rule sets no bound or tolerance", name, num(v))
-	}
+	c.Decayed, c.Reason = gate.Live(r, name, v, c.Champion)
 	return c
 }
-
-// rat is v as the shortest decimal that round-trips to it.
-func rat(v float64) *big.Rat {
-	r, _ := new(big.Rat).SetString(strconv.FormatFloat(v, 'g', -1, 64))
-	return r
-}
-
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // Verdict says whether to retrain, and why: every drifted column (worst
 // first) and every decayed metric.

@@ -23,10 +23,19 @@ import (
 	"github.com/podium-ml/podium/internal/spec"
 )
 
-// Decisions.
+// Decisions, as compare.json's decision says them. The gate itself
+// decides Promote or Reject; compare turns a promote into Unchanged or
+// Unverified. Only Promote leads to a deployment.
 const (
 	Promote = "promote"
 	Reject  = "reject"
+	// Unchanged: the candidate's artifact is the champion's (same digest):
+	// not a new model, nothing to propose.
+	Unchanged = "unchanged"
+	// Unverified: every check passed, but the champion was read from the
+	// working tree (the default branch could not be read), which the change
+	// under test can edit.
+	Unverified = "unverified"
 )
 
 // Input is what the gate decides on.
@@ -83,112 +92,28 @@ type Result struct {
 // a non-numeric, NaN or infinite value) is returned as a diag.List naming
 // each problem; the CLI maps it to exit code 2.
 func Evaluate(in Input) (*Result, error) {
-	var errs diag.List
-	problem := func(field, format string, args ...any) {
-		errs = append(errs, &diag.Error{File: in.SpecFile, Field: field, Msg: fmt.Sprintf(format, args...), Kind: "gate"})
-	}
+	e := &evaluation{in: in, res: &Result{Decision: Promote}, covered: map[string]bool{}, candidate: "the candidate"}
 	if len(in.Rules) == 0 {
-		problem("gate.rules", "no rules: add at least one rule for the gate to decide on")
-		return nil, errs
+		e.problem("gate.rules", "no rules: add at least one rule for the gate to decide on")
+		return nil, e.errs
 	}
-
-	names := make([]string, 0, len(in.Candidate))
-	for name := range in.Candidate {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	nonNumeric := slices.Clone(in.NonNumeric)
-	sort.Strings(nonNumeric)
-
-	candidate := "the candidate"
+	e.names = slices.Sorted(maps.Keys(in.Candidate))
+	e.nonNumeric = sortedCopy(in.NonNumeric)
+	e.champNames = slices.Sorted(maps.Keys(in.Champion))
 	if in.CandidateSource != "" {
-		candidate = "the candidate (" + in.CandidateSource + ")"
+		e.candidate = "the candidate (" + in.CandidateSource + ")"
 	}
-
-	champNames := slices.Sorted(maps.Keys(in.Champion))
-	covered := map[string]bool{}
-	res := &Result{Decision: Promote}
 	for i, r := range in.Rules {
-		field := fmt.Sprintf("gate.rules[%d]", i)
-		if msg := checkRule(r); msg != "" {
-			field, msg, _ := strings.Cut(msg, ": ")
-			problem(fmt.Sprintf("gate.rules[%d].%s", i, field), "%s", msg)
-			continue
-		}
-		pat := glob.MustCompile(r.Metric)
-		matched := match(pat, names)
-		badValue := match(pat, nonNumeric)
-		for _, name := range badValue {
-			problem(field+".metric", "%s metric %q is not a number", candidate, name)
-		}
-		// Metrics the champion has that the candidate lacks: a slice the
-		// candidate dropped must not vanish from the comparison.
-		var lost []string
-		for _, name := range match(pat, champNames) {
-			if _, ok := in.Candidate[name]; !ok && !slices.Contains(badValue, name) {
-				lost = append(lost, name)
-			}
-		}
-		if len(matched) == 0 && len(lost) == 0 {
-			switch {
-			case len(badValue) > 0:
-				// Already reported as not a number.
-			case r.Missing == spec.MissingIgnore:
-				res.Warnings = append(res.Warnings, fmt.Sprintf("rule %q matches no metric of the candidate or the champion: not checked (missing: ignore)", r.Metric))
-			case pat.IsGlob():
-				problem(field+".metric", "%q matches no metric of %s", r.Metric, candidate)
-			default:
-				msg := fmt.Sprintf("%s has no metric %q", candidate, r.Metric)
-				if s := spec.Suggest(r.Metric, names); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				}
-				problem(field+".metric", "%s", msg)
-			}
-			continue
-		}
-		for _, name := range matched {
-			covered[name] = true
-			c := in.Candidate[name]
-			if msg := nonFinite(c); msg != "" {
-				problem(field+".metric", "%s metric %q is %s: write finite numbers (Python: json.dump(..., allow_nan=False))", candidate, name, msg)
-				continue
-			}
-			var champ *float64
-			if in.Champion != nil {
-				if v, ok := in.Champion[name]; ok {
-					if msg := nonFinite(v); msg != "" {
-						problem(field+".metric", "champion metric %q is %s", name, msg)
-						continue
-					}
-					champ = &v
-				}
-			}
-			ch := evaluate(r, name, c, champ, in.Champion != nil)
-			ch.Rule = i
-			res.Checks = append(res.Checks, ch)
-			if in.Champion != nil && champ == nil && hasChange(r) {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("the champion has no metric %q: only its absolute bounds were checked, as for a first model", name))
-			}
-		}
-		for _, name := range lost {
-			if r.Missing == spec.MissingIgnore {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("the champion has metric %q (rule %q) but the candidate does not: not checked (missing: ignore)", name, r.Metric))
-				continue
-			}
-			v := in.Champion[name]
-			res.Checks = append(res.Checks, Check{
-				Rule: i, Metric: name, Direction: r.Direction, Champion: &v, Missing: true,
-				Reason: fmt.Sprintf("%s missing: the champion has it (%s) but the candidate does not (set missing: ignore on the rule to allow it)", name, num(v)),
-			})
-		}
+		e.rule(i, r)
 	}
-	for _, name := range names {
-		if !covered[name] {
+	res := e.res
+	for _, name := range e.names {
+		if !e.covered[name] {
 			res.Uncovered = append(res.Uncovered, name)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
+	if len(e.errs) > 0 {
+		return nil, e.errs
 	}
 	for _, ch := range res.Checks {
 		if !ch.Passed {
@@ -200,33 +125,109 @@ func Evaluate(in Input) (*Result, error) {
 	return res, nil
 }
 
-// Targets returns, for each rule, the metric names it produces checks
-// for, in the order Evaluate checks them: the candidate's metrics it
-// matches, then the champion's it matches that the candidate lacks.
-// Readers of compare.json use it to tie each check back to the rule that
-// produced it.
-func Targets(rules []spec.Rule, candidate, champion []string) [][]string {
-	names := slices.Clone(candidate)
-	sort.Strings(names)
-	champ := slices.Clone(champion)
-	sort.Strings(champ)
-	out := make([][]string, len(rules))
-	for i, r := range rules {
-		pat, err := glob.Compile(r.Metric)
-		if err != nil {
-			continue
-		}
-		out[i] = match(pat, names)
-		if r.Missing == spec.MissingIgnore {
-			continue
-		}
-		for _, name := range match(pat, champ) {
-			if _, ok := slices.BinarySearch(names, name); !ok {
-				out[i] = append(out[i], name)
-			}
+// evaluation is one Evaluate call's state.
+type evaluation struct {
+	in                            Input
+	res                           *Result
+	errs                          diag.List
+	names, nonNumeric, champNames []string // sorted
+	covered                       map[string]bool
+	candidate                     string // "the candidate (file)", for messages
+}
+
+func (e *evaluation) problem(field, format string, args ...any) {
+	e.errs = append(e.errs, &diag.Error{File: e.in.SpecFile, Field: field, Msg: fmt.Sprintf(format, args...), Kind: "gate"})
+}
+
+func (e *evaluation) warn(format string, args ...any) {
+	e.res.Warnings = append(e.res.Warnings, fmt.Sprintf(format, args...))
+}
+
+// rule applies rule i to the metrics it matches.
+func (e *evaluation) rule(i int, r spec.Rule) {
+	field := fmt.Sprintf("gate.rules[%d]", i)
+	if msg := checkRule(r); msg != "" {
+		field, msg, _ := strings.Cut(msg, ": ")
+		e.problem(fmt.Sprintf("gate.rules[%d].%s", i, field), "%s", msg)
+		return
+	}
+	pat := glob.MustCompile(r.Metric)
+	matched := match(pat, e.names)
+	badValue := match(pat, e.nonNumeric)
+	for _, name := range badValue {
+		e.problem(field+".metric", "%s metric %q is not a number", e.candidate, name)
+	}
+	// Metrics the champion has that the candidate lacks: a slice the
+	// candidate dropped must not vanish from the comparison.
+	var lost []string
+	for _, name := range match(pat, e.champNames) {
+		if _, ok := e.in.Candidate[name]; !ok && !slices.Contains(badValue, name) {
+			lost = append(lost, name)
 		}
 	}
-	return out
+	if len(matched) == 0 && len(lost) == 0 {
+		e.unmatched(field, r, pat, len(badValue) > 0)
+		return
+	}
+	for _, name := range matched {
+		e.metric(i, r, name)
+	}
+	for _, name := range lost {
+		if r.Missing == spec.MissingIgnore {
+			e.warn("the champion has metric %q (rule %q) but the candidate does not: not checked (missing: ignore)", name, r.Metric)
+			continue
+		}
+		v := e.in.Champion[name]
+		e.res.Checks = append(e.res.Checks, Check{
+			Rule: i, Metric: name, Direction: r.Direction, Champion: &v, Missing: true,
+			Reason: fmt.Sprintf("%s missing: the champion has it (%s) but the candidate does not (set missing: ignore on the rule to allow it)", name, num(v)),
+		})
+	}
+}
+
+// unmatched reports a rule that matches no metric of either side.
+func (e *evaluation) unmatched(field string, r spec.Rule, pat *glob.Pattern, notNumber bool) {
+	switch {
+	case notNumber:
+		// Already reported as not a number.
+	case r.Missing == spec.MissingIgnore:
+		e.warn("rule %q matches no metric of the candidate or the champion: not checked (missing: ignore)", r.Metric)
+	case pat.IsGlob():
+		e.problem(field+".metric", "%q matches no metric of %s", r.Metric, e.candidate)
+	default:
+		msg := fmt.Sprintf("%s has no metric %q", e.candidate, r.Metric)
+		if s := spec.Suggest(r.Metric, e.names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		e.problem(field+".metric", "%s", msg)
+	}
+}
+
+// metric applies rule i to one candidate metric.
+func (e *evaluation) metric(i int, r spec.Rule, name string) {
+	field := fmt.Sprintf("gate.rules[%d].metric", i)
+	e.covered[name] = true
+	c := e.in.Candidate[name]
+	if msg := nonFinite(c); msg != "" {
+		e.problem(field, "%s metric %q is %s: write finite numbers (Python: json.dump(..., allow_nan=False))", e.candidate, name, msg)
+		return
+	}
+	var champ *float64
+	if e.in.Champion != nil {
+		if v, ok := e.in.Champion[name]; ok {
+			if msg := nonFinite(v); msg != "" {
+				e.problem(field, "champion metric %q is %s", name, msg)
+				return
+			}
+			champ = &v
+		}
+	}
+	ch := evaluate(r, name, c, champ, e.in.Champion != nil)
+	ch.Rule = i
+	e.res.Checks = append(e.res.Checks, ch)
+	if e.in.Champion != nil && champ == nil && hasChange(r) {
+		e.warn("the champion has no metric %q: only its absolute bounds were checked, as for a first model", name)
+	}
 }
 
 // checkRule returns "field: message" for a malformed rule, or "".
@@ -299,41 +300,9 @@ func evaluate(r spec.Rule, name string, c float64, champ *float64, haveChampion 
 
 	switch {
 	case champ != nil:
-		chr := rat(*champ)
-		delta := new(big.Rat).Sub(cr, chr)
-		if d, _ := delta.Float64(); !math.IsInf(d, 0) {
-			check.Delta = &d
-		}
-		// gain is how much better the candidate is, in the rule's direction.
-		gain := delta
-		if r.Direction == spec.Lower {
-			gain = new(big.Rat).Neg(delta)
-		}
-		better, worse := "≥", "<"
-		sign := 1
-		if r.Direction == spec.Lower {
-			better, worse = "≤", ">"
-			sign = -1
-		}
-		if r.MinDelta != nil {
-			ok := gain.Cmp(rat(*r.MinDelta)) >= 0
-			conds = append(conds, condition{ok, fmt.Sprintf("%s champion %s %s", cmpText(ok, better, worse), num(*champ), offset(sign, *r.MinDelta))})
-		}
-		if r.MinRelative != nil {
-			need := new(big.Rat).Mul(rat(*r.MinRelative), new(big.Rat).Abs(chr))
-			ok := gain.Cmp(need) >= 0
-			threshold := new(big.Rat).Add(chr, need)
-			if r.Direction == spec.Lower {
-				threshold.Sub(chr, need)
-			}
-			t, _ := threshold.Float64()
-			conds = append(conds, condition{ok, fmt.Sprintf("%s champion %s %s (%s)", cmpText(ok, better, worse), num(*champ), offset(sign, percent(*r.MinRelative))+"%", num(t))})
-		}
-		if r.Tolerance != nil {
-			// Worse by at most the tolerance: gain ≥ -tolerance.
-			ok := gain.Cmp(new(big.Rat).Neg(rat(*r.Tolerance))) >= 0
-			conds = append(conds, condition{ok, fmt.Sprintf("%s champion %s %s", cmpText(ok, better, worse), num(*champ), offset(-sign, *r.Tolerance))})
-		}
+		changeConds, delta := changeConditions(r, cr, *champ)
+		conds = append(conds, changeConds...)
+		check.Delta = delta
 		if !hasChange(r) {
 			notes = append(notes, "change from champion "+num(*champ)+" not checked")
 		}
@@ -367,6 +336,47 @@ func evaluate(r spec.Rule, name string, c float64, champ *float64, haveChampion 
 		check.Reason = head + ": no bound set and no champion"
 	}
 	return check
+}
+
+// changeConditions are the rule's conditions on the change from the
+// champion (min_delta, min_relative, tolerance), and the delta.
+func changeConditions(r spec.Rule, cr *big.Rat, champ float64) ([]condition, *float64) {
+	var conds []condition
+	var deltaF *float64
+	chr := rat(champ)
+	delta := new(big.Rat).Sub(cr, chr)
+	if d, _ := delta.Float64(); !math.IsInf(d, 0) {
+		deltaF = &d
+	}
+	// gain is how much better the candidate is, in the rule's direction.
+	gain := delta
+	better, worse := "≥", "<"
+	sign := 1
+	if r.Direction == spec.Lower {
+		gain = new(big.Rat).Neg(delta)
+		better, worse = "≤", ">"
+		sign = -1
+	}
+	if r.MinDelta != nil {
+		ok := gain.Cmp(rat(*r.MinDelta)) >= 0
+		conds = append(conds, condition{ok, fmt.Sprintf("%s champion %s %s", cmpText(ok, better, worse), num(champ), offset(sign, *r.MinDelta))})
+	}
+	if r.MinRelative != nil {
+		need := new(big.Rat).Mul(rat(*r.MinRelative), new(big.Rat).Abs(chr))
+		ok := gain.Cmp(need) >= 0
+		threshold := new(big.Rat).Add(chr, need)
+		if r.Direction == spec.Lower {
+			threshold.Sub(chr, need)
+		}
+		t, _ := threshold.Float64()
+		conds = append(conds, condition{ok, fmt.Sprintf("%s champion %s %s (%s)", cmpText(ok, better, worse), num(champ), offset(sign, percent(*r.MinRelative))+"%", num(t))})
+	}
+	if r.Tolerance != nil {
+		// Worse by at most the tolerance: gain ≥ -tolerance.
+		ok := gain.Cmp(new(big.Rat).Neg(rat(*r.Tolerance))) >= 0
+		conds = append(conds, condition{ok, fmt.Sprintf("%s champion %s %s", cmpText(ok, better, worse), num(champ), offset(-sign, *r.Tolerance))})
+	}
+	return conds, deltaF
 }
 
 func cmpText(ok bool, pass, fail string) string {
@@ -419,6 +429,12 @@ func nonFinite(v float64) string {
 		return "-Inf"
 	}
 	return ""
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
 }
 
 func dedupe(s []string) []string {

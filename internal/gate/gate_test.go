@@ -580,21 +580,6 @@ func TestEvaluateInvalidInput(t *testing.T) {
 	}
 }
 
-func TestTargets(t *testing.T) {
-	t.Parallel()
-	rules := []spec.Rule{
-		{Metric: "accuracy"},
-		{Metric: "acc.*"},
-		{Metric: "missing"},
-		{Metric: "lost.*", Missing: spec.MissingIgnore},
-	}
-	got := Targets(rules, []string{"acc.us", "accuracy", "acc.eu"}, []string{"acc.fog", "acc.us", "missing", "lost.x"})
-	want := [][]string{{"accuracy"}, {"acc.eu", "acc.us", "acc.fog"}, {"missing"}, nil}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Targets (-want +got):\n%s", diff)
-	}
-}
-
 func TestDeltaOverflowIsNil(t *testing.T) {
 	t.Parallel()
 	res, err := Evaluate(Input{
@@ -666,4 +651,46 @@ func FuzzCompare(f *testing.F) {
 			t.Fatal("empty reason")
 		}
 	})
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	f := func(v float64) *float64 { return &v }
+	tests := []struct {
+		rule spec.Rule
+		want string
+	}{
+		{spec.Rule{Direction: spec.Higher, MinValue: f(0.9), MinDelta: f(0.005)}, "higher · ≥ 0.9 · Δ ≥ +0.005"},
+		{spec.Rule{Direction: spec.Lower, MaxValue: f(50), Tolerance: f(2)}, "lower · ≤ 50 · Δ ≤ +2"},
+		{spec.Rule{Direction: spec.Higher, Tolerance: f(0.01)}, "higher · Δ ≥ -0.01"},
+		{spec.Rule{Direction: spec.Lower, MinDelta: f(3)}, "lower · Δ ≤ -3"},
+		{spec.Rule{Direction: spec.Higher, MinRelative: f(0.07)}, "higher · Δ ≥ +7%"},
+		{spec.Rule{Direction: spec.Lower, MinRelative: f(0.1)}, "lower · Δ ≤ -10%"},
+		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ 0"},
+	}
+	for _, tt := range tests {
+		if got := Describe(tt.rule); got != tt.want {
+			t.Errorf("Describe(%+v) = %q, want %q", tt.rule, got, tt.want)
+		}
+	}
+}
+
+func TestMatching(t *testing.T) {
+	t.Parallel()
+	names := []string{"acc.us", "accuracy", "acc.eu", "acc.by.city"}
+	tests := []struct {
+		pattern string
+		want    []string
+	}{
+		{"accuracy", []string{"accuracy"}},
+		{"acc.*", []string{"acc.eu", "acc.us"}},
+		{"acc.**", []string{"acc.by.city", "acc.eu", "acc.us"}},
+		{"missing", nil},
+		{"acc.[", nil}, // malformed: matches nothing
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, Matching(tt.pattern, names)); diff != "" {
+			t.Errorf("Matching(%q) (-want +got):\n%s", tt.pattern, diff)
+		}
+	}
 }

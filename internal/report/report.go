@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/podium-ml/podium/internal/gate"
-	"github.com/podium-ml/podium/internal/gate/glob"
 	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
@@ -31,18 +30,18 @@ func Marker(model string) string {
 	return "<!-- podium:report model=" + markerModel(model) + " -->"
 }
 
-// Input is everything a report shows. Only Compare is required.
+// Input is everything a report shows. Build it with FromRunDir: the
+// report shows what the run directory holds, never a second reading of
+// the registry or the files, so it cannot contradict compare.json.
 type Input struct {
 	Compare *rundir.Compare
-	// Rules are the spec's gate rules, for the table's rule column.
-	Rules []spec.Rule
 	// Run is the candidate's run.json: params, commit and steps.
 	Run *rundir.Run
 	// Branch is the candidate's branch, when known.
 	Branch string
 	// RunURL links the CI run that produced the candidate.
 	RunURL string
-	// Champion adds what compare.json does not hold about the champion.
+	// Champion adds what compare.json's champion holds beyond its metrics.
 	Champion *Champion
 	// Candidate holds the candidate's digests.
 	Candidate Digests
@@ -51,7 +50,34 @@ type Input struct {
 	History []HistoryEntry
 }
 
-// Champion is what the registry knows about the champion.
+// FromRunDir is the report's input from a run directory's documents
+// (compare.json and, when training ran, run.json) and the CI job's
+// branch and URL.
+func FromRunDir(c *rundir.Compare, run *rundir.Run, branch, runURL string) Input {
+	in := Input{Compare: c, Run: run, Branch: branch, RunURL: runURL}
+	if d := c.Candidate.Digests; d != nil {
+		in.Candidate = Digests{Artifacts: d.Artifacts, EvaluationData: d.EvaluationData}
+	}
+	if ch := c.Champion; ch != nil && (ch.Commit != "" || ch.Source != "" || ch.Digests != nil || ch.Params != nil) {
+		in.Champion = &Champion{Version: ch.Version, Commit: ch.Commit, Source: ch.Source, Params: ch.Params}
+		if ch.PromotedAt != nil {
+			in.Champion.PromotedAt = *ch.PromotedAt
+		}
+		if d := ch.Digests; d != nil {
+			in.Champion.Digests = Digests{Artifacts: d.Artifacts, EvaluationData: d.EvaluationData}
+		}
+	}
+	for _, h := range c.History {
+		e := HistoryEntry{Version: h.Version, Commit: h.Commit, Subject: h.Subject, Metrics: h.Metrics}
+		if h.Date != nil {
+			e.Date = *h.Date
+		}
+		in.History = append(in.History, e)
+	}
+	return in
+}
+
+// Champion is what the registry knew about the champion.
 type Champion struct {
 	Version    string
 	Commit     string
@@ -117,12 +143,12 @@ func writeVerdict(b *strings.Builder, in Input) {
 		}
 	}
 	switch c.Decision {
-	case rundir.Promote:
+	case gate.Promote:
 		b.WriteString("### ✅ promote " + Code(c.Model) + "\n\n")
-	case rundir.Unchanged:
+	case gate.Unchanged:
 		b.WriteString("### ⏸️ unchanged " + Code(c.Model) + "\n\n")
 		b.WriteString("The candidate's artifact is the champion's (same digest): it is not a new model, and there is nothing to propose. The checks below are shown for information.\n")
-	case rundir.Unverified:
+	case gate.Unverified:
 		b.WriteString("### ⚠️ unverified " + Code(c.Model) + "\n\n")
 		b.WriteString("**Not a promotion:** the default branch could not be read, so the champion came from the working tree, which this change can edit. Run where the default branch can be fetched, or pass `--allow-local-champion` to trust the working tree.\n\n")
 	default:
@@ -130,14 +156,14 @@ func writeVerdict(b *strings.Builder, in Input) {
 	}
 	n := len(c.Checks)
 	switch {
-	case c.Decision == rundir.Unchanged:
+	case c.Decision == gate.Unchanged:
 	case failed > 0:
 		fmt.Fprintf(b, "%d of %d %s: %s", failed, n, plural(n, "check fails", "checks fail"), Text(firstFailure))
 		if failed > 1 {
 			fmt.Fprintf(b, " (and %d more)", failed-1)
 		}
 		b.WriteString(".\n")
-	case c.Decision == rundir.Reject:
+	case c.Decision == gate.Reject:
 		b.WriteString("The gate rejected the candidate.\n")
 	case c.Champion == nil:
 		fmt.Fprintf(b, "%s. There is no champion yet: only the absolute bounds were checked.\n", allPass(n))
@@ -227,18 +253,19 @@ func joinLimited(items []string, limit int) string {
 
 func writeTable(b *strings.Builder, in Input) {
 	c := in.Compare
-	rules := rulesOf(in)
 	b.WriteString("\n| Metric | Champion | Candidate | Δ | Rule | Result |\n")
 	b.WriteString("| :-- | --: | --: | --: | :-- | :-: |\n")
-	for i, ch := range c.Checks {
+	for _, ch := range c.Checks {
 		champ, cand := pair(ch.Champion, ch.Candidate)
 		delta := "—"
 		if ch.Delta != nil {
 			delta = signed(*ch.Delta)
 		}
+		// The rule's words are gate.Describe's, stored by compare; a
+		// compare.json from before checks carried rules shows the direction.
 		rule := directionText(ch.Direction)
-		if rules[i] != nil {
-			rule = Describe(*rules[i])
+		if ch.Rule != nil && ch.Rule.Text != "" {
+			rule = Text(ch.Rule.Text)
 		}
 		result := "✅ pass"
 		if !ch.Passed {
@@ -246,80 +273,6 @@ func writeTable(b *strings.Builder, in Input) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", CodeCell(ch.Metric), champ, cand, delta, rule, result)
 	}
-}
-
-// rulesOf ties each check to the rule that produced it: gate.Targets
-// replays the expansion Evaluate did, in the same order. When the checks
-// do not line up (an older compare.json, a changed spec), each check takes
-// the first rule whose metric matches it with the same direction.
-func rulesOf(in Input) []*spec.Rule {
-	checks := in.Compare.Checks
-	out := make([]*spec.Rule, len(checks))
-	if len(in.Rules) == 0 {
-		return out
-	}
-	names := make([]string, 0, len(in.Compare.Candidate.Metrics))
-	for name := range in.Compare.Candidate.Metrics {
-		names = append(names, name)
-	}
-	i := 0
-	aligned := true
-	var champNames []string
-	if in.Compare.Champion != nil {
-		for name := range in.Compare.Champion.Metrics {
-			champNames = append(champNames, name)
-		}
-	}
-	for r, targets := range gate.Targets(in.Rules, names, champNames) {
-		for _, name := range targets {
-			if i >= len(checks) || checks[i].Metric != name || checks[i].Direction != string(in.Rules[r].Direction) {
-				aligned = false
-				break
-			}
-			out[i] = &in.Rules[r]
-			i++
-		}
-	}
-	if aligned && i == len(checks) {
-		return out
-	}
-	for i, ch := range checks {
-		out[i] = nil
-		for r := range in.Rules {
-			if glob.Match(in.Rules[r].Metric, ch.Metric) && string(in.Rules[r].Direction) == ch.Direction {
-				out[i] = &in.Rules[r]
-				break
-			}
-		}
-	}
-	return out
-}
-
-// Describe renders a rule for the table: the better direction, the
-// bounds, and the change it allows from the champion, e.g.
-// "higher · ≥ 0.9 · Δ ≥ +0.005".
-func Describe(r spec.Rule) string {
-	parts := []string{directionText(string(r.Direction))}
-	if r.MinValue != nil {
-		parts = append(parts, "≥ "+exact(*r.MinValue))
-	}
-	if r.MaxValue != nil {
-		parts = append(parts, "≤ "+exact(*r.MaxValue))
-	}
-	better, sign := "≥ ", 1.0
-	if r.Direction == spec.Lower {
-		better, sign = "≤ ", -1
-	}
-	if r.MinDelta != nil {
-		parts = append(parts, "Δ "+better+signedExact(sign**r.MinDelta, ""))
-	}
-	if r.MinRelative != nil {
-		parts = append(parts, "Δ "+better+signedExact(sign*percent(*r.MinRelative), "%"))
-	}
-	if r.Tolerance != nil {
-		parts = append(parts, "Δ "+better+signedExact(-sign**r.Tolerance, ""))
-	}
-	return strings.Join(parts, " · ")
 }
 
 func directionText(d string) string {
@@ -332,32 +285,12 @@ func directionText(d string) string {
 	return Text(d)
 }
 
-func exact(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-// signedExact is a rule's allowed change: "+0.005", "-2"; a zero has no
-// sign ("Δ ≥ 0": no worse than the champion, "±0" would read as a range).
-func signedExact(v float64, unit string) string {
-	switch {
-	case v > 0:
-		return "+" + exact(v) + unit
-	case v < 0:
-		return exact(v) + unit
-	}
-	return "0" + unit
-}
-
-// percent is 100*v without float noise (0.07*100 is 7.000000000000001).
-func percent(v float64) float64 {
-	p, _ := strconv.ParseFloat(strconv.FormatFloat(v*100, 'g', 12, 64), 64)
-	return p
-}
-
 func writeChart(b *strings.Builder, in Input) {
 	c := in.Compare
-	rules := rulesOf(in)
+	// The primary metric is the first rule's first check.
 	metric := ""
-	for i, ch := range c.Checks {
-		if len(in.Rules) > 0 && rules[i] == &in.Rules[0] {
+	for _, ch := range c.Checks {
+		if ch.Rule != nil && ch.Rule.Index == 0 {
 			metric = ch.Metric
 			break
 		}

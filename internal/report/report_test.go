@@ -55,7 +55,8 @@ func compareDoc(t testing.TB, rules []spec.Rule, cand, champ map[string]float64,
 	}
 	for _, c := range res.Checks {
 		doc.Checks = append(doc.Checks, rundir.Check{Metric: c.Metric, Direction: string(c.Direction), Champion: c.Champion,
-			Candidate: c.Candidate, Delta: c.Delta, Passed: c.Passed, Reason: c.Reason})
+			Candidate: c.Candidate, Delta: c.Delta, Passed: c.Passed, Reason: c.Reason,
+			Rule: &rundir.Rule{Index: c.Rule, Metric: rules[c.Rule].Metric, Text: gate.Describe(rules[c.Rule])}})
 	}
 	if doc.Warnings == nil {
 		doc.Warnings = []string{}
@@ -116,7 +117,7 @@ var cases = []reportCase{
 		input: func(t testing.TB) Input {
 			return Input{
 				Compare: compareDoc(t, rules, goodMetrics, champMetrics, "v2"),
-				Rules:   rules, Run: run(), Branch: "feature/deeper-trees",
+				Run:     run(), Branch: "feature/deeper-trees",
 				RunURL:   "https://github.com/acme/iris/actions/runs/42",
 				Champion: champion(), History: history(),
 				Candidate: Digests{Artifacts: map[string]string{"model/": digestB}, EvaluationData: map[string]string{"data/test.csv": digestA}},
@@ -129,7 +130,7 @@ var cases = []reportCase{
 		input: func(t testing.TB) Input {
 			return Input{
 				Compare: compareDoc(t, rules, badMetrics, champMetrics, "v2"),
-				Rules:   rules, Run: run(), Champion: champion(), History: history(),
+				Run:     run(), Champion: champion(), History: history(),
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
 			}
 		},
@@ -142,8 +143,8 @@ var cases = []reportCase{
 				Violations: []rundir.DataViolation{{File: "data/weather.csv", Column: "precipitation", Check: "range",
 					Severity: "warning", Count: 2, Message: "2 values outside [0, 131]"}}}
 			return Input{
-				Compare: compareDoc(t, rules, goodMetrics, nil, ""),
-				Rules:   rules, Run: r,
+				Compare:   compareDoc(t, rules, goodMetrics, nil, ""),
+				Run:       r,
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
 			}
 		},
@@ -152,8 +153,8 @@ var cases = []reportCase{
 		name: "no-champion",
 		input: func(t testing.TB) Input {
 			return Input{
-				Compare: compareDoc(t, rules, goodMetrics, nil, ""),
-				Rules:   rules, Run: run(),
+				Compare:   compareDoc(t, rules, goodMetrics, nil, ""),
+				Run:       run(),
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestA}},
 			}
 		},
@@ -165,7 +166,7 @@ var cases = []reportCase{
 			doc.Comparable = false
 			doc.Warnings = append(doc.Warnings, "the evaluation data differs from the champion's (data/test.csv: sha256:aaaaaaaaaaaa… vs sha256:bbbbbbbbbbbb…): the metrics are not comparable")
 			return Input{
-				Compare: doc, Rules: rules, Run: run(), Champion: champion(), History: history(),
+				Compare: doc, Run: run(), Champion: champion(), History: history(),
 				Candidate: Digests{EvaluationData: map[string]string{"data/test.csv": digestB}},
 			}
 		},
@@ -190,15 +191,15 @@ var cases = []reportCase{
 					`gate rule "accuracy": min_delta lowered from 0.005 to 0.001`,
 					`gate rule "latency_ms.p95" removed`,
 				}}
-			return Input{Compare: doc, Rules: jrules, Run: run(), Champion: champion()}
+			return Input{Compare: doc, Run: run(), Champion: champion()}
 		},
 	},
 	{
 		name: "unchanged",
 		input: func(t testing.TB) Input {
 			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
-			doc.Decision = rundir.Unchanged
-			return Input{Compare: doc, Rules: rules, Run: run(), Champion: champion(),
+			doc.Decision = gate.Unchanged
+			return Input{Compare: doc, Run: run(), Champion: champion(),
 				Candidate: Digests{Artifacts: map[string]string{"model/": digestM}}}
 		},
 	},
@@ -206,10 +207,10 @@ var cases = []reportCase{
 		name: "unverified",
 		input: func(t testing.TB) Input {
 			doc := compareDoc(t, rules, goodMetrics, champMetrics, "v2")
-			doc.Decision = rundir.Unverified
+			doc.Decision = gate.Unverified
 			ch := champion()
 			ch.Source = "working tree"
-			return Input{Compare: doc, Rules: rules, Run: run(), Champion: ch}
+			return Input{Compare: doc, Run: run(), Champion: ch}
 		},
 	},
 	{
@@ -240,7 +241,7 @@ var cases = []reportCase{
 			r := run()
 			r.Params = map[string]any{"|@team<!--": "`x`|<b>"}
 			return Input{
-				Compare: doc, Rules: hrules, Run: r,
+				Compare: doc, Run: r,
 				Branch: "feat/@octocat|<b>x</b>",
 				RunURL: "javascript:alert(1)",
 				Champion: &Champion{Version: "v2|<b>", Source: "@evil", Params: map[string]any{"|@team<!--": "y"},
@@ -438,27 +439,6 @@ func TestHuman(t *testing.T) {
 	}
 }
 
-func TestDescribe(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		rule spec.Rule
-		want string
-	}{
-		{rules[0], "higher · ≥ 0.9 · Δ ≥ +0.005"},
-		{rules[1], "lower · ≤ 50 · Δ ≤ +2"},
-		{rules[2], "higher · Δ ≥ -0.01"},
-		{spec.Rule{Direction: spec.Lower, MinDelta: f(3)}, "lower · Δ ≤ -3"},
-		{spec.Rule{Direction: spec.Higher, MinRelative: f(0.07)}, "higher · Δ ≥ +7%"},
-		{spec.Rule{Direction: spec.Lower, MinRelative: f(0.1)}, "lower · Δ ≤ -10%"},
-		{spec.Rule{Direction: spec.Higher, MinDelta: f(0)}, "higher · Δ ≥ 0"},
-	}
-	for _, tt := range tests {
-		if got := Describe(tt.rule); got != tt.want {
-			t.Errorf("Describe(%+v) = %q, want %q", tt.rule, got, tt.want)
-		}
-	}
-}
-
 func TestEscape(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -560,8 +540,7 @@ func FuzzRender(fz *testing.F) {
 		r := run()
 		r.Params = map[string]any{param: param}
 		r.Steps[0].Name = metric
-		in := Input{Compare: doc, Run: r, Branch: branch, Rules: []spec.Rule{{Metric: "*", Direction: spec.Higher, Tolerance: f(0.5)}},
-			History:  []HistoryEntry{{Version: "v1", Subject: subject, Metrics: map[string]float64{metric: 1}}},
+		in := Input{Compare: doc, Run: r, Branch: branch, History: []HistoryEntry{{Version: "v1", Subject: subject, Metrics: map[string]float64{metric: 1}}},
 			Champion: &Champion{Version: "v1", Source: branch, Params: map[string]any{}}}
 		md := Render(in)
 		// The metric cell shows oneLine(metric); assertSafe compares with
@@ -616,7 +595,7 @@ func TestRenderMasksTokenShapedParams(t *testing.T) {
 			one := []spec.Rule{{Metric: "accuracy", Direction: spec.Higher}}
 			got := Render(Input{
 				Compare: compareDoc(t, one, map[string]float64{"accuracy": 0.95}, map[string]float64{"accuracy": 0.9}, "v1"),
-				Rules:   one, Run: r, Champion: tt.champion,
+				Run:     r, Champion: tt.champion,
 			})
 			for _, secret := range []string{"CANARY", "hunter22"} {
 				if strings.Contains(got, secret) {
@@ -670,7 +649,7 @@ func TestRenderRunFacts(t *testing.T) {
 			t.Parallel()
 			r := run()
 			tt.edit(r)
-			got := Render(Input{Compare: doc, Rules: one, Run: r})
+			got := Render(Input{Compare: doc, Run: r})
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("report lacks %q:\n%s", w, got)

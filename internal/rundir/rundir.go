@@ -19,6 +19,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/gate"
 	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
@@ -133,10 +134,17 @@ type CachedFrom struct {
 type UnusableError struct {
 	Dir    string
 	Reason string
+	// Hint is what to do about it, e.g. "fix it and run podium train
+	// again": the CLI adds it, as it knows its commands.
+	Hint string
 }
 
 func (e *UnusableError) Error() string {
-	return fmt.Sprintf("%s: the run is unusable: %s (fix it and run podium train again)", filepath.Join(e.Dir, RunFile), e.Reason)
+	msg := fmt.Sprintf("%s: the run is unusable: %s", filepath.Join(e.Dir, RunFile), e.Reason)
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
 }
 
 func (e *UnusableError) Is(target error) bool { return target == diag.ErrInvalidInput }
@@ -164,7 +172,7 @@ func (r *Run) Usable(dir string) error {
 // Compare is compare.json, the document `podium compare --json` prints.
 type Compare struct {
 	Model      string    `json:"model"`
-	Decision   string    `json:"decision"` // one of the decisions below
+	Decision   string    `json:"decision"` // one of gate's decisions
 	Champion   *Champion `json:"champion"` // null when there is no champion
 	Candidate  Candidate `json:"candidate"`
 	Checks     []Check   `json:"checks"`
@@ -175,20 +183,10 @@ type Compare struct {
 	// Baseline says which spec chose the champion and how this change
 	// differs from it.
 	Baseline *Baseline `json:"baseline,omitempty"`
+	// History is the champion's registry history, newest first, for the
+	// report's chart.
+	History []HistoryEntry `json:"history,omitempty"`
 }
-
-// Decisions. Only Promote leads to a deployment.
-const (
-	Promote = "promote"
-	Reject  = "reject"
-	// Unchanged: the candidate's artifact is the champion's (same digest):
-	// not a new model, nothing to propose.
-	Unchanged = "unchanged"
-	// Unverified: every check passed, but the champion was read from the
-	// working tree (the default branch could not be read), which the change
-	// under test can edit.
-	Unverified = "unverified"
-)
 
 // Baseline is the default branch's view of the model: the champion is
 // looked up with its spec's model and registry, never the change's own.
@@ -203,15 +201,54 @@ type Baseline struct {
 	Changes []string `json:"changes"`
 }
 
-// Champion is the side of the comparison that is in production.
+// Champion is the side of the comparison that is in production: what its
+// registry pointer said when compare read it, so that report and propose
+// show it without reading the registry again.
 type Champion struct {
 	Version string             `json:"version"`
 	Metrics map[string]float64 `json:"metrics"`
+	// The fields below come from the champion's registry pointer; they are
+	// empty for a plain metrics file given with --champion.
+	Commit       string         `json:"commit,omitempty"`
+	PromotedAt   *time.Time     `json:"promoted_at,omitempty"`
+	RecordDigest string         `json:"record_digest,omitempty"`
+	Params       map[string]any `json:"params,omitempty"`
+	Digests      *Digests       `json:"digests,omitempty"`
+	// Source is where the pointer was read, e.g. "origin/main", or the
+	// --champion file.
+	Source string `json:"source,omitempty"`
 }
 
 // Candidate is the side of the comparison that was just trained.
 type Candidate struct {
 	Metrics map[string]float64 `json:"metrics"`
+	// Digests are the candidate's artifact and evaluation-data digests as
+	// compare saw them (run.json, else the files then).
+	Digests *Digests `json:"digests,omitempty"`
+}
+
+// Digests are "sha256:<hex>" digests by path as written in the spec.
+type Digests struct {
+	Artifacts      map[string]string `json:"artifacts,omitempty"`
+	EvaluationData map[string]string `json:"evaluation_data,omitempty"`
+}
+
+// HistoryEntry is one past champion, newest first in Compare.History.
+type HistoryEntry struct {
+	Version string             `json:"version"`
+	Commit  string             `json:"commit"`
+	Subject string             `json:"subject"`
+	Date    *time.Time         `json:"date,omitempty"`
+	Metrics map[string]float64 `json:"metrics"`
+}
+
+// Rule is the gate rule a check applied: its index in the spec's
+// gate.rules, its metric as written (a name or a glob) and the rule in
+// words (gate.Describe).
+type Rule struct {
+	Index  int    `json:"index"`
+	Metric string `json:"metric"`
+	Text   string `json:"text"`
 }
 
 // Check is one rule applied to one metric. Champion and Delta are null when
@@ -224,6 +261,8 @@ type Check struct {
 	Delta     *float64 `json:"delta"`
 	Passed    bool     `json:"passed"`
 	Reason    string   `json:"reason"`
+	// Rule is nil in a compare.json written before checks carried it.
+	Rule *Rule `json:"rule,omitempty"`
 }
 
 // IncompleteError says the run directory lacks a document a command needs.
@@ -232,7 +271,9 @@ type Check struct {
 type IncompleteError struct {
 	Dir  string
 	File string
-	Hint string // what to run first, e.g. "podium train --run-dir D"
+	// Hint is what to run first, e.g. "podium train --run-dir D": the CLI
+	// adds it, as it knows its commands.
+	Hint string
 	Err  error
 }
 
@@ -251,7 +292,7 @@ func (e *IncompleteError) Is(target error) bool { return target == diag.ErrInval
 // RunSchema.
 func ReadRun(dir string) (*Run, error) {
 	var r Run
-	if err := readJSON(dir, RunFile, "podium train --run-dir "+dir, RunSchema, &r); err != nil {
+	if err := readJSON(dir, RunFile, RunSchema, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -269,7 +310,7 @@ func WriteRun(dir string, r *Run) error {
 // forged file must not reach them.
 func ReadCompare(dir string) (*Compare, error) {
 	var c Compare
-	if err := readJSON(dir, CompareFile, "podium compare --run-dir "+dir, CompareSchema, &c); err != nil {
+	if err := readJSON(dir, CompareFile, CompareSchema, &c); err != nil {
 		return nil, err
 	}
 	if err := c.check(filepath.Join(dir, CompareFile)); err != nil {
@@ -289,10 +330,10 @@ func (c *Compare) check(file string) error {
 		}
 	}
 	switch {
-	case (c.Decision == Promote || c.Decision == Unverified) && failed >= 0:
+	case (c.Decision == gate.Promote || c.Decision == gate.Unverified) && failed >= 0:
 		return &diag.Error{File: file, Field: "decision", Kind: "compare",
 			Msg: fmt.Sprintf("%s, but checks[%d] (%s) did not pass: the decision is %s only when every check passes", c.Decision, failed, c.Checks[failed].Metric, c.Decision)}
-	case c.Decision == Reject && failed < 0:
+	case c.Decision == gate.Reject && failed < 0:
 		return &diag.Error{File: file, Field: "decision", Kind: "compare",
 			Msg: "reject, but every check passed: the decision is reject only when a check fails"}
 	}
@@ -313,13 +354,13 @@ func LogPath(dir, step string) string {
 // document (no duplicate or case-variant keys, no NaN, no byte order mark,
 // nothing after it: strictjson.Decode) that schema accepts; every problem
 // is invalid input naming the file, and the position or field.
-func readJSON(dir, name, hint, schema string, v any) error {
+func readJSON(dir, name, schema string, v any) error {
 	path := filepath.Join(dir, name)
 	data, err := readFile(path)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return &IncompleteError{Dir: dir, File: name, Hint: hint, Err: errors.New("no such file")}
+			return &IncompleteError{Dir: dir, File: name, Err: errors.New("no such file")}
 		case errors.Is(err, syscall.ENOTDIR):
 			return &diag.Error{File: dir, Msg: "not a directory: the run directory holds " + name}
 		case errors.Is(err, syscall.EISDIR):

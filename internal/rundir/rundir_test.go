@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/gate"
 )
 
 func validRun() *Run {
@@ -137,11 +138,15 @@ func TestReadRunRefuses(t *testing.T) {
 
 func TestReadRunPaths(t *testing.T) {
 	t.Parallel()
-	t.Run("missing file names the command to run", func(t *testing.T) {
+	t.Run("missing file is incomplete, with no hint (the CLI adds it)", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		_, err := ReadRun(dir)
-		want := filepath.Join(dir, RunFile) + ": no such file (run podium train --run-dir " + dir + " first)"
+		var inc *IncompleteError
+		if !errors.As(err, &inc) || inc.File != RunFile {
+			t.Fatalf("ReadRun() error %v is no *IncompleteError for run.json", err)
+		}
+		want := filepath.Join(dir, RunFile) + ": no such file"
 		if err == nil || err.Error() != want {
 			t.Fatalf("ReadRun() error:\n got %v\nwant %s", err, want)
 		}
@@ -187,24 +192,24 @@ func TestReadCompare(t *testing.T) {
 	}{
 		{
 			name: "promote with every check passed",
-			doc:  &Compare{Model: "iris", Decision: Promote, Checks: []Check{check("a", true), check("b", true)}},
+			doc:  &Compare{Model: "iris", Decision: gate.Promote, Checks: []Check{check("a", true), check("b", true)}},
 		},
 		{
 			name: "promote with no checks",
-			doc:  &Compare{Model: "iris", Decision: Promote, Checks: []Check{}},
+			doc:  &Compare{Model: "iris", Decision: gate.Promote, Checks: []Check{}},
 		},
 		{
 			name: "reject with a failed check",
-			doc:  &Compare{Model: "iris", Decision: Reject, Checks: []Check{check("a", true), check("b", false)}},
+			doc:  &Compare{Model: "iris", Decision: gate.Reject, Checks: []Check{check("a", true), check("b", false)}},
 		},
 		{
 			name:    "promote with a failed check",
-			doc:     &Compare{Model: "iris", Decision: Promote, Checks: []Check{check("a", true), check("b", false)}},
+			doc:     &Compare{Model: "iris", Decision: gate.Promote, Checks: []Check{check("a", true), check("b", false)}},
 			wantErr: ": decision: promote, but checks[1] (b) did not pass: the decision is promote only when every check passes [compare]",
 		},
 		{
 			name:    "reject with every check passed",
-			doc:     &Compare{Model: "iris", Decision: Reject, Checks: []Check{check("a", true)}},
+			doc:     &Compare{Model: "iris", Decision: gate.Reject, Checks: []Check{check("a", true)}},
 			wantErr: ": decision: reject, but every check passed: the decision is reject only when a check fails [compare]",
 		},
 		{
@@ -214,7 +219,7 @@ func TestReadCompare(t *testing.T) {
 		},
 		{
 			name:    "a model name that is not one",
-			doc:     &Compare{Model: "../x", Decision: Promote, Checks: []Check{}},
+			doc:     &Compare{Model: "../x", Decision: gate.Promote, Checks: []Check{}},
 			wantErr: `: /model: does not match pattern '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' [schema]`,
 		},
 		{
@@ -284,8 +289,40 @@ func FuzzReadCompare(f *testing.F) {
 		for _, ch := range c.Checks {
 			passed = passed && ch.Passed
 		}
-		if (c.Decision == Promote) != passed || (c.Decision != Promote && c.Decision != Reject) {
+		if (c.Decision == gate.Promote) != passed || (c.Decision != gate.Promote && c.Decision != gate.Reject) {
 			t.Fatalf("accepted decision %q with checks %+v", c.Decision, c.Checks)
 		}
 	})
+}
+
+// TestRunDigest: one answer to "the digest of this path", however the spec
+// and the step spell it (artifact: model, outputs: [model/]).
+func TestRunDigest(t *testing.T) {
+	t.Parallel()
+	run := &Run{Steps: []Step{
+		{Name: "prep", Inputs: map[string]string{"data/raw.csv": "sha256:raw"}, Outputs: map[string]string{"data/test.csv": "sha256:test"}},
+		{Name: "train", Inputs: map[string]string{"./data/test.csv": "sha256:test"}, Outputs: map[string]string{"model/": "sha256:model"}},
+		{Name: "eval", Inputs: map[string]string{"model": "sha256:model", "data/test.csv": "sha256:test"}, Outputs: map[string]string{"metrics.json": "sha256:m"}},
+	}}
+	tests := []struct {
+		path, want string
+		ok         bool
+	}{
+		{"model", "sha256:model", true},
+		{"model/", "sha256:model", true},
+		{"./model", "sha256:model", true},
+		{"data/test.csv", "sha256:test", true},
+		{"data/raw.csv", "sha256:raw", true},
+		{"metrics.json", "sha256:m", true},
+		{"elsewhere", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := run.Digest(tt.path)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Digest(%q) = %q, %v; want %q, %v", tt.path, got, ok, tt.want, tt.ok)
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"data/test.csv": "sha256:test"}, run.Digests([]string{"data/test.csv", "gone"})); diff != "" {
+		t.Errorf("Digests (-want +got):\n%s", diff)
+	}
 }
