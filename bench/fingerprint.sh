@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/fingerprint.sh: time `podium fingerprint DIR` against the sha256sum
-# pipeline DESIGN.md gives for checking a directory digest, on a tree shaped
+# pipeline README.md gives for checking a directory digest, on a tree shaped
 # like a model and its data: a few large files and many small ones in
 # nested directories. Prints both times, the ratio, and checks that both
 # give the same digest (exit 1 if not).

@@ -13,7 +13,7 @@
 // create and rename leaves one behind, and RemoveStale, run by the next
 // owner of the directory, recognises and removes it.
 //
-// Both refuse, as invalid input (*PathError, InvalidInput() true), a
+// Both refuse, as invalid input (*PathError, diag.ErrInvalidInput), a
 // target that is a directory or not a regular file (/dev/null, a FIFO: the
 // rename would replace the device node) and a parent that is not a
 // directory; the message names the path.
@@ -27,6 +27,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // PathError is a target path of the wrong kind: a directory, a device, a
@@ -37,8 +39,8 @@ type PathError struct {
 	Msg  string
 }
 
-func (e *PathError) Error() string      { return e.Path + ": " + e.Msg }
-func (e *PathError) InvalidInput() bool { return true }
+func (e *PathError) Error() string        { return e.Path + ": " + e.Msg }
+func (e *PathError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // WriteFile writes data to path atomically, creating parent directories.
 // Use it for paths below a directory podium owns.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 func TestWriteFileReplacesAndLeavesNoTemp(t *testing.T) {
@@ -102,7 +103,7 @@ func TestWrongKindOfPath(t *testing.T) {
 			t.Parallel()
 			err := tt.write(tt.path, []byte("new"), 0o644)
 			var pe *PathError
-			if !errors.As(err, &pe) || !pe.InvalidInput() {
+			if !errors.As(err, &pe) || !errors.Is(err, diag.ErrInvalidInput) {
 				t.Fatalf("want an invalid-input *PathError, got %T %v", err, err)
 			}
 			if err.Error() != tt.wantErr {

@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -203,13 +204,13 @@ func (g *GitHub) readRun() Run {
 		Provider:  g.Name(),
 		Commit:    env("GITHUB_SHA"),
 		Ref:       env("GITHUB_REF"),
-		Branch:    firstNonEmpty(env("GITHUB_HEAD_REF"), env("GITHUB_REF_NAME")),
+		Branch:    cmp.Or(env("GITHUB_HEAD_REF"), env("GITHUB_REF_NAME")),
 		RunID:     env("GITHUB_RUN_ID"),
 		Workflow:  env("GITHUB_WORKFLOW"),
 		Job:       env("GITHUB_JOB"),
 		EventName: env("GITHUB_EVENT_NAME"),
-		ServerURL: strings.TrimSuffix(firstNonEmpty(env("GITHUB_SERVER_URL"), "https://github.com"), "/"),
-		APIURL:    strings.TrimSuffix(firstNonEmpty(env("GITHUB_API_URL"), "https://api.github.com"), "/"),
+		ServerURL: strings.TrimSuffix(cmp.Or(env("GITHUB_SERVER_URL"), "https://github.com"), "/"),
+		APIURL:    strings.TrimSuffix(cmp.Or(env("GITHUB_API_URL"), "https://api.github.com"), "/"),
 		Actor:     env("GITHUB_ACTOR"),
 		Protected: env("GITHUB_REF_PROTECTED") == "true",
 	}
@@ -262,13 +263,4 @@ func readEvent(path string, limit int64) event {
 		return event{}
 	}
 	return ev
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package ci
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -215,7 +216,7 @@ func (g *GitLab) Run() Run {
 		DefaultBranch: env("CI_DEFAULT_BRANCH"),
 		Repository:    env("CI_PROJECT_PATH"),
 		RunID:         env("CI_PIPELINE_ID"),
-		RunURL:        firstNonEmpty(env("CI_JOB_URL"), env("CI_PIPELINE_URL")),
+		RunURL:        cmp.Or(env("CI_JOB_URL"), env("CI_PIPELINE_URL")),
 		Workflow:      env("CI_PIPELINE_NAME"),
 		Job:           env("CI_JOB_NAME"),
 		EventName:     env("CI_PIPELINE_SOURCE"),
@@ -235,7 +236,7 @@ func (g *GitLab) Run() Run {
 		r.Ref = "refs/tags/" + tag
 	case r.PullRequest > 0:
 		r.Ref = "refs/merge-requests/" + strconv.Itoa(r.PullRequest) + "/head"
-		r.Branch = firstNonEmpty(env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"), refName)
+		r.Branch = cmp.Or(env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"), refName)
 	case refName != "":
 		r.Ref = "refs/heads/" + refName
 		r.Branch = refName
@@ -246,7 +247,7 @@ func (g *GitLab) Run() Run {
 // path returns the file named by the variable (or def), relative paths
 // taken from the project directory, where GitLab looks for artifacts.
 func (g *GitLab) path(variable, def string) string {
-	p := firstNonEmpty(g.opts.getenv(variable), def)
+	p := cmp.Or(g.opts.getenv(variable), def)
 	if dir := g.opts.getenv("CI_PROJECT_DIR"); dir != "" && !filepath.IsAbs(p) {
 		p = filepath.Join(dir, p)
 	}

@@ -364,9 +364,6 @@ func readChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, file 
 	if file != "" {
 		return readChampionFile(file)
 	}
-	if s.Registry.Type != "" && s.Registry.Type != "git" {
-		return championSide{}, inputErrorf("%s: registry.type: %q is not a registry podium knows (known: git)", s.File, s.Registry.Type)
-	}
 	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
 	if err != nil {
 		return championSide{}, err

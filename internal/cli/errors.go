@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // Exit codes: the contract scripts and workflows depend on.
@@ -41,13 +43,13 @@ func flagErrorf(format string, args ...any) error {
 }
 
 // InputError is invalid input the command found itself (a missing file, a
-// run directory without run.json). Library packages mark their own input
-// errors with an InvalidInput() bool method instead.
+// run directory without run.json). Library packages give their own input
+// errors an Is method that matches diag.ErrInvalidInput instead.
 type InputError struct{ Err error }
 
-func (e *InputError) Error() string      { return e.Err.Error() }
-func (e *InputError) Unwrap() error      { return e.Err }
-func (e *InputError) InvalidInput() bool { return true }
+func (e *InputError) Error() string        { return e.Err.Error() }
+func (e *InputError) Unwrap() error        { return e.Err }
+func (e *InputError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // inputErrorf returns an InputError with a formatted message (%w allowed).
 func inputErrorf(format string, args ...any) error {
@@ -72,13 +74,6 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
-// isInvalidInput reports whether err, or any error it wraps, is marked as
-// invalid input.
-func isInvalidInput(err error) bool {
-	var marked interface{ InvalidInput() bool }
-	return errors.As(err, &marked) && marked.InvalidInput()
-}
-
 // exitCode maps an error to the contract's exit code.
 func exitCode(err error) int {
 	var flagErr *FlagError
@@ -93,7 +88,7 @@ func exitCode(err error) int {
 		return ExitRejected
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.As(err, &flagErr), isInvalidInput(err):
+	case errors.As(err, &flagErr), errors.Is(err, diag.ErrInvalidInput):
 		return ExitInvalid
 	default:
 		return ExitFailure

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -45,11 +46,11 @@ func newHost(f *Factory, hc httpclient.Options) (scm.Host, error) {
 
 	switch kind {
 	case "github":
-		apiURL := firstNonEmpty(getenv("GITHUB_API_URL"), github.DefaultAPIURL)
+		apiURL := cmp.Or(strings.TrimSpace(getenv("GITHUB_API_URL")), github.DefaultAPIURL)
 		if err := checkAPIURL(f, "GITHUB_API_URL", apiURL); err != nil {
 			return nil, err
 		}
-		repo := firstNonEmpty(getenv("GITHUB_REPOSITORY"))
+		repo := strings.TrimSpace(getenv("GITHUB_REPOSITORY"))
 		if repo == "" {
 			return nil, inputErrorf("no GitHub repository: set GITHUB_REPOSITORY to owner/name")
 		}
@@ -70,11 +71,11 @@ func newHost(f *Factory, hc httpclient.Options) (scm.Host, error) {
 		return host, nil
 
 	case "gitlab":
-		apiURL := firstNonEmpty(getenv("CI_API_V4_URL"), gitlab.DefaultAPIURL)
+		apiURL := cmp.Or(strings.TrimSpace(getenv("CI_API_V4_URL")), gitlab.DefaultAPIURL)
 		if err := checkAPIURL(f, "CI_API_V4_URL", apiURL); err != nil {
 			return nil, err
 		}
-		project := firstNonEmpty(getenv("CI_PROJECT_ID"), getenv("CI_PROJECT_PATH"))
+		project := cmp.Or(strings.TrimSpace(getenv("CI_PROJECT_ID")), strings.TrimSpace(getenv("CI_PROJECT_PATH")))
 		if project == "" {
 			return nil, inputErrorf("no GitLab project: set CI_PROJECT_ID or CI_PROJECT_PATH")
 		}
@@ -179,13 +180,4 @@ func registerSecret(f *Factory, token string) {
 			p.Mask(token)
 		}
 	}
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -85,7 +85,7 @@ func runLog(ctx context.Context, opts *logOptions) error {
 	if err != nil {
 		return &InputError{Err: err}
 	}
-	history, err := notes.History(ctx, opts.Rev)
+	history, err := record.History(ctx, notes, opts.Rev)
 	if err != nil {
 		return err
 	}

@@ -230,7 +230,7 @@ func runPropose(ctx context.Context, opts *proposeOptions) error {
 	if err := host.SetStatus(ctx, p.run.Commit, scm.Status{
 		Context:     gateStatusContext,
 		State:       scm.StateSuccess,
-		Description: truncate(fmt.Sprintf("promote: deployment proposed in #%d", pr.Number), 140),
+		Description: fmt.Sprintf("promote: deployment proposed in #%d", pr.Number),
 		TargetURL:   pr.URL,
 	}); err != nil {
 		return fmt.Errorf("failed to set the %s status on %s: %w", gateStatusContext, p.run.Commit, err)
@@ -371,9 +371,6 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if err := registry.CheckModel(s.Model); err != nil {
 		return nil, err
 	}
-	if s.Registry.Type != "" && s.Registry.Type != "git" {
-		return nil, inputErrorf("%s: registry.type: propose supports the git registry, not %q", s.File, s.Registry.Type)
-	}
 
 	artifactDigest, err := outputDigest(run, s.Artifact)
 	if err != nil {
@@ -401,11 +398,7 @@ func prepareProposal(ctx context.Context, opts *proposeOptions) (*proposal, erro
 	if p.value, err = deploy.Render("deploy.value", s.Deploy.Value, p.data); err != nil {
 		return nil, inputErrorf("%s: %w", s.File, err)
 	}
-	branchTmpl := s.Deploy.Branch
-	if branchTmpl == "" {
-		branchTmpl = deploy.DefaultBranch
-	}
-	if p.branch, err = deploy.Render("deploy.branch", branchTmpl, p.data); err != nil {
+	if p.branch, err = deploy.Render("deploy.branch", s.Deploy.Branch, p.data); err != nil {
 		return nil, inputErrorf("%s: %w", s.File, err)
 	}
 	if err := deploy.ValidateBranch(p.branch); err != nil {
@@ -529,13 +522,6 @@ func (p *proposal) commitMessage() string {
 	}
 	fmt.Fprintf(&b, "Sets %s in %s; champion pointer %s.\n", p.spec.Deploy.Field, p.manifest, p.pointer)
 	return b.String()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }
 
 // proposeBody is the pull request's description: the gate's report, as

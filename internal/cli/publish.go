@@ -12,11 +12,12 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/podium-ml/podium/internal/metrics"
+	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/record"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/scm"
 	"github.com/podium-ml/podium/internal/spec"
+	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -219,7 +220,7 @@ func artifactClaims(dir, model string) (*record.Commit, error) {
 		return nil, fmt.Errorf("failed to read %s: %w", path, err)
 	}
 	var decoded any
-	if err := metrics.DecodeJSON(path, data, &decoded); err != nil {
+	if err := strictjson.Decode(path, data, &decoded); err != nil {
 		return nil, err
 	}
 	if err := schemas.Validate(record.SchemaName, decoded); err != nil {
@@ -278,6 +279,9 @@ func runPublish(ctx context.Context, opts *reportOptions) error {
 		return inputErrorf("refused: the artifact is for commit %s (%s), but workflow run %d ran at %s", scm.ShortSHA(claims.SHA), escapeControl(claims.Ref), wr.ID, scm.ShortSHA(wr.HeadSHA))
 	}
 
+	if err := decideAgain(ctx, opts); err != nil {
+		return err
+	}
 	opts.PR, opts.Comment = pr, true
 	if err := runReport(ctx, opts); err != nil {
 		return err
@@ -313,3 +317,44 @@ func runPublish(ctx context.Context, opts *reportOptions) error {
 	fmt.Fprintf(opts.IO.ErrOut, "set the %s status on %s: %s\n", gateStatusContext, scm.ShortSHA(wr.HeadSHA), state)
 	return nil
 }
+
+// decideAgain runs compare in the trusted job over the artifact's run.json
+// and replaces the artifact's compare.json. The fork's job wrote that file
+// with code the pull request controls, so its decision is only a claim: the
+// rules and the champion come from the default branch's checkout and
+// registry here, and only the candidate's metrics (which the pull request's
+// training produced in any case) come from the artifact. A claim that
+// differs from the decision is reported as a warning.
+func decideAgain(ctx context.Context, opts *reportOptions) error {
+	claimed := ""
+	if doc, err := rundir.ReadCompare(opts.RunDir); err == nil {
+		claimed = doc.Decision
+	}
+	platform := opts.Platform()
+	err := runCompare(ctx, &compareOptions{
+		IO:       &IOStreams{In: opts.IO.In, Out: opts.IO.ErrOut, ErrOut: opts.IO.ErrOut},
+		Platform: func() ci.Platform { return quietPlatform{platform} },
+		SpecPath: opts.SpecPath,
+		RunDir:   opts.RunDir,
+	})
+	if err != nil {
+		return err
+	}
+	doc, err := rundir.ReadCompare(opts.RunDir)
+	if err != nil {
+		return err
+	}
+	if claimed != "" && claimed != doc.Decision {
+		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, Title: "podium report",
+			Message: fmt.Sprintf("the artifact's compare.json said %s; decided again from the default branch's rules and champion: %s", escapeControl(claimed), doc.Decision)})
+	}
+	return nil
+}
+
+// quietPlatform is the platform without step outputs and job summary:
+// compare runs inside report --from-artifact, whose own outputs and summary
+// are the ones the job shows.
+type quietPlatform struct{ ci.Platform }
+
+func (quietPlatform) SetOutput(name, value string) error  { return nil }
+func (quietPlatform) AppendSummary(markdown string) error { return nil }

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 const goodEvent = `{"workflow_run":{"id":7,"event":"pull_request","head_sha":"0123456789abcdef0123456789abcdef01234567",
@@ -82,7 +84,7 @@ func TestCheckArtifact(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := checkArtifact(dir)
-	if err == nil || !strings.Contains(err.Error(), "symbolic link") || !isInvalidInput(err) {
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") || !errors.Is(err, diag.ErrInvalidInput) {
 		t.Errorf("error = %v, want invalid input naming the symbolic link", err)
 	}
 }

@@ -204,7 +204,7 @@ func writeNote(ctx context.Context, opts *recordOptions, canonical []byte, rec *
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("--git-note: %w", err)}
 	}
-	if err := notes.Add(ctx, canonical); err != nil {
+	if err := record.AddToNotes(ctx, notes, canonical); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "noted the record on %.12s in %s\n", rec.Commit.SHA, record.NotesRef)
@@ -235,7 +235,7 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 		return nil, err
 	}
 	if err := record.CheckRun(opts.RunDir, runData, run); err != nil {
-		return nil, err
+		return nil, recordHint(err)
 	}
 	var cmp *rundir.Compare
 	if _, err := os.Stat(filepath.Join(opts.RunDir, rundir.CompareFile)); err == nil {
@@ -277,13 +277,13 @@ func buildRecord(ctx context.Context, opts *recordOptions) (*record.Record, erro
 	}
 	sizes, err := record.Sizes(s.Dir, paths)
 	if err != nil {
-		return nil, err
+		return nil, recordHint(err)
 	}
 	cache := specStatCache(s, opts.NoStatCache)
 	artifact, err := record.InspectArtifactCached(ctx, s.Dir, s.Artifact, want, cache)
 	saveStatCache(cache, opts.IO.ErrOut)
 	if err != nil {
-		return nil, err
+		return nil, recordHint(err)
 	}
 
 	var patterns []string

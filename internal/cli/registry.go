@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -116,9 +117,6 @@ func openRegistry(ctx context.Context, opts *registryOptions) (*registry.Git, st
 	if err != nil {
 		return nil, "", err
 	}
-	if s.Registry.Type != "" && s.Registry.Type != "git" {
-		return nil, "", inputErrorf("%s: registry.type: %q is not a registry podium knows (known: git)", s.File, s.Registry.Type)
-	}
 	model := s.Model
 	if opts.Model != "" {
 		model = opts.Model
@@ -182,13 +180,13 @@ func printChampion(w io.Writer, model string, c *registry.Champion) error {
 	if len(p.Artifacts)+len(p.EvaluationData)+len(p.Metrics) > 0 {
 		fmt.Fprintln(tw)
 	}
-	for _, k := range sortedKeys(p.Artifacts) {
+	for _, k := range slices.Sorted(maps.Keys(p.Artifacts)) {
 		fmt.Fprintf(tw, "artifact\t%s\t%s\n", escapeControl(k), p.Artifacts[k])
 	}
-	for _, k := range sortedKeys(p.EvaluationData) {
+	for _, k := range slices.Sorted(maps.Keys(p.EvaluationData)) {
 		fmt.Fprintf(tw, "evaluation data\t%s\t%s\n", escapeControl(k), p.EvaluationData[k])
 	}
-	for _, k := range sortedKeys(p.Metrics) {
+	for _, k := range slices.Sorted(maps.Keys(p.Metrics)) {
 		fmt.Fprintf(tw, "metric\t%s\t%s\n", escapeControl(k), formatMetric(p.Metrics[k]))
 	}
 	return tw.Flush()
@@ -271,13 +269,4 @@ func humanNumbers(s string) string {
 		}
 		return formatMetric(v)
 	})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -76,8 +76,9 @@ func newCmdReport(f *Factory, runF func(*reportOptions) error) *cobra.Command {
 
 			--from-artifact publishes a fork's review from a workflow_run job: the
 			run directory is the untrusted artifact of the pull_request run, and
-			the pull request and head commit come from the workflow_run event
-			(docs/tokens.md). CI outputs:
+			the pull request and head commit come from the workflow_run event, and
+			the decision is made again from the artifact's run.json with this
+			checkout's gate rules and champion (docs/tokens.md). CI outputs:
 			`+"`decision`"+`, `+"`report`"+` (with --out) and `+"`comment-url`"+` (with --comment).`) + "\n\n" + exitCodesHelp,
 		Example: heredoc(`
 			$ podium report --run-dir .podium/run
@@ -223,9 +224,6 @@ func postReport(ctx context.Context, opts *reportOptions, platform ci.Platform, 
 // still worth posting without them, so problems become stderr warnings.
 func reportChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, doc *rundir.Compare, errOut io.Writer) championSide {
 	var side championSide
-	if s.Registry.Type != "" && s.Registry.Type != "git" {
-		return side
-	}
 	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
 	if err != nil {
 		fmt.Fprintf(errOut, "warning: the report shows no champion history: %s\n", escapeControl(err.Error()))

@@ -27,8 +27,8 @@ func newCmdValidate(f *Factory, runF func(*validateOptions) error) *cobra.Comman
 		Long: heredoc(`
 			Validate a spec without running anything: the JSON Schema, then what a
 			schema cannot say (unique step names, needs that name real steps, no
-			dependency cycles, well-formed gate rules and globs, deploy templates
-			that render). Every problem is printed at once, as file:line:col,
+			dependency cycles, no two steps racing over a path, well-formed gate
+			rules and globs, deploy templates that render). Every problem is printed at once, as file:line:col,
 			the field path, and what is wrong; in CI each one is also an error
 			annotation on the file and line, with or without --json.
 

@@ -223,8 +223,7 @@ func TestCheckUnreadableFile(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
 		}
-		var inv interface{ InvalidInput() bool }
-		if !errors.As(err, &inv) {
+		if !errors.Is(err, diag.ErrInvalidInput) {
 			t.Errorf("%s: error %v is not invalid input", tt.name, err)
 		}
 	}

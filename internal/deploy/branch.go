@@ -3,6 +3,8 @@ package deploy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // maxBranch caps a branch name; hosts reject refs much past this.
@@ -19,8 +21,8 @@ func (e *BranchError) Error() string {
 	return fmt.Sprintf("deploy.branch: invalid branch name %q: %s", e.Branch, e.Reason)
 }
 
-// InvalidInput marks the error as the user's input being wrong (exit 2).
-func (e *BranchError) InvalidInput() bool { return true }
+// Is reports the error as the user's input being wrong (exit 2).
+func (e *BranchError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ValidateBranch checks a rendered branch name. It applies the rules of
 // `git check-ref-format --branch` (without running git), and is stricter:

@@ -69,36 +69,10 @@ func patch(file string, src []byte, field, value string) (out []byte, start, end
 		return nil, 0, 0, err
 	}
 
-	var found []*target
-	var best *lookupError
-	var bestDoc int
-	for i, doc := range docs {
-		t, lerr := lookup(doc, path)
-		if lerr != nil {
-			if best == nil || lerr.depth > best.depth {
-				best, bestDoc = lerr, i
-			}
-			continue
-		}
-		t.doc = i
-		found = append(found, t)
+	t, err := find(file, docs, path, field)
+	if err != nil {
+		return nil, 0, 0, err
 	}
-	switch {
-	case len(found) == 0:
-		msg := best.msg
-		if len(docs) > 1 {
-			msg += fmt.Sprintf(" (document %d of %d, where the path got furthest)", bestDoc+1, len(docs))
-		}
-		return fail(best.line, best.col, "%s", msg)
-	case len(found) > 1:
-		nums := make([]string, len(found))
-		for i, t := range found {
-			nums[i] = fmt.Sprintf("%d (line %d)", t.doc+1, t.node.Line)
-		}
-		return fail(found[0].node.Line, found[0].node.Column,
-			"the field is in %d documents of the manifest: %s; podium patches exactly one value", len(found), strings.Join(nums, ", "))
-	}
-	t := found[0]
 	for _, a := range t.anchors {
 		if hasAlias(docs[t.doc], a) {
 			what := "the value is"
@@ -131,23 +105,69 @@ func patch(file string, src []byte, field, value string) (out []byte, start, end
 
 // parseDocuments decodes every YAML document of src as nodes.
 func parseDocuments(file string, src []byte) ([]*yaml.Node, error) {
+	docs, err := decodeNodes(src)
+	if err != nil {
+		return nil, yamlError(file, err)
+	}
+	if len(docs) == 0 {
+		return nil, &diag.Error{File: file, Msg: "manifest is empty", Kind: diagKind}
+	}
+	return docs, nil
+}
+
+// decodeNodes decodes every YAML document of src as nodes: the manifest
+// before patching, and the result again to verify it.
+func decodeNodes(src []byte) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var docs []*yaml.Node
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
 		if errors.Is(err, io.EOF) {
-			break
+			return docs, nil
 		}
 		if err != nil {
-			return nil, yamlError(file, err)
+			return nil, err
 		}
 		docs = append(docs, &n)
 	}
-	if len(docs) == 0 {
-		return nil, &diag.Error{File: file, Msg: "manifest is empty", Kind: diagKind}
+}
+
+// find resolves path in exactly one of docs; field is path as written.
+func find(file string, docs []*yaml.Node, path Path, field string) (*target, error) {
+	fail := func(line, col int, format string, args ...any) error {
+		return &diag.Error{File: file, Line: line, Col: col, Field: field, Msg: fmt.Sprintf(format, args...), Kind: diagKind}
 	}
-	return docs, nil
+	var found []*target
+	var best *lookupError
+	var bestDoc int
+	for i, doc := range docs {
+		t, lerr := lookup(doc, path)
+		if lerr != nil {
+			if best == nil || lerr.depth > best.depth {
+				best, bestDoc = lerr, i
+			}
+			continue
+		}
+		t.doc = i
+		found = append(found, t)
+	}
+	switch {
+	case len(found) == 0:
+		msg := best.msg
+		if len(docs) > 1 {
+			msg += fmt.Sprintf(" (document %d of %d, where the path got furthest)", bestDoc+1, len(docs))
+		}
+		return nil, fail(best.line, best.col, "%s", msg)
+	case len(found) > 1:
+		nums := make([]string, len(found))
+		for i, t := range found {
+			nums[i] = fmt.Sprintf("%d (line %d)", t.doc+1, t.node.Line)
+		}
+		return nil, fail(found[0].node.Line, found[0].node.Column,
+			"the field is in %d documents of the manifest: %s; podium patches exactly one value", len(found), strings.Join(nums, ", "))
+	}
+	return found[0], nil
 }
 
 // yamlError turns a yaml.v3 error ("yaml: line 3: mapping values are not
@@ -231,53 +251,69 @@ func lookup(doc *yaml.Node, path Path) (*target, *lookupError) {
 			return nil, &lookupError{line: n.Line, col: n.Column, depth: i,
 				msg: fmt.Sprintf("%s is a %s, not a mapping: cannot find key %q", here, kindNames[n.Kind], seg.Key)}
 		}
-		var val, key *yaml.Node
-		merged := false
-		for j := 0; j+1 < len(n.Content); j += 2 {
-			k := n.Content[j]
-			if k.Kind != yaml.ScalarNode {
-				continue
-			}
-			if k.Value == "<<" && k.ShortTag() == "!!merge" {
-				merged = true
-				continue
-			}
-			if k.Value == seg.Key {
-				if key != nil {
-					return nil, &lookupError{line: k.Line, col: k.Column, depth: i,
-						msg: fmt.Sprintf("key %q appears twice under %s (lines %d and %d)", seg.Key, here, key.Line, k.Line)}
-				}
-				key, val = k, n.Content[j+1]
-			}
-		}
-		if key == nil {
-			msg := fmt.Sprintf("no key %q under %s", seg.Key, here)
-			if keys := mappingKeys(n); keys != "" {
-				msg += " (it has " + keys + ")"
-			}
-			if merged {
-				msg += "; values merged with << are not patched: patch the anchored mapping"
-			}
-			return nil, &lookupError{line: n.Line, col: n.Column, depth: i, msg: msg}
+		key, val, lerr := lookupKey(n, seg.Key, here, i)
+		if lerr != nil {
+			return nil, lerr
 		}
 		t.parentIndent = key.Column - 1
 		n = val
 	}
-	field := path.String()
-	switch n.Kind {
-	case yaml.ScalarNode:
-	case yaml.AliasNode:
-		return nil, &lookupError{line: n.Line, col: n.Column, depth: len(path),
-			msg: fmt.Sprintf("%s is an alias (*%s); podium does not patch values shared through anchors", field, n.Value)}
-	default:
-		return nil, &lookupError{line: n.Line, col: n.Column, depth: len(path),
-			msg: fmt.Sprintf("%s is a %s, not a scalar value", field, kindNames[n.Kind])}
+	if lerr := scalarAt(n, path); lerr != nil {
+		return nil, lerr
 	}
 	if n.Anchor != "" {
 		t.anchors = append(t.anchors, n.Anchor)
 	}
 	t.node = n
 	return t, nil
+}
+
+// lookupKey finds key in the mapping n, which path reaches at depth (here
+// names it in messages).
+func lookupKey(n *yaml.Node, key, here string, depth int) (k, v *yaml.Node, _ *lookupError) {
+	merged := false
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		kn := n.Content[j]
+		if kn.Kind != yaml.ScalarNode {
+			continue
+		}
+		if kn.Value == "<<" && kn.ShortTag() == "!!merge" {
+			merged = true
+			continue
+		}
+		if kn.Value == key {
+			if k != nil {
+				return nil, nil, &lookupError{line: kn.Line, col: kn.Column, depth: depth,
+					msg: fmt.Sprintf("key %q appears twice under %s (lines %d and %d)", key, here, k.Line, kn.Line)}
+			}
+			k, v = kn, n.Content[j+1]
+		}
+	}
+	if k == nil {
+		msg := fmt.Sprintf("no key %q under %s", key, here)
+		if keys := mappingKeys(n); keys != "" {
+			msg += " (it has " + keys + ")"
+		}
+		if merged {
+			msg += "; values merged with << are not patched: patch the anchored mapping"
+		}
+		return nil, nil, &lookupError{line: n.Line, col: n.Column, depth: depth, msg: msg}
+	}
+	return k, v, nil
+}
+
+// scalarAt says why n, where path ends, is not a scalar podium patches.
+func scalarAt(n *yaml.Node, path Path) *lookupError {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return nil
+	case yaml.AliasNode:
+		return &lookupError{line: n.Line, col: n.Column, depth: len(path),
+			msg: fmt.Sprintf("%s is an alias (*%s); podium does not patch values shared through anchors", path, n.Value)}
+	default:
+		return &lookupError{line: n.Line, col: n.Column, depth: len(path),
+			msg: fmt.Sprintf("%s is a %s, not a scalar value", path, kindNames[n.Kind])}
+	}
 }
 
 // mappingKeys lists up to 8 keys of a mapping, for error messages.

@@ -2,12 +2,14 @@ package deploy
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/podium-ml/podium/internal/diag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -360,20 +362,11 @@ func TestPatchErrors(t *testing.T) {
 			if got := err.Error(); got != tt.wantErr {
 				t.Errorf("error:\n got %s\nwant %s", got, tt.wantErr)
 			}
-			var marked interface{ InvalidInput() bool }
-			if !asInvalid(err, &marked) {
+			if !errors.Is(err, diag.ErrInvalidInput) {
 				t.Error("error is not marked as invalid input")
 			}
 		})
 	}
-}
-
-func asInvalid(err error, target *interface{ InvalidInput() bool }) bool {
-	m, ok := err.(interface{ InvalidInput() bool })
-	if ok {
-		*target = m
-	}
-	return ok && m.InvalidInput()
 }
 
 // TestPatchGolden patches each testdata/patch/<case>.yaml with the field

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // Segment is one step of a field path: a mapping key or a sequence index.
@@ -26,8 +28,8 @@ func (e *PathError) Error() string {
 	return fmt.Sprintf("invalid field path %q: %s", e.Path, e.Msg)
 }
 
-// InvalidInput marks the error as the user's input being wrong (exit 2).
-func (e *PathError) InvalidInput() bool { return true }
+// Is reports the error as the user's input being wrong (exit 2).
+func (e *PathError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ParsePath parses a field path: keys separated by dots, sequence indexes
 // in brackets (containers[0]), and keys that hold dots or brackets quoted

@@ -6,11 +6,9 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/spec"
 )
-
-// DefaultBranch is the deploy.branch template used when the spec sets none.
-const DefaultBranch = "podium/deploy/{{ .Model }}"
 
 // maxRendered caps what a template may produce: a value or branch name is
 // a line, not a document.
@@ -23,9 +21,9 @@ type TemplateError struct {
 	Err   error
 }
 
-func (e *TemplateError) Error() string      { return fmt.Sprintf("%s: %v", e.Field, e.Err) }
-func (e *TemplateError) Unwrap() error      { return e.Err }
-func (e *TemplateError) InvalidInput() bool { return true }
+func (e *TemplateError) Error() string        { return fmt.Sprintf("%s: %v", e.Field, e.Err) }
+func (e *TemplateError) Unwrap() error        { return e.Err }
+func (e *TemplateError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // Version returns the version a promotion is named by: the candidate
 // commit's first 12 hex digits.

@@ -30,7 +30,7 @@ func TestRender(t *testing.T) {
 		{name: "artifact path", text: "{{ .Artifact.Path }}", want: "model/"},
 		{name: "metric", text: "{{ .Metrics.accuracy }}", want: "0.95"},
 		{name: "dotted metric through index", text: `{{ index .Metrics "latency_ms.p95" }}`, want: "12.5"},
-		{name: "default branch", text: DefaultBranch, want: "podium/deploy/iris"},
+		{name: "default branch", text: spec.DefaultDeployBranch, want: "podium/deploy/iris"},
 		{name: "unknown field", text: "{{ .Verison }}", wantErr: `deploy.value: template: deploy.value:1:3: executing "deploy.value" at <.Verison>: can't evaluate field Verison in type spec.TemplateData`},
 		{name: "missing metric", text: "{{ .Metrics.f1 }}", wantErr: `deploy.value: template: deploy.value:1:11: executing "deploy.value" at <.Metrics.f1>: map has no entry for key "f1"`},
 		{name: "parse error", text: "{{ .Model ", wantErr: `deploy.value: template: deploy.value:1: unclosed action`},

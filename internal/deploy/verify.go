@@ -1,10 +1,7 @@
 package deploy
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 
 	"gopkg.in/yaml.v3"
 )
@@ -13,18 +10,9 @@ import (
 // documents as the original, node for node and comment for comment, except
 // that t's scalar is now the string value.
 func verify(out []byte, orig []*yaml.Node, t *target, value string) error {
-	dec := yaml.NewDecoder(bytes.NewReader(out))
-	var docs []*yaml.Node
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("the result does not parse: %w", err)
-		}
-		docs = append(docs, &n)
+	docs, err := decodeNodes(out)
+	if err != nil {
+		return fmt.Errorf("the result does not parse: %w", err)
 	}
 	if len(docs) != len(orig) {
 		return fmt.Errorf("the result has %d documents instead of %d", len(docs), len(orig))

@@ -13,6 +13,14 @@ import (
 	"strings"
 )
 
+// ErrInvalidInput is what every error about the user's input matches with
+// errors.Is: a spec, a data file, a path or a flag value that is wrong, as
+// opposed to a failing disk or API. The CLI maps it to exit code 2.
+//
+// An error type reports it with an Is method, so its message stays its own
+// (as fingerprint.NotFoundError also matches fs.ErrNotExist).
+var ErrInvalidInput = errors.New("invalid input")
+
 // Error is one problem in one file. Line and Col are 1-based; zero means
 // unknown (the position is then left out). Field is the path of the value
 // inside the document (pipeline[1].needs[0]), when there is one.
@@ -48,8 +56,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// InvalidInput marks the error as the user's input being wrong (exit 2).
-func (e *Error) InvalidInput() bool { return true }
+// Is reports the error as invalid input (exit 2).
+func (e *Error) Is(target error) bool { return target == ErrInvalidInput }
 
 // List is every problem found in a file, reported at once.
 type List []*Error
@@ -62,8 +70,8 @@ func (l List) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
-// InvalidInput marks the list as invalid input (exit 2).
-func (l List) InvalidInput() bool { return true }
+// Is reports the list as invalid input (exit 2).
+func (l List) Is(target error) bool { return target == ErrInvalidInput }
 
 // Unwrap lets errors.As find each Error of the list.
 func (l List) Unwrap() []error {

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/podium-ml/podium/internal/table"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/podium-ml/podium/internal/table"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -436,7 +437,7 @@ func TestCompareInvalidInput(t *testing.T) {
 			if err == nil || err.Error() != tt.wantErr {
 				t.Fatalf("Compare() error:\n got %v\nwant %s", err, tt.wantErr)
 			}
-			if d := diag.All(err); len(d) != 1 || !d[0].InvalidInput() {
+			if d := diag.All(err); len(d) != 1 || !errors.Is(err, diag.ErrInvalidInput) {
 				t.Errorf("Compare() error is not one diag.Error: %#v", err)
 			}
 		})

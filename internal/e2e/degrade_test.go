@@ -177,6 +177,43 @@ func TestPublishFromArtifact(t *testing.T) {
 	if c := h.comments(victim); len(c) != 0 {
 		t.Errorf("comments on the victim = %+v, want none", c)
 	}
+
+	// The fork's job can write any compare.json: one that says promote
+	// for metrics the default branch's gate rejects is decided again.
+	forgedRun := artifact(fork)
+	setMetric(t, filepath.Join(forgedRun, "run.json"), "accuracy", 0.5)
+	res := podium(t, trusted, env, "report", "--run-dir", forgedRun, "--from-artifact")
+	if res.code != 0 || !strings.Contains(res.stderr, "the artifact's compare.json said promote; decided again from the default branch's rules and champion: reject") {
+		t.Errorf("forged decision: exit %d, want 0 and a warning naming both decisions\n%s", res.code, res.stderr)
+	}
+	st = h.statuses(headSHA)
+	if last := st[len(st)-1]; last.State != "failure" || !strings.HasPrefix(last.Description, "reject:") {
+		t.Errorf("the last podium/gate status = %+v, want failure: reject", last)
+	}
+	if c := h.comments(fork); len(c) != 1 || !strings.Contains(c[0].Body, "reject `tiny`") {
+		t.Errorf("the fork's comment after a forged decision = %+v, want one, saying reject", c)
+	}
+}
+
+// setMetric rewrites one metric in a run.json, as a pull request's job
+// could before uploading its run directory.
+func setMetric(t *testing.T, path, name string, v float64) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run map[string]any
+	if err := json.Unmarshal(data, &run); err != nil {
+		t.Fatal(err)
+	}
+	run["metrics"].(map[string]any)[name] = v
+	if data, err = json.Marshal(run); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/statcache"
 )
 
@@ -183,8 +184,8 @@ func (e *LinkError) Error() string {
 	return msg
 }
 
-// InvalidInput marks the error as a problem in the user's tree (exit 2).
-func (e *LinkError) InvalidInput() bool { return true }
+// Is reports the error as a problem in the user's tree (exit 2).
+func (e *LinkError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // KindError says a path is the wrong kind of file: a device, a FIFO or a
 // socket where a file or directory was wanted, or a file where a path
@@ -194,17 +195,18 @@ type KindError struct {
 	Want string // "a regular file or directory", "a directory"
 }
 
-func (e *KindError) Error() string      { return e.Path + ": not " + e.Want }
-func (e *KindError) InvalidInput() bool { return true }
+func (e *KindError) Error() string        { return e.Path + ": not " + e.Want }
+func (e *KindError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // NotFoundError says a path to fingerprint does not exist.
 type NotFoundError struct{ Path string }
 
-func (e *NotFoundError) Error() string        { return e.Path + ": no such file or directory" }
-func (e *NotFoundError) Is(target error) bool { return target == fs.ErrNotExist }
+func (e *NotFoundError) Error() string { return e.Path + ": no such file or directory" }
 
-// InvalidInput marks the error as invalid input (exit 2).
-func (e *NotFoundError) InvalidInput() bool { return true }
+// Is reports the error as fs.ErrNotExist and as invalid input (exit 2).
+func (e *NotFoundError) Is(target error) bool {
+	return target == fs.ErrNotExist || target == diag.ErrInvalidInput
+}
 
 func statError(path string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/gittest"
 )
 
@@ -294,7 +295,7 @@ func TestComputeErrorKinds(t *testing.T) {
 	}
 	_, err = Compute(t.Context(), filepath.Join(repo, "leak"), nil)
 	var linkErr *LinkError
-	if !errors.As(err, &linkErr) || !linkErr.InvalidInput() {
+	if !errors.As(err, &linkErr) || !errors.Is(err, diag.ErrInvalidInput) {
 		t.Errorf("escaping link: want an invalid-input *LinkError, got %T %v", err, err)
 	}
 	_, err = Compute(t.Context(), "model\x00/x", nil)
@@ -443,7 +444,7 @@ func TestComputeWrongKindOfPath(t *testing.T) {
 			t.Parallel()
 			_, err := Compute(t.Context(), tt.path, nil)
 			var kind *KindError
-			if !errors.As(err, &kind) || !kind.InvalidInput() {
+			if !errors.As(err, &kind) || !errors.Is(err, diag.ErrInvalidInput) {
 				t.Fatalf("want an invalid-input *KindError, got %T %v", err, err)
 			}
 			if err.Error() != tt.want {

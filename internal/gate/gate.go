@@ -10,6 +10,7 @@ package gate
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -104,7 +105,7 @@ func Evaluate(in Input) (*Result, error) {
 		candidate = "the candidate (" + in.CandidateSource + ")"
 	}
 
-	champNames := sortedKeys(in.Champion)
+	champNames := slices.Sorted(maps.Keys(in.Champion))
 	covered := map[string]bool{}
 	res := &Result{Decision: Promote}
 	for i, r := range in.Rules {
@@ -418,15 +419,6 @@ func nonFinite(v float64) string {
 		return "-Inf"
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func dedupe(s []string) []string {

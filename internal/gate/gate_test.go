@@ -570,8 +570,7 @@ func TestEvaluateInvalidInput(t *testing.T) {
 			if err.Error() != tt.wantErrMsg {
 				t.Errorf("error:\n got: %s\nwant: %s", err, tt.wantErrMsg)
 			}
-			var invalid interface{ InvalidInput() bool }
-			if !errors.As(err, &invalid) || !invalid.InvalidInput() {
+			if !errors.Is(err, diag.ErrInvalidInput) {
 				t.Errorf("error %T is not marked as invalid input", err)
 			}
 			if len(diag.All(err)) == 0 {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/podium-ml/podium/internal/strictjson"
 )
 
 // parseCSV reads `name,value` rows (RFC 4180). The header is optional: a
@@ -58,7 +60,7 @@ func (p *parser) parseCSV() error {
 			}
 			continue
 		}
-		f, msg := number(lit)
+		f, msg := strictjson.Number(lit)
 		if msg != "" {
 			if _, err := strconv.ParseFloat(lit, 64); errors.Is(err, strconv.ErrSyntax) {
 				// Not a number at all: a string value, skipped.

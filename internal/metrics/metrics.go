@@ -22,24 +22,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/strictjson"
 )
 
 // Limits on what a metrics file may hold. A metrics file is a few kilobytes;
 // these bound the memory and time a hostile or broken one can cost.
 const (
-	MaxFileSize = 64 << 20 // bytes
-	MaxDepth    = 64       // nesting of objects and arrays
-	MaxValues   = 10000    // keys and array elements, containers included
+	MaxFileSize = 64 << 20            // bytes
+	MaxDepth    = strictjson.MaxDepth // nesting of objects and arrays
+	MaxValues   = 10000               // keys and array elements, containers included
 	// MaxYAMLSize is lower: yaml.v3 builds a node tree of a few hundred
 	// bytes per value before we can count them, so a 64 MiB list of tiny
 	// values would cost gigabytes. 1 MiB holds far more than MaxValues.
@@ -120,8 +119,8 @@ func Parse(name string, data []byte) (*Result, error) {
 		return nil, tooLarge(name)
 	}
 	if !utf8.Valid(data) {
-		off := invalidUTF8(data)
-		line, col := position(data, off)
+		off := strictjson.InvalidUTF8(data)
+		line, col := strictjson.Position(data, off)
 		return nil, &diag.Error{File: name, Line: line, Col: col, Kind: kind,
 			Msg: fmt.Sprintf("invalid UTF-8 byte 0x%02x: save the file as UTF-8", data[off])}
 	}
@@ -199,19 +198,13 @@ func (p *parser) resolve(at pos) (line, col int) {
 	if at.line > 0 {
 		return at.line, at.col
 	}
-	return position(p.data, at.off)
+	return strictjson.Position(p.data, at.off)
 }
 
 // errAt returns a positioned error about metric (may be "").
 func (p *parser) errAt(line, col int, metric, format string, args ...any) error {
-	return &diag.Error{File: p.file, Line: line, Col: col, Field: shortName(metric), Kind: p.kind,
+	return &diag.Error{File: p.file, Line: line, Col: col, Field: strictjson.ShortName(metric), Kind: p.kind,
 		Msg: fmt.Sprintf(format, args...)}
-}
-
-// errOff is errAt with a byte offset into the file.
-func (p *parser) errOff(off int, metric, format string, args ...any) error {
-	line, col := position(p.data, off)
-	return p.errAt(line, col, metric, format, args...)
 }
 
 // errPos is errAt with a pos.
@@ -246,7 +239,7 @@ func checkKey(key string) string {
 // position is used for this leaf's errors and for later duplicates: two
 // spellings can flatten to one name ({"a.b":1,"a":{"b":2}}).
 func (p *parser) add(name string, value *float64, at pos) error {
-	folded := fold(name)
+	folded := strictjson.Fold(name)
 	if prev, ok := p.seen[folded]; ok {
 		line, col := p.resolve(prev.pos)
 		if prev.name == name {
@@ -263,182 +256,9 @@ func (p *parser) add(name string, value *float64, at pos) error {
 	return nil
 }
 
-// number parses a numeric literal and checks that it is finite and that a
-// float64 holds it as written: an integer above 2^53 or a decimal with more
-// significant digits than a float64 keeps would otherwise be rounded
-// silently, and compare.json would show a value the file never had. The
-// message is empty on success; it quotes at most a short prefix of lit.
-func number(lit string) (float64, string) {
-	v, err := strconv.ParseFloat(lit, 64)
-	var numErr *strconv.NumError
-	if errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange) && (math.IsInf(v, 0)) {
-		return 0, fmt.Sprintf("%s is out of the range of a 64-bit float", short(lit))
-	}
-	if err != nil {
-		return 0, fmt.Sprintf("%q is not a number", short(lit))
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Sprintf("%s is not a finite number", short(lit))
-	}
-	if !exact(lit, v) {
-		return 0, fmt.Sprintf("%s cannot be kept exactly: a 64-bit float holds it as %s (at most 15-17 significant digits, integers up to 2^53); round it when writing the file",
-			short(lit), plain(v))
-	}
-	return v, ""
-}
-
-// plain renders v as its shortest decimal, without an exponent for an
-// integer a reader would recognise (9007199254740992, not 9.007e+15).
-func plain(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e21 {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-// exact reports whether v, parsed from the decimal literal lit, has the
-// value lit wrote: lit and v's shortest decimal (which reads back as v)
-// have the same digits and exponent. Only plain decimals are checked
-// (other spellings YAML or CSV allow, such as hex, are taken as parsed).
-// It runs in time linear in lit and allocates nothing big, whatever the
-// exponent.
-func exact(lit string, v float64) bool {
-	a, ok := decimal(lit)
-	if !ok {
-		return true
-	}
-	b, _ := decimal(strconv.FormatFloat(v, 'e', -1, 64))
-	if a.digits == "" || b.digits == "" {
-		return a.digits == b.digits
-	}
-	return a == b
-}
-
-// dec is a decimal as 0.digits × 10^exp with no leading or trailing zero
-// digit; zero has no digits.
-type dec struct {
-	neg    bool
-	digits string
-	exp    int
-}
-
-// decimal parses [+-]digits[.digits][(e|E)[+-]digits].
-func decimal(lit string) (dec, bool) {
-	var d dec
-	s := lit
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		d.neg = s[0] == '-'
-		s = s[1:]
-	}
-	mant, expPart, hasExp := strings.Cut(strings.ToLower(s), "e")
-	intPart, frac, _ := strings.Cut(mant, ".")
-	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
-		return d, false
-	}
-	exp := 0
-	if hasExp {
-		e, err := strconv.Atoi(expPart)
-		if err != nil || expPart == "" {
-			return d, false
-		}
-		exp = e
-	}
-	all := intPart + frac
-	lead := len(all) - len(strings.TrimLeft(all, "0"))
-	all = strings.TrimRight(all[lead:], "0")
-	if all == "" {
-		return dec{}, true
-	}
-	// The point sits after intPart: the value is 0.all × 10^(len(intPart)-lead+exp).
-	d.digits = all
-	d.exp = len(intPart) - lead + exp
-	return d, true
-}
-
-func allDigits(s string) bool {
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// shortName bounds a metric name in a message more loosely than a value:
-// flattened names are legitimately long.
-func shortName(s string) string {
-	if len(s) <= 4*maxQuoted {
-		return s
-	}
-	return short(s[:4*maxQuoted]) + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-// maxQuoted bounds how much of a value an error message repeats: a 20 MB
-// literal must not become a 20 MB error line.
-const maxQuoted = 64
-
-// short returns s, or its first maxQuoted bytes (cut at a character
-// boundary) and how long it is.
-func short(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
-}
-
 func join(prefix, key string) string {
 	if prefix == "" {
 		return key
 	}
 	return prefix + "." + key
-}
-
-// fold maps s to a canonical case-folded form: each rune becomes the
-// smallest rune of its Unicode simple-fold orbit, so "K", "k" and the
-// Kelvin sign compare equal, as they do in encoding/json.
-func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		min := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
-			}
-		}
-		b.WriteRune(min)
-	}
-	return b.String()
-}
-
-// position turns a byte offset into a 1-based line and column (in
-// characters).
-func position(data []byte, off int) (line, col int) {
-	if off > len(data) {
-		off = len(data)
-	}
-	if off < 0 {
-		off = 0
-	}
-	before := data[:off]
-	line = bytes.Count(before, []byte("\n")) + 1
-	start := bytes.LastIndexByte(before, '\n') + 1
-	col = utf8.RuneCount(before[start:]) + 1
-	return line, col
-}
-
-// invalidUTF8 returns the offset of the first byte that is not valid UTF-8.
-func invalidUTF8(data []byte) int {
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return len(data)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podium-ml/podium/internal/strictjson"
 	"gopkg.in/yaml.v3"
 )
 
@@ -87,7 +88,7 @@ func (p *parser) yamlNode(name string, n *yaml.Node, depth int, at pos) error {
 			if msg := checkKey(k.Value); msg != "" {
 				return p.errPos(kat, name, "%s", msg)
 			}
-			folded := fold(k.Value)
+			folded := strictjson.Fold(k.Value)
 			if prev, ok := keys[folded]; ok {
 				if prev.name == k.Value {
 					return p.errPos(kat, child, "duplicate key %q (first at line %d, column %d)", k.Value, prev.pos.line, prev.pos.col)
@@ -118,13 +119,13 @@ func (p *parser) yamlNode(name string, n *yaml.Node, depth int, at pos) error {
 	case "!!int", "!!float":
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			return p.errAt(n.Line, n.Column, name, "%q is not a number", short(n.Value))
+			return p.errAt(n.Line, n.Column, name, "%q is not a number", strictjson.Short(n.Value))
 		}
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return p.errAt(n.Line, n.Column, name, "%s is not a finite number", short(n.Value))
+			return p.errAt(n.Line, n.Column, name, "%s is not a finite number", strictjson.Short(n.Value))
 		}
-		if !exact(strings.ReplaceAll(n.Value, "_", ""), f) {
-			_, msg := number(strings.ReplaceAll(n.Value, "_", ""))
+		if !strictjson.Exact(strings.ReplaceAll(n.Value, "_", ""), f) {
+			_, msg := strictjson.Number(strings.ReplaceAll(n.Value, "_", ""))
 			return p.errAt(n.Line, n.Column, name, "%s", msg)
 		}
 		return p.add(name, &f, at)
@@ -133,7 +134,7 @@ func (p *parser) yamlNode(name string, n *yaml.Node, depth int, at pos) error {
 		// a string; it is a number the writer meant, and it overflowed.
 		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
 			if _, err := strconv.ParseFloat(n.Value, 64); errors.Is(err, strconv.ErrRange) {
-				return p.errAt(n.Line, n.Column, name, "%s is out of the range of a 64-bit float", short(n.Value))
+				return p.errAt(n.Line, n.Column, name, "%s is out of the range of a 64-bit float", strictjson.Short(n.Value))
 			}
 		}
 	}

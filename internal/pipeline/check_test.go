@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/internal/spec"
 )
@@ -38,7 +39,7 @@ func TestRunMissingInputStopsBeforeAnythingRuns(t *testing.T) {
 				{Name: "train", Run: "touch ran", Outputs: []string{"model/"}},
 				{Name: "evaluate", Run: "touch ran", Inputs: []string{"model/weights.bin"}},
 			},
-			wantErr: `FILE: pipeline[1].inputs[0]: step "evaluate" reads "model/weights.bin", which step "train" writes, but does not need "train" (add it to needs) [pipeline]`,
+			wantErr: `FILE: pipeline[1].inputs[0]: step "evaluate" reads "model/weights.bin", which step "train" writes, but does not need "train" (add it to needs)`,
 		},
 		{
 			name:    "input that leaves the spec's directory",
@@ -57,8 +58,7 @@ func TestRunMissingInputStopsBeforeAnythingRuns(t *testing.T) {
 			if got, want := err.Error(), strings.ReplaceAll(tt.wantErr, "FILE", p.spec.File); got != want {
 				t.Errorf("error:\n%s\nwant:\n%s", got, want)
 			}
-			var marked interface{ InvalidInput() bool }
-			if !errors.As(err, &marked) || !marked.InvalidInput() {
+			if !errors.Is(err, diag.ErrInvalidInput) {
 				t.Errorf("error is not invalid input (exit 2): %T", err)
 			}
 			for _, name := range []string{"ran", filepath.Join(".podium", "run", rundir.RunFile)} {
@@ -143,8 +143,7 @@ func TestRunMetrics(t *testing.T) {
 			p.spec.Metrics = "metrics.json"
 			p.write("metrics.src", tt.metrics)
 			_, err := p.run(t.Context())
-			var marked interface{ InvalidInput() bool }
-			if got := errors.As(err, &marked) && marked.InvalidInput(); got != tt.wantInvalid {
+			if got := errors.Is(err, diag.ErrInvalidInput); got != tt.wantInvalid {
 				t.Fatalf("invalid input = %v, want %v (error %v)", got, tt.wantInvalid, err)
 			}
 			if !tt.wantInvalid && err != nil {

@@ -264,12 +264,13 @@ func newRunner(opts Options) (*runner, error) {
 	r.env = append(StripTokens(opts.Environ), "PODIUM_RUN_DIR="+runDir)
 	r.env = append(r.env, penv...)
 
+	if err := spec.CheckGraph(s); err != nil {
+		return nil, err
+	}
 	if err := r.buildGraph(); err != nil {
 		return nil, err
 	}
-	if err := r.resolveAncestors(); err != nil {
-		return nil, err
-	}
+	r.resolveAncestors()
 	if opts.Step != "" {
 		if err := r.only(opts.Step); err != nil {
 			return nil, err
@@ -301,20 +302,12 @@ func (r *runner) buildGraph() error {
 			}
 			n.outputs = append(n.outputs, c)
 		}
-		if _, dup := r.byName[st.Name]; dup {
-			probs = append(probs, problem(s, fmt.Sprintf("pipeline[%d].name", i), "duplicate step name %q", st.Name))
-		}
 		r.byName[st.Name] = n
 		r.steps = append(r.steps, n)
 	}
-	for i, n := range r.steps {
-		for j, need := range n.step.Needs {
-			dep, ok := r.byName[need]
-			if !ok {
-				probs = append(probs, problem(s, fmt.Sprintf("pipeline[%d].needs[%d]", i, j), "unknown step %q", need))
-				continue
-			}
-			n.needs = append(n.needs, dep)
+	for _, n := range r.steps {
+		for _, need := range n.step.Needs {
+			n.needs = append(n.needs, r.byName[need])
 		}
 	}
 	if len(probs) > 0 {
@@ -323,36 +316,25 @@ func (r *runner) buildGraph() error {
 	return nil
 }
 
-// resolveAncestors fills every node's transitive dependencies, refusing a
-// cycle (the spec loader refuses them too; a Spec built in code may not).
-func (r *runner) resolveAncestors() error {
-	visiting := map[*node]bool{}
-	var visit func(n *node) error
-	visit = func(n *node) error {
+// resolveAncestors fills every node's transitive dependencies; the graph
+// has no cycle (spec.CheckGraph).
+func (r *runner) resolveAncestors() {
+	var visit func(n *node)
+	visit = func(n *node) {
 		if n.ances != nil {
-			return nil
+			return
 		}
-		if visiting[n] {
-			return specProblem(r.spec, "pipeline", "dependency cycle through step %q", n.step.Name)
-		}
-		visiting[n] = true
 		ances := map[*node]bool{}
 		for _, d := range n.needs {
-			if err := visit(d); err != nil {
-				return err
-			}
+			visit(d)
 			ances[d] = true
 			maps.Copy(ances, d.ances)
 		}
 		n.ances = ances
-		return nil
 	}
 	for _, n := range r.steps {
-		if err := visit(n); err != nil {
-			return err
-		}
+		visit(n)
 	}
-	return nil
 }
 
 func (r *runner) hasIndependentSteps() bool {
@@ -386,8 +368,8 @@ func (r *runner) producers(p string) []*node {
 }
 
 // checkInputs runs before any step: every input that no step writes must
-// exist (it is digested now, once, for the cache key), and an input some
-// step writes must come from a step this one needs, or the two would race.
+// exist (it is digested now, once, for the cache key). That a step needs
+// the steps whose outputs it reads is spec.CheckGraph's.
 func (r *runner) checkInputs(ctx context.Context) error {
 	r.external = map[string]string{}
 	var probs diag.List
@@ -395,15 +377,7 @@ func (r *runner) checkInputs(ctx context.Context) error {
 	for i, n := range r.steps {
 		for j, in := range n.inputs {
 			field := fmt.Sprintf("pipeline[%d].inputs[%d]", i, j)
-			prods := r.producers(in)
-			if len(prods) > 0 {
-				for _, p := range prods {
-					if p != n && !n.ances[p] {
-						probs = append(probs, problem(r.spec, field,
-							"step %q reads %q, which step %q writes, but does not need %q (add it to needs)",
-							n.step.Name, n.step.Inputs[j], p.step.Name, p.step.Name))
-					}
-				}
+			if len(r.producers(in)) > 0 {
 				continue
 			}
 			if _, ok := r.external[in]; ok {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/fingerprint"
 	"github.com/podium-ml/podium/internal/statcache"
 )
@@ -19,30 +20,46 @@ import (
 // record would state sizes it cannot know. It is invalid input (exit 2).
 type MissingError struct {
 	Path string
+	What string // what the path is, or why it counts as missing
+	// Empty is a directory that holds no files, not a path that is gone.
+	Empty bool
+	// Hint is what to do about it, added by the caller: the commands to
+	// run are the CLI's to name.
 	Hint string
 }
 
 func (e *MissingError) Error() string {
 	msg := e.Path + ": no such file or directory"
-	if e.Hint != "" {
-		msg += " (" + e.Hint + ")"
+	var notes []string
+	for _, s := range []string{e.What, e.Hint} {
+		if s != "" {
+			notes = append(notes, s)
+		}
+	}
+	if len(notes) > 0 {
+		msg += " (" + strings.Join(notes, "; ") + ")"
 	}
 	return msg
 }
 
-func (e *MissingError) InvalidInput() bool { return true }
+func (e *MissingError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ChangedError says the artifact on disk is not the one the run wrote.
 type ChangedError struct {
 	Path         string
 	Want, Actual string
+	Hint         string // what to do about it, added by the caller
 }
 
 func (e *ChangedError) Error() string {
-	return fmt.Sprintf("%s: digest is %s but run.json records %s; it changed after `podium train` (train again, or restore it)", e.Path, e.Actual, e.Want)
+	msg := fmt.Sprintf("%s: digest is %s but run.json records %s", e.Path, e.Actual, e.Want)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
 }
 
-func (e *ChangedError) InvalidInput() bool { return true }
+func (e *ChangedError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // InspectArtifact fingerprints the artifact at rel (relative to root, the
 // spec's directory) and lists its files with their own digests. want, when
@@ -63,7 +80,7 @@ func InspectArtifactCached(ctx context.Context, root, rel, want string, cache *s
 	if err != nil {
 		var nf *fingerprint.NotFoundError
 		if errors.As(err, &nf) {
-			return Artifact{}, &MissingError{Path: rel, Hint: "the spec's artifact; record in the job that ran `podium train`, or restore it first"}
+			return Artifact{}, &MissingError{Path: rel, What: "the spec's artifact"}
 		}
 		return Artifact{}, fmt.Errorf("failed to fingerprint the artifact %s: %w", rel, err)
 	}
@@ -82,7 +99,7 @@ func InspectArtifactCached(ctx context.Context, root, rel, want string, cache *s
 		a.Files = append(a.Files, File{Path: path.Join(rel, f.Name), Digest: f.Digest, Size: f.Size})
 	}
 	if len(a.Files) == 0 {
-		return Artifact{}, &MissingError{Path: rel, Hint: "the artifact directory holds no files"}
+		return Artifact{}, &MissingError{Path: rel, What: "the artifact directory holds no files", Empty: true}
 	}
 	return a, nil
 }
@@ -158,7 +175,7 @@ func Sizes(root string, paths []string) (map[string]int64, error) {
 		abs := filepath.Join(root, filepath.FromSlash(rel))
 		fi, err := os.Stat(abs)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &MissingError{Path: rel, Hint: "run.json lists it; record in the job that ran `podium train`, or restore it first"}
+			return nil, &MissingError{Path: rel, What: "run.json lists it"}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("failed to read %s: %w", rel, err)

@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/git"
 )
 
@@ -18,51 +19,18 @@ import (
 // model recorded on that commit, each line a record in its canonical form
 // (without its newline). Recording a model again on the same commit
 // replaces that model's line. The note's lines are sorted by model.
+// Storing, merging and pushing the notes is git.Notes'; this package
+// writes and reads what they say.
 const NotesRef = "refs/notes/podium"
 
-// fetchedRef is where Push fetches the remote's notes before merging them.
-const fetchedRef = "refs/notes/podium-fetched"
-
-// MaxPushAttempts bounds how often Push retries after the remote rejected
-// the notes because another job pushed first.
-const MaxPushAttempts = 5
-
-// The identity notes commits get when git has none configured, as on a
-// CI runner: `git notes add` refuses to work without one.
-const (
-	fallbackName  = "podium"
-	fallbackEmail = "podium@localhost"
-)
-
-// Notes reads and writes the records kept in a repository's git notes.
-type Notes struct {
-	repo *git.Repo
-	// added remembers the lines this Notes wrote, so that Push can apply
-	// them again on top of notes fetched from the remote.
-	added []pending
-	// backoff says how long to wait before push attempt n (n ≥ 2).
-	backoff func(attempt int) time.Duration
-	// identity is true once git is known to have a committer.
-	identity bool
-}
-
-type pending struct {
-	commit string
-	line   []byte
-}
-
-// OpenNotes opens the notes of the repository that holds dir.
-func OpenNotes(ctx context.Context, dir string) (*Notes, error) {
+// OpenNotes opens the record notes (NotesRef) of the repository that
+// holds dir.
+func OpenNotes(ctx context.Context, dir string) (*git.Notes, error) {
 	repo, err := git.Open(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open the git repository at %s: %w", dir, err)
 	}
-	return &Notes{repo: repo, backoff: defaultBackoff}, nil
-}
-
-func defaultBackoff(attempt int) time.Duration {
-	base := 250 * time.Millisecond << min(attempt-2, 4)
-	return base + rand.N(250*time.Millisecond)
+	return git.NewNotes(repo, NotesRef), nil
 }
 
 // NotFoundError says a commit the record names is not in the repository.
@@ -75,23 +43,12 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("commit %s is not in the repository at %s (fetch it, or record in the checkout that trained)", e.Commit, e.Dir)
 }
 
-func (e *NotFoundError) InvalidInput() bool { return true }
+func (e *NotFoundError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
-// Show returns the note on commit, or nil when it has none.
-func (n *Notes) Show(ctx context.Context, commit string) ([]byte, error) {
-	out, err := n.repo.Output(ctx, nil, "notes", "--ref="+NotesRef, "show", commit)
-	if err != nil {
-		if git.ExitCode(err) == 1 {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("failed to read the note on %s: %w", commit, err)
-	}
-	return out, nil
-}
-
-// Add puts a record (its canonical bytes) in the note on its commit,
-// replacing the line of the same model.
-func (n *Notes) Add(ctx context.Context, data []byte) error {
+// AddToNotes puts a record (its canonical bytes) in the note on its
+// commit, replacing the line of the same model. Pushing the notes is the
+// caller's (notes.Push).
+func AddToNotes(ctx context.Context, notes *git.Notes, data []byte) error {
 	line := bytes.TrimRight(data, "\n")
 	if bytes.ContainsAny(line, "\n") {
 		return errors.New("a record in a note must be one line of JSON")
@@ -105,124 +62,11 @@ func (n *Notes) Add(ctx context.Context, data []byte) error {
 	if err := json.Unmarshal(line, &head); err != nil || head.Model == "" || head.Commit.SHA == "" {
 		return errors.New("not a podium record: no model or commit")
 	}
-	if err := n.put(ctx, head.Commit.SHA, line); err != nil {
-		return err
+	err := notes.Edit(ctx, head.Commit.SHA, func(old []byte) []byte { return SetLine(old, line) })
+	if errors.Is(err, git.ErrNoCommit) {
+		return &NotFoundError{Commit: head.Commit.SHA, Dir: notes.Dir()}
 	}
-	n.added = append(n.added, pending{commit: head.Commit.SHA, line: line})
-	return nil
-}
-
-func (n *Notes) put(ctx context.Context, commit string, line []byte) error {
-	if _, err := n.repo.Run(ctx, "cat-file", "-e", commit+"^{commit}"); err != nil {
-		return &NotFoundError{Commit: commit, Dir: n.repo.Dir}
-	}
-	old, err := n.Show(ctx, commit)
-	if err != nil {
-		return err
-	}
-	note := SetLine(old, line)
-	n.ensureIdentity(ctx)
-	if _, err := n.repo.Output(ctx, note, "notes", "--ref="+NotesRef, "add", "-f", "-F", "-", commit); err != nil {
-		return fmt.Errorf("failed to write the note on %s: %w", commit, err)
-	}
-	return nil
-}
-
-// ensureIdentity gives git a committer when it has none (CI runners have
-// no user.name), since notes are commits on NotesRef.
-func (n *Notes) ensureIdentity(ctx context.Context) {
-	if n.identity {
-		return
-	}
-	n.identity = true
-	if _, err := n.repo.Run(ctx, "var", "GIT_COMMITTER_IDENT"); err == nil {
-		if _, err := n.repo.Run(ctx, "var", "GIT_AUTHOR_IDENT"); err == nil {
-			return
-		}
-	}
-	n.repo.Env = append(n.repo.Env,
-		"GIT_AUTHOR_NAME="+fallbackName, "GIT_AUTHOR_EMAIL="+fallbackEmail,
-		"GIT_COMMITTER_NAME="+fallbackName, "GIT_COMMITTER_EMAIL="+fallbackEmail)
-}
-
-// Push sends NotesRef to remote. When the remote rejects it because it
-// moved on (another job pushed notes), Push fetches the remote's notes,
-// merges them (every line of both sides kept, then the records this Notes
-// added applied again so that they win for their model), and tries again,
-// at most MaxPushAttempts times.
-func (n *Notes) Push(ctx context.Context, remote string) error {
-	var lastErr error
-	for attempt := 1; attempt <= MaxPushAttempts; attempt++ {
-		if attempt > 1 {
-			if err := sleep(ctx, n.backoff(attempt)); err != nil {
-				return err
-			}
-			if err := n.mergeRemote(ctx, remote); err != nil {
-				return err
-			}
-		}
-		out, err := n.repo.Output(ctx, nil, "push", "--porcelain", remote, NotesRef+":"+NotesRef)
-		if err == nil {
-			return nil
-		}
-		lastErr = err
-		if !rejected(out) {
-			return fmt.Errorf("failed to push %s to %s: %w", NotesRef, remote, err)
-		}
-	}
-	return fmt.Errorf("failed to push %s to %s: still rejected after %d attempts: %w", NotesRef, remote, MaxPushAttempts, lastErr)
-}
-
-// rejected reports whether `git push --porcelain` output says the ref was
-// refused because the remote moved on: it has notes commits the local ref
-// lacks ("[rejected]"), or another push updated it while ours was in
-// flight (the server's "cannot lock ref" / "failed to update ref").
-// Refusals by policy (hooks, protected refs) and failures to connect are
-// not retried.
-func rejected(porcelain []byte) bool {
-	for _, line := range strings.Split(string(porcelain), "\n") {
-		if !strings.HasPrefix(line, "!") {
-			continue
-		}
-		if strings.Contains(line, "[rejected]") {
-			return true
-		}
-		if strings.Contains(line, "[remote rejected]") &&
-			(strings.Contains(line, "cannot lock ref") || strings.Contains(line, "failed to update ref") || strings.Contains(line, "incorrect old value")) {
-			return true
-		}
-	}
-	return false
-}
-
-func (n *Notes) mergeRemote(ctx context.Context, remote string) error {
-	if _, err := n.repo.Run(ctx, "fetch", "--quiet", "--no-tags", remote, "+"+NotesRef+":"+fetchedRef); err != nil {
-		return fmt.Errorf("failed to fetch %s from %s: %w", NotesRef, remote, err)
-	}
-	defer n.repo.Run(context.WithoutCancel(ctx), "update-ref", "-d", fetchedRef)
-	n.ensureIdentity(ctx)
-	// cat_sort_uniq keeps every line of both sides: records of other
-	// models, or of other commits, are never lost.
-	if _, err := n.repo.Run(ctx, "notes", "--ref="+NotesRef, "merge", "--quiet", "-s", "cat_sort_uniq", fetchedRef); err != nil {
-		return fmt.Errorf("failed to merge %s from %s: %w", NotesRef, remote, err)
-	}
-	for _, p := range n.added {
-		if err := n.put(ctx, p.commit, p.line); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return err
 }
 
 // NoteLine is one line of a note: a record, with its model when the line
@@ -299,25 +143,14 @@ type Entry struct {
 // rev, newest commit first, models in byte order within a commit. When
 // concurrent writers left two lines of one model on a commit, the one
 // that finished training last is kept.
-func (n *Notes) History(ctx context.Context, rev string) ([]Entry, error) {
-	if _, err := n.repo.Run(ctx, "rev-parse", "--verify", "--quiet", NotesRef); err != nil {
-		return nil, nil // no notes at all
-	}
-	out, err := n.repo.Output(ctx, nil, "log", "--no-notes", "--notes="+NotesRef, "--format=%H%x1f%cI%x1f%N%x1e", rev, "--")
+func History(ctx context.Context, notes *git.Notes, rev string) ([]Entry, error) {
+	log, err := notes.Log(ctx, rev)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read the history of %s: %w", rev, err)
+		return nil, err
 	}
 	var entries []Entry
-	for _, chunk := range bytes.Split(out, []byte("\x1e")) {
-		fields := bytes.SplitN(bytes.TrimLeft(chunk, "\n"), []byte("\x1f"), 3)
-		if len(fields) != 3 || len(bytes.TrimSpace(fields[2])) == 0 {
-			continue
-		}
-		date, err := time.Parse(time.RFC3339, string(fields[1]))
-		if err != nil {
-			return nil, fmt.Errorf("failed to read the date of %s: %w", fields[0], err)
-		}
-		entries = append(entries, noteEntries(string(fields[0]), date, fields[2])...)
+	for _, n := range log {
+		entries = append(entries, noteEntries(n.Commit, n.Date, n.Text)...)
 	}
 	return entries, nil
 }
@@ -339,7 +172,7 @@ func noteEntries(commit string, date time.Time, note []byte) []Entry {
 		byModel[r.Model] = e
 	}
 	var entries []Entry
-	for _, model := range sortedKeys(byModel) {
+	for _, model := range slices.Sorted(maps.Keys(byModel)) {
 		entries = append(entries, byModel[model])
 	}
 	return entries

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/git"
 	"github.com/podium-ml/podium/internal/gittest"
 )
 
@@ -33,13 +35,13 @@ func recordLine(t *testing.T, model, commit string, accuracy float64) []byte {
 	return data
 }
 
-func openNotes(t *testing.T, dir string) *Notes {
+func openNotes(t *testing.T, dir string) *git.Notes {
 	t.Helper()
 	n, err := OpenNotes(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.backoff = func(int) time.Duration { return 0 }
+	n.Backoff = func(int) time.Duration { return 0 }
 	return n
 }
 
@@ -79,7 +81,7 @@ func TestNotesAddAndHistory(t *testing.T) {
 	newer := recordLine(t, "iris", shas[2], 0.95)
 	other := recordLine(t, "churn", shas[2], 0.80)
 	for _, line := range [][]byte{first, old, other, newer} {
-		if err := n.Add(t.Context(), line); err != nil {
+		if err := AddToNotes(t.Context(), n, line); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +99,7 @@ func TestNotesAddAndHistory(t *testing.T) {
 		t.Errorf("note on a commit without records = %q", note)
 	}
 
-	got, err := n.History(t.Context(), "HEAD")
+	got, err := History(t.Context(), n, "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestNotesAddAndHistory(t *testing.T) {
 	}
 
 	// Only what is reachable from the revision.
-	got, err = n.History(t.Context(), shas[1])
+	got, err = History(t.Context(), n, shas[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestNotesAddAndHistory(t *testing.T) {
 func TestNotesHistoryWithoutNotes(t *testing.T) {
 	gittest.SetEnv(t)
 	dir, _ := repoWithCommits(t, 1)
-	got, err := openNotes(t, dir).History(t.Context(), "HEAD")
+	got, err := History(t.Context(), openNotes(t, dir), "HEAD")
 	if err != nil || len(got) != 0 {
 		t.Errorf("History() = %v, %v; want nothing", got, err)
 	}
@@ -150,7 +152,7 @@ func TestNotesHistorySkipsForeignLines(t *testing.T) {
 	cmd := []string{"notes", "--ref=" + NotesRef, "add", "-m", note, shas[0]}
 	gittest.Git(t, dir, cmd...)
 
-	got, err := openNotes(t, dir).History(t.Context(), "HEAD")
+	got, err := History(t.Context(), openNotes(t, dir), "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,9 +167,9 @@ func TestNotesAddUnknownCommit(t *testing.T) {
 	gittest.SetEnv(t)
 	dir, _ := repoWithCommits(t, 1)
 	missing := strings.Repeat("ab", 20)
-	err := openNotes(t, dir).Add(t.Context(), recordLine(t, "iris", missing, 0.9))
+	err := AddToNotes(t.Context(), openNotes(t, dir), recordLine(t, "iris", missing, 0.9))
 	var nf *NotFoundError
-	if !errors.As(err, &nf) || !nf.InvalidInput() {
+	if !errors.As(err, &nf) || !errors.Is(err, diag.ErrInvalidInput) {
 		t.Fatalf("Add() error = %v, want a NotFoundError", err)
 	}
 	if want := "commit " + missing + " is not in the repository at "; !strings.HasPrefix(err.Error(), want) {
@@ -180,7 +182,7 @@ func TestNotesAddRefusesNonRecords(t *testing.T) {
 	dir, _ := repoWithCommits(t, 1)
 	n := openNotes(t, dir)
 	for _, data := range []string{"{}", "not json", "{\"model\":\"a\",\n\"commit\":{\"sha\":\"b\"}}"} {
-		if err := n.Add(t.Context(), []byte(data)); err == nil {
+		if err := AddToNotes(t.Context(), n, []byte(data)); err == nil {
 			t.Errorf("Add(%q) accepted it", data)
 		}
 	}
@@ -196,7 +198,7 @@ func TestNotesIdentityFallback(t *testing.T) {
 		os.Unsetenv(k)
 	}
 	gittest.Git(t, dir, "config", "user.useConfigOnly", "true")
-	if err := openNotes(t, dir).Add(t.Context(), recordLine(t, "iris", shas[0], 0.9)); err != nil {
+	if err := AddToNotes(t.Context(), openNotes(t, dir), recordLine(t, "iris", shas[0], 0.9)); err != nil {
 		t.Fatal(err)
 	}
 	if got := gittest.Git(t, dir, "log", "-1", "--format=%an <%ae>", NotesRef); got != "podium <podium@localhost>" {
@@ -233,7 +235,7 @@ func TestNotesPush(t *testing.T) {
 	remote := bareRemote(t, dir)
 	n := openNotes(t, dir)
 	line := recordLine(t, "iris", shas[1], 0.9)
-	if err := n.Add(t.Context(), line); err != nil {
+	if err := AddToNotes(t.Context(), n, line); err != nil {
 		t.Fatal(err)
 	}
 	if err := n.Push(t.Context(), "origin"); err != nil {
@@ -259,7 +261,7 @@ func TestNotesPushMergesWhatOthersPushed(t *testing.T) {
 	irisA := recordLine(t, "iris", shas[0], 0.90)
 	churnA := recordLine(t, "churn", shas[0], 0.70)
 	for _, line := range [][]byte{irisA, churnA} {
-		if err := na.Add(t.Context(), line); err != nil {
+		if err := AddToNotes(t.Context(), na, line); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -274,7 +276,7 @@ func TestNotesPushMergesWhatOthersPushed(t *testing.T) {
 	fraudB := recordLine(t, "fraud", shas[0], 0.60)
 	secondB := recordLine(t, "iris", shas[1], 0.94)
 	for _, line := range [][]byte{irisB, fraudB, secondB} {
-		if err := nb.Add(t.Context(), line); err != nil {
+		if err := AddToNotes(t.Context(), nb, line); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,7 +291,7 @@ func TestNotesPushMergesWhatOthersPushed(t *testing.T) {
 	if got := remoteNote(t, remote, shas[1]); got != string(secondB) {
 		t.Errorf("remote note on the second commit\n got %s\nwant %s", got, secondB)
 	}
-	if out := gittest.Git(t, b, "for-each-ref", "refs/notes/"); strings.Contains(out, fetchedRef) {
+	if out := gittest.Git(t, b, "for-each-ref", "refs/notes/"); strings.Contains(out, NotesRef+"-fetched") {
 		t.Errorf("temporary ref left behind: %s", out)
 	}
 }
@@ -304,8 +306,8 @@ func TestNotesPushRefusedByRemoteIsNotRetried(t *testing.T) {
 	}
 	n := openNotes(t, dir)
 	calls := 0
-	n.backoff = func(int) time.Duration { calls++; return 0 }
-	if err := n.Add(t.Context(), recordLine(t, "iris", shas[0], 0.9)); err != nil {
+	n.Backoff = func(int) time.Duration { calls++; return 0 }
+	if err := AddToNotes(t.Context(), n, recordLine(t, "iris", shas[0], 0.9)); err != nil {
 		t.Fatal(err)
 	}
 	err := n.Push(t.Context(), "origin")
@@ -330,7 +332,7 @@ func TestNotesPushGivesUp(t *testing.T) {
 		other := clone(t, remote)
 		gittest.Git(t, other, "remote", "set-url", "origin", r)
 		no := openNotes(t, other)
-		if err := no.Add(t.Context(), recordLine(t, "churn", shas[0], float64(i)/10)); err != nil {
+		if err := AddToNotes(t.Context(), no, recordLine(t, "churn", shas[0], float64(i)/10)); err != nil {
 			t.Fatal(err)
 		}
 		if err := no.Push(t.Context(), "origin"); err != nil {
@@ -341,8 +343,8 @@ func TestNotesPushGivesUp(t *testing.T) {
 
 	n := openNotes(t, dir)
 	waits := 0
-	n.backoff = func(int) time.Duration { waits++; return 0 }
-	if err := n.Add(t.Context(), recordLine(t, "iris", shas[0], 0.9)); err != nil {
+	n.Backoff = func(int) time.Duration { waits++; return 0 }
+	if err := AddToNotes(t.Context(), n, recordLine(t, "iris", shas[0], 0.9)); err != nil {
 		t.Fatal(err)
 	}
 	err := n.Push(t.Context(), "origin")
@@ -350,8 +352,8 @@ func TestNotesPushGivesUp(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("Push() error = %v, want prefix %q", err, want)
 	}
-	if waits != MaxPushAttempts-1 {
-		t.Errorf("waited %d times, want %d", waits, MaxPushAttempts-1)
+	if waits != git.MaxPushAttempts-1 {
+		t.Errorf("waited %d times, want %d", waits, git.MaxPushAttempts-1)
 	}
 }
 
@@ -381,25 +383,5 @@ func TestSetLine(t *testing.T) {
 				t.Errorf("SetLine()\n got %q\nwant %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestRejected(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		out  string
-		want bool
-	}{
-		{out: "To /r.git\n!\trefs/notes/podium:refs/notes/podium\t[rejected] (fetch first)\nDone\n", want: true},
-		{out: "To /r.git\n!\trefs/notes/podium:refs/notes/podium\t[rejected] (non-fast-forward)\nDone\n", want: true},
-		{out: "To /r.git\n!\trefs/notes/podium:refs/notes/podium\t[remote rejected] (pre-receive hook declined)\nDone\n", want: false},
-		{out: "!\trefs/notes/podium:refs/notes/podium\t[remote rejected] (cannot lock ref 'refs/notes/podium': is at 1 but expected 2)\n", want: true},
-		{out: "!\trefs/notes/podium:refs/notes/podium\t[remote rejected] (protected branch hook declined)\n", want: false},
-		{out: "", want: false},
-	}
-	for _, tt := range tests {
-		if got := rejected([]byte(tt.out)); got != tt.want {
-			t.Errorf("rejected(%q) = %v, want %v", tt.out, got, tt.want)
-		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
@@ -27,8 +28,8 @@ import (
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/gate/glob"
-	"github.com/podium-ml/podium/internal/metrics"
 	"github.com/podium-ml/podium/internal/rundir"
+	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -191,7 +192,7 @@ func New(src Source) (*Record, error) {
 		Data:        run.Data,
 		Artifact:    src.Artifact,
 		Steps:       []Step{},
-		Environment: src.Env,
+		Environment: environment(src.Env, run.Environment),
 	}
 	if r.CI.Provider == "" {
 		r.CI.Provider = "local"
@@ -201,19 +202,6 @@ func New(src Source) (*Record, error) {
 		r.Commit.Clean = &clean
 		r.Commit.Changed = wt.Changed
 		r.Commit.Truncated = wt.Truncated
-	}
-	if env := run.Environment; env != nil {
-		if len(env.Runtimes) > 0 {
-			r.Environment.Runtimes = env.Runtimes
-		}
-		if len(env.Lockfiles) > 0 {
-			r.Environment.Lockfiles = env.Lockfiles
-		}
-	}
-	if !digestPattern.MatchString(r.Environment.ImageDigest) {
-		// A platform may know the image only by tag; the record keeps
-		// digests alone, since a tag names nothing fixed.
-		r.Environment.ImageDigest = ""
 	}
 	if r.Params == nil {
 		r.Params = map[string]any{}
@@ -243,20 +231,46 @@ func New(src Source) (*Record, error) {
 		}
 		decision := c.Decision
 		r.Decision = &decision
-		r.Gate = &Gate{Champion: c.Champion, Checks: c.Checks, Comparable: c.Comparable, Warnings: c.Warnings}
-		if r.Gate.Checks == nil {
-			r.Gate.Checks = []rundir.Check{}
-		}
-		if r.Gate.Warnings == nil {
-			r.Gate.Warnings = []string{}
-		}
-		if r.Gate.Champion != nil && r.Gate.Champion.Metrics == nil {
-			champion := *r.Gate.Champion
-			champion.Metrics = map[string]float64{}
-			r.Gate.Champion = &champion
-		}
+		r.Gate = gateOf(c)
 	}
 	return r, nil
+}
+
+// environment is where the record was made (env) with what run.json saw
+// at train time (the runtimes and lockfiles), when it saw any.
+func environment(env Environment, run *rundir.Environment) Environment {
+	if run != nil {
+		if len(run.Runtimes) > 0 {
+			env.Runtimes = run.Runtimes
+		}
+		if len(run.Lockfiles) > 0 {
+			env.Lockfiles = run.Lockfiles
+		}
+	}
+	if !digestPattern.MatchString(env.ImageDigest) {
+		// A platform may know the image only by tag; the record keeps
+		// digests alone, since a tag names nothing fixed.
+		env.ImageDigest = ""
+	}
+	return env
+}
+
+// gateOf is the gate's side of the record: compare.json's verdict with
+// empty lists and maps rather than nulls, as the schema wants.
+func gateOf(c *rundir.Compare) *Gate {
+	g := &Gate{Champion: c.Champion, Checks: c.Checks, Comparable: c.Comparable, Warnings: c.Warnings}
+	if g.Checks == nil {
+		g.Checks = []rundir.Check{}
+	}
+	if g.Warnings == nil {
+		g.Warnings = []string{}
+	}
+	if g.Champion != nil && g.Champion.Metrics == nil {
+		champion := *g.Champion
+		champion.Metrics = map[string]float64{}
+		g.Champion = &champion
+	}
+	return g
 }
 
 // files lists the paths one side of the steps (inputs or outputs) names,
@@ -396,7 +410,8 @@ func PrimaryMetric(rulePatterns []string, metrics map[string]float64) string {
 
 // CheckRun reports what makes run.json unfit for a record: fields that
 // are missing (in data, the file's bytes) or malformed. The error is a
-// rundir.IncompleteError (invalid input, exit 2).
+// rundir.IncompleteError (invalid input, exit 2) whose Hint, the command
+// to run, is the caller's to add.
 func CheckRun(dir string, data []byte, run *rundir.Run) error {
 	var problems []string
 	var raw map[string]json.RawMessage
@@ -452,7 +467,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 			name  string
 			paths map[string]string
 		}{{"inputs", s.Inputs}, {"outputs", s.Outputs}} {
-			for _, p := range sortedKeys(side.paths) {
+			for _, p := range slices.Sorted(maps.Keys(side.paths)) {
 				if p == "" {
 					problems = append(problems, fmt.Sprintf("%s: %s: empty path", where, side.name))
 				}
@@ -469,16 +484,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 }
 
 func incomplete(dir string, err error) error {
-	return &rundir.IncompleteError{Dir: dir, File: rundir.RunFile, Hint: "podium train --run-dir " + dir, Err: err}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return &rundir.IncompleteError{Dir: dir, File: rundir.RunFile, Err: err}
 }
 
 // Marshal returns the record's canonical bytes, one line of compact JSON
@@ -515,7 +521,7 @@ func Digest(data []byte) string {
 }
 
 // Decode reads a record through the strict decoder podium's other
-// documents use (metrics.DecodeJSONExtensible): duplicate keys, keys that
+// documents use (strictjson.DecodeExtensible): duplicate keys, keys that
 // differ from a field only in case and numbers a float64 cannot hold
 // exactly are refused; so is a different schema_version. Fields it does
 // not know are ignored (a newer podium may add some).
@@ -524,7 +530,7 @@ func Decode(data []byte) (*Record, error) {
 		return nil, fmt.Errorf("record is %d bytes; at most %d are read", len(data), MaxSize)
 	}
 	var r Record
-	if err := metrics.DecodeJSONExtensible("record", data, &r); err != nil {
+	if err := strictjson.DecodeExtensible("record", data, &r); err != nil {
 		return nil, fmt.Errorf("not a podium record: %w", err)
 	}
 	if r.SchemaVersion != SchemaVersion {

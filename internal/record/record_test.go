@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/rundir"
 	"github.com/podium-ml/podium/schemas"
 )
@@ -431,7 +432,6 @@ func TestCheckRun(t *testing.T) {
 		return string(b)
 	}
 	const prefix = "D/run.json: "
-	const hint = " (run podium train --run-dir D first)"
 	tests := []struct {
 		name    string
 		data    string
@@ -466,10 +466,10 @@ func TestCheckRun(t *testing.T) {
 				return
 			}
 			var incomplete *rundir.IncompleteError
-			if !errors.As(err, &incomplete) || !incomplete.InvalidInput() {
+			if !errors.As(err, &incomplete) || !errors.Is(err, diag.ErrInvalidInput) {
 				t.Fatalf("CheckRun() = %v (%T), want an IncompleteError", err, err)
 			}
-			if got, want := err.Error(), prefix+tt.wantErr+hint; got != want {
+			if got, want := err.Error(), prefix+tt.wantErr; got != want {
 				t.Errorf("CheckRun() error\n got %s\nwant %s", got, want)
 			}
 		})

@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -133,7 +134,7 @@ func scrubValue(v any, ptr string, s *Scrubber, findings *[]Finding) any {
 		return x
 	case map[string]any:
 		out := make(map[string]any, len(x))
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			child := ptr + "/" + escapePointer(k)
 			key := k
 			if why := s.Why(k); why != "" {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/git"
 )
 
@@ -118,8 +119,8 @@ type openError struct {
 func (e *openError) Error() string {
 	return fmt.Sprintf("the git registry needs a git repository at %s: %v", e.dir, e.err)
 }
-func (e *openError) Unwrap() error      { return e.err }
-func (e *openError) InvalidInput() bool { return true }
+func (e *openError) Unwrap() error        { return e.err }
+func (e *openError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // PointerPath is the model's pointer file relative to the repository root.
 func (g *Git) PointerPath(model string) string {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/metrics"
+	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -125,7 +126,7 @@ func Marshal(p *Pointer) ([]byte, error) {
 }
 
 // Parse reads a pointer file; name labels error messages. It goes through
-// the strict decoder podium's other documents use (metrics.CheckJSONAs):
+// the strict decoder podium's other documents use (strictjson.CheckAs):
 // duplicate keys, keys that differ only in case, keys that are no field
 // of the pointer ("ArtifACts", which encoding/json would have matched to
 // artifacts after the schema had ignored it as unknown), numbers a
@@ -133,7 +134,7 @@ func Marshal(p *Pointer) ([]byte, error) {
 // input.
 func Parse(name string, data []byte) (*Pointer, error) {
 	var p Pointer
-	if err := metrics.CheckJSONAs(name, data, &p); err != nil {
+	if err := strictjson.CheckAs(name, data, &p); err != nil {
 		return nil, err
 	}
 	var decoded any

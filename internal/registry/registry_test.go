@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 const (
@@ -185,8 +186,7 @@ func TestParseRejects(t *testing.T) {
 			if err.Error() != tt.wantErrMsg {
 				t.Errorf("error:\n got: %s\nwant: %s", err, tt.wantErrMsg)
 			}
-			var invalid interface{ InvalidInput() bool }
-			if !errors.As(err, &invalid) {
+			if !errors.Is(err, diag.ErrInvalidInput) {
 				t.Errorf("error %T is not invalid input", err)
 			}
 		})
@@ -328,8 +328,7 @@ func TestReadChampionFile(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("ReadChampionFile() error = %v, want it to contain %q", err, tt.wantErr)
 				}
-				var in interface{ InvalidInput() bool }
-				if !errors.As(err, &in) {
+				if !errors.Is(err, diag.ErrInvalidInput) {
 					t.Errorf("error %T is not invalid input", err)
 				}
 				return

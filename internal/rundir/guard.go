@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // LockFile is the file in a directory whose lock a run holds while it
@@ -116,7 +118,7 @@ func (e *SymlinkError) Error() string {
 		e.Path, e.What, e.Target)
 }
 
-func (e *SymlinkError) InvalidInput() bool { return true }
+func (e *SymlinkError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // CheckNoSymlinks refuses dir when it, its logs/ (sub, when not ""), or a
 // directory between root and it is a symbolic link. Directories above

@@ -19,7 +19,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/atomicfile"
 	"github.com/podium-ml/podium/internal/diag"
-	"github.com/podium-ml/podium/internal/metrics"
+	"github.com/podium-ml/podium/internal/strictjson"
 	"github.com/podium-ml/podium/schemas"
 )
 
@@ -139,7 +139,7 @@ func (e *UnusableError) Error() string {
 	return fmt.Sprintf("%s: the run is unusable: %s (fix it and run podium train again)", filepath.Join(e.Dir, RunFile), e.Reason)
 }
 
-func (e *UnusableError) InvalidInput() bool { return true }
+func (e *UnusableError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // Usable returns an *UnusableError when the run failed. A run.json written
 // before runs said why still fails here when a step did not succeed.
@@ -244,8 +244,8 @@ func (e *IncompleteError) Error() string {
 	return msg
 }
 
-func (e *IncompleteError) Unwrap() error      { return e.Err }
-func (e *IncompleteError) InvalidInput() bool { return true }
+func (e *IncompleteError) Unwrap() error        { return e.Err }
+func (e *IncompleteError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // ReadRun reads dir/run.json, strictly (see readJSON) and checked against
 // RunSchema.
@@ -311,7 +311,7 @@ func LogPath(dir, step string) string {
 
 // readJSON reads dir/name into v. The file must be one strict JSON
 // document (no duplicate or case-variant keys, no NaN, no byte order mark,
-// nothing after it: metrics.DecodeJSON) that schema accepts; every problem
+// nothing after it: strictjson.Decode) that schema accepts; every problem
 // is invalid input naming the file, and the position or field.
 func readJSON(dir, name, hint, schema string, v any) error {
 	path := filepath.Join(dir, name)
@@ -329,10 +329,10 @@ func readJSON(dir, name, hint, schema string, v any) error {
 		}
 		return fmt.Errorf("failed to read %s: %w", path, err)
 	}
-	// CheckJSONAs also refuses keys that are no field of v (or differ
+	// CheckAs also refuses keys that are no field of v (or differ
 	// from one only in case): the schema alone would let them through,
 	// and encoding/json would match them to fields.
-	if err := metrics.CheckJSONAs(path, data, v); err != nil {
+	if err := strictjson.CheckAs(path, data, v); err != nil {
 		return err
 	}
 	var decoded any

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 func validRun() *Run {
@@ -257,8 +258,7 @@ func TestReadCompare(t *testing.T) {
 
 func assertInvalidInput(t *testing.T, err error) {
 	t.Helper()
-	var in interface{ InvalidInput() bool }
-	if !errors.As(err, &in) || !in.InvalidInput() {
+	if !errors.Is(err, diag.ErrInvalidInput) {
 		t.Errorf("error %T is not invalid input (exit 2): %v", err, err)
 	}
 }

@@ -1,9 +1,48 @@
 package scm
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/podium-ml/podium/internal/httpclient"
+)
 
 // What both backends (scm/github, scm/gitlab) need alike and is not about
 // either host's API lives here, so a fix reaches both.
+
+// Hooks are what a backend is handed besides its API and token: the clock
+// that paces the few retries it makes itself, where warnings go, and how
+// secrets are masked in its errors.
+type Hooks struct {
+	Clock  httpclient.Clock
+	Logf   func(format string, args ...any)
+	Redact func(string) string
+}
+
+// NewHooks returns the hooks with nil ones set: the system clock, no
+// warnings, nothing masked.
+func NewHooks(clock httpclient.Clock, logf func(string, ...any), redact func(string) string) Hooks {
+	h := Hooks{Clock: clock, Logf: logf, Redact: redact}
+	if h.Clock == nil {
+		h.Clock = httpclient.SystemClock{}
+	}
+	if h.Logf == nil {
+		h.Logf = func(string, ...any) {}
+	}
+	if h.Redact == nil {
+		h.Redact = func(s string) string { return s }
+	}
+	return h
+}
+
+// Clean masks secrets in *err (RedactError); backends defer it.
+func (h Hooks) Clean(err *error) { RedactError(err, h.Redact) }
+
+// Pause waits between replays of a lost race, an unknown outcome or an
+// eventually consistent read: 1s, 2s, ...
+func (h Hooks) Pause(ctx context.Context, attempt int) error {
+	return h.Clock.Sleep(ctx, time.Duration(attempt)*time.Second)
+}
 
 // RedactError masks secrets in *err with redact, keeping the original
 // error for errors.Is and errors.As: some servers echo credentials back.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // InvalidChangeError is a ChangeRequest no host would accept: a branch
@@ -21,8 +23,8 @@ func (e *InvalidChangeError) Error() string {
 	return fmt.Sprintf("invalid change request: %s %q: %s", e.Field, e.Value, e.Msg)
 }
 
-// InvalidInput marks the error as invalid input for the CLI's exit code.
-func (e *InvalidChangeError) InvalidInput() bool { return true }
+// Is reports the error as invalid input for the CLI's exit code.
+func (e *InvalidChangeError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // Validate checks what both hosts require of a change: a branch name git
 // accepts (and not the base), a title, at least one file, and file paths

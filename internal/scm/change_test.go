@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/scm"
 )
 
@@ -55,7 +56,7 @@ func TestChangeRequestValidate(t *testing.T) {
 				t.Fatalf("error = %v, want %s", err, tt.want)
 			}
 			var inv *scm.InvalidChangeError
-			if !errors.As(err, &inv) || !inv.InvalidInput() {
+			if !errors.As(err, &inv) || !errors.Is(err, diag.ErrInvalidInput) {
 				t.Error("not an invalid-input error")
 			}
 		})

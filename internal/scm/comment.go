@@ -74,59 +74,17 @@ func Upsert[T comparable](ctx context.Context, marker, body string, s CommentSte
 	if err != nil {
 		return nil, err
 	}
-	// find returns podium's comments that hold marker, oldest first.
-	find := func(me Identity) ([]T, error) {
-		all, err := s.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		var mine []T
-		for _, c := range all {
-			if strings.Contains(s.Body(c), marker) && s.Mine(c, me) {
-				mine = append(mine, c)
-			}
-		}
-		slices.SortFunc(mine, func(a, b T) int { return cmp.Compare(s.ID(a), s.ID(b)) })
-		return mine, nil
-	}
-	update := func(c T, created bool) (*Comment, error) {
-		if s.Body(c) != body {
-			var err error
-			if c, err = s.Edit(ctx, c, body); err != nil {
-				return nil, err
-			}
-		}
-		return s.Result(c, created), nil
-	}
-
-	mine, err := find(me)
+	u := &upsert[T]{CommentSteps: s, marker: marker, body: body}
+	mine, err := u.find(ctx, me)
 	if err != nil {
 		return nil, err
 	}
 	if len(mine) > 0 {
-		return update(mine[0], false)
+		return u.update(ctx, mine[0], false)
 	}
-	var created T
-	for attempt := 1; ; attempt++ {
-		c, err := s.Create(ctx, body)
-		if err == nil {
-			created = c
-			break
-		}
-		if !s.UnknownOutcome(ctx, err) || attempt == s.MaxCreates {
-			return nil, fmt.Errorf("failed to comment on %s: %w", s.Where, err)
-		}
-		// The comment may have been posted: look before posting again.
-		mine, ferr := find(me)
-		if ferr != nil {
-			return nil, ferr
-		}
-		if len(mine) > 0 {
-			return update(mine[0], true)
-		}
-		if err := s.Pause(ctx, attempt); err != nil {
-			return nil, err
-		}
+	created, found, err := u.create(ctx, me)
+	if err != nil || found != nil {
+		return found, err
 	}
 
 	// The created comment names podium's account, which the token may
@@ -136,7 +94,7 @@ func Upsert[T comparable](ctx context.Context, marker, body string, s CommentSte
 		me = who
 	}
 	// A concurrent run may have created one as well: the oldest stays.
-	mine, err = find(me)
+	mine, err = u.find(ctx, me)
 	if err != nil {
 		return nil, fmt.Errorf("failed to look for concurrent comments on %s after creating one: %w", s.Where, err)
 	}
@@ -146,5 +104,66 @@ func Upsert[T comparable](ctx context.Context, marker, body string, s CommentSte
 	if err := s.Delete(ctx, created); err != nil {
 		return nil, fmt.Errorf("failed to delete the duplicate comment podium created on %s: %w", s.Where, err)
 	}
-	return update(mine[0], false)
+	return u.update(ctx, mine[0], false)
+}
+
+// upsert is one Upsert: the steps, the marker and the marked body.
+type upsert[T comparable] struct {
+	CommentSteps[T]
+	marker, body string
+}
+
+// find returns podium's comments that hold the marker, oldest first.
+func (u *upsert[T]) find(ctx context.Context, me Identity) ([]T, error) {
+	all, err := u.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var mine []T
+	for _, c := range all {
+		if strings.Contains(u.Body(c), u.marker) && u.Mine(c, me) {
+			mine = append(mine, c)
+		}
+	}
+	slices.SortFunc(mine, func(a, b T) int { return cmp.Compare(u.ID(a), u.ID(b)) })
+	return mine, nil
+}
+
+// update sets c's text to the body unless it holds it already.
+func (u *upsert[T]) update(ctx context.Context, c T, created bool) (*Comment, error) {
+	if u.Body(c) != u.body {
+		var err error
+		if c, err = u.Edit(ctx, c, u.body); err != nil {
+			return nil, err
+		}
+	}
+	return u.Result(c, created), nil
+}
+
+// create posts the comment, up to MaxCreates times while the outcome of a
+// failed create is unknown. When a failed create turns out to have posted
+// it after all, create updates that comment and returns it as found.
+func (u *upsert[T]) create(ctx context.Context, me Identity) (created T, found *Comment, _ error) {
+	var zero T
+	for attempt := 1; ; attempt++ {
+		c, err := u.Create(ctx, u.body)
+		if err == nil {
+			return c, nil, nil
+		}
+		if !u.UnknownOutcome(ctx, err) || attempt == u.MaxCreates {
+			return zero, nil, fmt.Errorf("failed to comment on %s: %w", u.Where, err)
+		}
+		// The comment may have been posted: look before posting again.
+		mine, err := u.find(ctx, me)
+		if err != nil {
+			return zero, nil, err
+		}
+		if len(mine) > 0 {
+			found, err := u.update(ctx, mine[0], true)
+			return zero, found, err
+		}
+		if err := u.Pause(ctx, attempt); err != nil {
+			return zero, nil, err
+		}
+	}
 }

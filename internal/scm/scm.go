@@ -53,7 +53,7 @@ const (
 type Status struct {
 	Context     string // e.g. podium/gate
 	State       State
-	Description string
+	Description string // one line; each host's backend cuts it to its limit (Truncate)
 	TargetURL   string
 }
 

@@ -73,149 +73,159 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// checker collects what check finds, each problem at a JSON pointer.
+type checker struct{ probs []problem }
+
+func (c *checker) add(ptr, format string, args ...any) {
+	c.probs = append(c.probs, problem{ptr: ptr, msg: fmt.Sprintf(format, args...)})
+}
+
+// path adds a problem when p is not a relative path inside the spec's
+// directory.
+func (c *checker) path(ptr, p string) {
+	if msg := localPathProblem(p); msg != "" {
+		c.add(ptr, "%s", msg)
+	}
+}
+
 // check finds what the schema cannot express.
 func check(s *Spec) []problem {
-	var probs []problem
-	add := func(ptr, format string, args ...any) {
-		probs = append(probs, problem{ptr: ptr, msg: fmt.Sprintf(format, args...)})
-	}
+	c := &checker{}
+	c.storage(s)
+	c.components(s.Components)
+	c.probs = append(c.probs, checkGraph(s.Pipeline)...)
+	c.steps(s)
+	c.results(s)
+	c.rules(s.Gate.Rules)
+	c.deploy(s.Deploy)
+	c.data(s)
+	return c.probs
+}
 
-	checkPath := func(ptr, p string) {
-		if msg := localPathProblem(p); msg != "" {
-			add(ptr, "%s", msg)
-		}
-	}
-	checkPath("/registry/path", s.Registry.Path)
-	checkPath("/cache/path", s.Cache.Path)
+// storage checks registry and cache, and sets Cache.MaxBytes.
+func (c *checker) storage(s *Spec) {
+	c.path("/registry/path", s.Registry.Path)
+	c.path("/cache/path", s.Cache.Path)
 	maxSize := s.Cache.MaxSize
 	if maxSize == "" {
 		maxSize = DefaultCacheMaxSize
 	}
 	if n, err := ParseSize(maxSize); err != nil {
-		add("/cache/max_size", "%v", err)
+		c.add("/cache/max_size", "%v", err)
 	} else {
 		s.Cache.MaxBytes = n
 	}
 	if s.Cache.Remote != "" {
 		if _, err := ociref.ParseRemote(s.Cache.Remote); err != nil {
-			add("/cache/remote", "%v", err)
+			c.add("/cache/remote", "%v", err)
 		}
 	}
+}
 
-	compSeen := map[string]int{}
-	for i, c := range s.Components {
-		if j, dup := compSeen[c.Name]; dup {
-			add(fmt.Sprintf("/components/%d/name", i), "duplicate component name %q (also components[%d])", c.Name, j)
+func (c *checker) components(comps []Component) {
+	seen := map[string]int{}
+	for i, comp := range comps {
+		if j, dup := seen[comp.Name]; dup {
+			c.add(fmt.Sprintf("/components/%d/name", i), "duplicate component name %q (also components[%d])", comp.Name, j)
 		} else {
-			compSeen[c.Name] = i
+			seen[comp.Name] = i
 		}
-		checkPath(fmt.Sprintf("/components/%d/path", i), c.Path)
+		c.path(fmt.Sprintf("/components/%d/path", i), comp.Path)
 	}
+}
 
-	stepIndex := map[string]int{}
+// steps checks each step's params and paths; checkGraph checks how the
+// steps relate.
+func (c *checker) steps(s *Spec) {
 	for i, st := range s.Pipeline {
-		if j, dup := stepIndex[st.Name]; dup {
-			add(fmt.Sprintf("/pipeline/%d/name", i), "duplicate step name %q (also pipeline[%d])", st.Name, j)
-			continue
-		}
-		stepIndex[st.Name] = i
-	}
-	names := make([]string, 0, len(stepIndex))
-	for _, st := range s.Pipeline {
-		names = append(names, st.Name)
-	}
-	for i, st := range s.Pipeline {
-		for j, need := range st.Needs {
-			ptr := fmt.Sprintf("/pipeline/%d/needs/%d", i, j)
-			switch _, ok := stepIndex[need]; {
-			case need == st.Name:
-				add(ptr, "step %q cannot need itself", need)
-			case !ok:
-				msg := fmt.Sprintf("unknown step %q", need)
-				if sug := suggest(need, names); sug != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", sug)
-				}
-				add(ptr, "%s", msg)
-			}
-		}
 		for j, p := range st.Params {
 			if _, ok := s.Params[p]; !ok {
 				msg := fmt.Sprintf("step %q uses param %q, which params does not declare", st.Name, p)
 				if sug := suggest(p, slices.Sorted(maps.Keys(s.Params))); sug != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", sug)
 				}
-				add(fmt.Sprintf("/pipeline/%d/params/%d", i, j), "%s", msg)
+				c.add(fmt.Sprintf("/pipeline/%d/params/%d", i, j), "%s", msg)
 			}
 		}
 		for j, in := range st.Inputs {
-			checkPath(fmt.Sprintf("/pipeline/%d/inputs/%d", i, j), in)
+			c.path(fmt.Sprintf("/pipeline/%d/inputs/%d", i, j), in)
 		}
 		for j, out := range st.Outputs {
-			checkPath(fmt.Sprintf("/pipeline/%d/outputs/%d", i, j), out)
+			c.path(fmt.Sprintf("/pipeline/%d/outputs/%d", i, j), out)
 		}
 	}
-	if cyc := findCycle(s.Pipeline, stepIndex); len(cyc) > 0 {
-		add(fmt.Sprintf("/pipeline/%d/needs", stepIndex[cyc[0]]), "dependency cycle: %s", strings.Join(cyc, " -> "))
-	}
+}
 
+// results checks the files compare reads: the metrics, the artifact and
+// the evaluation data.
+func (c *checker) results(s *Spec) {
 	var outputs []string
 	for _, st := range s.Pipeline {
 		outputs = append(outputs, st.Outputs...)
 	}
-	if s.Metrics != "" {
-		checkPath("/metrics", s.Metrics)
-		if len(s.Pipeline) > 0 && !underAny(s.Metrics, outputs) {
-			add("/metrics", "%q is not an output of any step; add it to the outputs of the step that writes it", s.Metrics)
+	for _, f := range []struct{ ptr, path string }{{"/metrics", s.Metrics}, {"/artifact", s.Artifact}} {
+		if f.path == "" {
+			continue
 		}
-	}
-	if s.Artifact != "" {
-		checkPath("/artifact", s.Artifact)
-		if len(s.Pipeline) > 0 && !underAny(s.Artifact, outputs) {
-			add("/artifact", "%q is not an output of any step; add it to the outputs of the step that writes it", s.Artifact)
+		c.path(f.ptr, f.path)
+		if len(s.Pipeline) > 0 && !underAny(f.path, outputs) {
+			c.add(f.ptr, "%q is not an output of any step; add it to the outputs of the step that writes it", f.path)
 		}
 	}
 	for i, p := range s.EvaluationData {
-		checkPath(fmt.Sprintf("/evaluation_data/%d", i), p)
+		c.path(fmt.Sprintf("/evaluation_data/%d", i), p)
 	}
+}
 
-	for i, r := range s.Gate.Rules {
+func (c *checker) rules(rules []Rule) {
+	for i, r := range rules {
 		ptr := fmt.Sprintf("/gate/rules/%d", i)
 		if _, err := glob.Compile(r.Metric); err != nil {
-			add(ptr+"/metric", "bad glob %q: %v", r.Metric, err)
+			c.add(ptr+"/metric", "bad glob %q: %v", r.Metric, err)
 		}
 		if r.MinValue != nil && r.MaxValue != nil && *r.MinValue > *r.MaxValue {
-			add(ptr+"/min_value", "min_value %g is greater than max_value %g", *r.MinValue, *r.MaxValue)
+			c.add(ptr+"/min_value", "min_value %g is greater than max_value %g", *r.MinValue, *r.MaxValue)
 		}
 		if r.Tolerance != nil && (r.MinDelta != nil || r.MinRelative != nil) {
-			add(ptr+"/tolerance", "tolerance (how much worse is allowed) cannot be combined with min_delta or min_relative (how much better is required)")
+			c.add(ptr+"/tolerance", "tolerance (how much worse is allowed) cannot be combined with min_delta or min_relative (how much better is required)")
 		}
 	}
+}
 
-	if d := s.Deploy; d != nil {
-		checkPath("/deploy/manifest", d.Manifest)
-		for key, text := range map[string]string{"value": d.Value, "branch": d.Branch} {
-			if err := checkTemplate(text); err != nil {
-				add("/deploy/"+key, "%v", err)
+func (c *checker) deploy(d *Deploy) {
+	if d == nil {
+		return
+	}
+	c.path("/deploy/manifest", d.Manifest)
+	for key, text := range map[string]string{"value": d.Value, "branch": d.Branch} {
+		if err := checkTemplate(text); err != nil {
+			c.add("/deploy/"+key, "%v", err)
+		}
+	}
+}
+
+// data checks that the data schema guards step inputs that exist before
+// any step runs.
+func (c *checker) data(s *Spec) {
+	d := s.Data
+	if d == nil {
+		return
+	}
+	c.path("/data/schema", d.Schema)
+	for i, in := range d.Inputs {
+		ptr := fmt.Sprintf("/data/inputs/%d", i)
+		c.path(ptr, in)
+		if !slices.ContainsFunc(s.Pipeline, func(st Step) bool {
+			return slices.ContainsFunc(st.Inputs, func(x string) bool { return path.Clean(x) == path.Clean(in) })
+		}) {
+			c.add(ptr, "%q is not an input of any step; name the step input the schema guards", in)
+		}
+		for _, st := range s.Pipeline {
+			if slices.ContainsFunc(st.Outputs, func(x string) bool { return path.Clean(x) == path.Clean(in) }) {
+				c.add(ptr, "%q is an output of step %q, but the data check runs before any step: guard the file it is made from", in, st.Name)
 			}
 		}
 	}
-	if d := s.Data; d != nil {
-		checkPath("/data/schema", d.Schema)
-		for i, in := range d.Inputs {
-			checkPath(fmt.Sprintf("/data/inputs/%d", i), in)
-			if !slices.ContainsFunc(s.Pipeline, func(st Step) bool {
-				return slices.ContainsFunc(st.Inputs, func(x string) bool { return path.Clean(x) == path.Clean(in) })
-			}) {
-				add(fmt.Sprintf("/data/inputs/%d", i), "%q is not an input of any step; name the step input the schema guards", in)
-			}
-			for _, st := range s.Pipeline {
-				if slices.ContainsFunc(st.Outputs, func(x string) bool { return path.Clean(x) == path.Clean(in) }) {
-					add(fmt.Sprintf("/data/inputs/%d", i), "%q is an output of step %q, but the data check runs before any step: guard the file it is made from", in, st.Name)
-				}
-			}
-		}
-	}
-	return probs
 }
 
 // localPathProblem says why p is not a relative path inside the spec's
@@ -244,52 +254,6 @@ func underAny(p string, roots []string) bool {
 		}
 	}
 	return false
-}
-
-// findCycle returns the steps of one dependency cycle, first step repeated
-// at the end, or nil.
-func findCycle(steps []Step, index map[string]int) []string {
-	const (
-		unvisited = iota
-		active
-		done
-	)
-	state := make([]int, len(steps))
-	var stack []string
-	var cycle []string
-	var visit func(i int) bool
-	visit = func(i int) bool {
-		state[i] = active
-		stack = append(stack, steps[i].Name)
-		for _, need := range steps[i].Needs {
-			j, ok := index[need]
-			if !ok || need == steps[i].Name {
-				continue
-			}
-			switch state[j] {
-			case active:
-				for k, name := range stack {
-					if name == need {
-						cycle = append(append([]string{}, stack[k:]...), need)
-						return true
-					}
-				}
-			case unvisited:
-				if visit(j) {
-					return true
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		state[i] = done
-		return false
-	}
-	for i := range steps {
-		if state[i] == unvisited && visit(i) {
-			return cycle
-		}
-	}
-	return nil
 }
 
 // checkTemplate parses a deploy template and runs it on sample data, so a

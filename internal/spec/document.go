@@ -25,86 +25,99 @@ type document struct {
 // value unrepresentable in JSON (NaN, non-string keys, aliases) are returned
 // as problems, positioned.
 func newDocument(root *yaml.Node) (*document, []problem) {
-	d := &document{pos: map[string]position{}, keys: map[string]position{}}
-	var probs []problem
-	var conv func(n *yaml.Node, ptr string, depth int) any
-	conv = func(n *yaml.Node, ptr string, depth int) any {
-		d.pos[ptr] = position{n.Line, n.Column}
-		if depth > 64 {
-			probs = append(probs, problem{ptr: ptr, msg: "nesting too deep (more than 64 levels)"})
-			return nil
-		}
-		switch n.Kind {
-		case yaml.DocumentNode:
-			if len(n.Content) == 0 {
-				return nil
-			}
-			return conv(n.Content[0], ptr, depth)
-		case yaml.AliasNode:
-			// Aliases could expand exponentially ("billion laughs"); a spec
-			// has no need for them.
-			probs = append(probs, problem{ptr: ptr, msg: "YAML aliases (*name) are not supported in podium.yaml"})
-			return nil
-		case yaml.MappingNode:
-			m := make(map[string]any, len(n.Content)/2)
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if k.Kind != yaml.ScalarNode {
-					probs = append(probs, problem{ptr: ptr, line: k.Line, col: k.Column, msg: "mapping keys must be plain strings"})
-					continue
-				}
-				if k.Tag == "!!merge" {
-					probs = append(probs, problem{ptr: ptr, line: k.Line, col: k.Column, msg: "YAML merge keys (<<) are not supported in podium.yaml"})
-					continue
-				}
-				child := ptr + "/" + escapePointer(k.Value)
-				if first, dup := d.keys[child]; dup {
-					// yaml.v3 only catches duplicates when decoding into Go
-					// values; a node tree keeps both, and the last would win.
-					probs = append(probs, problem{ptr: child, line: k.Line, col: k.Column,
-						msg: fmt.Sprintf("duplicate key %q (first defined at line %d)", k.Value, first.line)})
-					continue
-				}
-				d.keys[child] = position{k.Line, k.Column}
-				m[k.Value] = conv(v, child, depth+1)
-			}
-			return m
-		case yaml.SequenceNode:
-			s := make([]any, len(n.Content))
-			for i, c := range n.Content {
-				s[i] = conv(c, ptr+"/"+strconv.Itoa(i), depth+1)
-			}
-			return s
-		case yaml.ScalarNode:
-			var v any
-			if err := n.Decode(&v); err != nil {
-				probs = append(probs, problem{ptr: ptr, msg: err.Error()})
-				return nil
-			}
-			switch x := v.(type) {
-			case int:
-				return float64(x)
-			case int64:
-				return float64(x)
-			case uint64:
-				return float64(x)
-			case float64:
-				if math.IsNaN(x) || math.IsInf(x, 0) {
-					probs = append(probs, problem{ptr: ptr, msg: fmt.Sprintf("%s is not a finite number", n.Value)})
-					return nil
-				}
-				return x
-			case string, bool, nil:
-				return x
-			default:
-				// Timestamps and binary: keep the text as written.
-				return n.Value
-			}
-		}
+	c := &converter{d: &document{pos: map[string]position{}, keys: map[string]position{}}}
+	c.d.value = c.conv(root, "", 0)
+	return c.d, c.probs
+}
+
+// converter is one run of newDocument.
+type converter struct {
+	d     *document
+	probs []problem
+}
+
+func (c *converter) conv(n *yaml.Node, ptr string, depth int) any {
+	c.d.pos[ptr] = position{n.Line, n.Column}
+	if depth > 64 {
+		c.probs = append(c.probs, problem{ptr: ptr, msg: "nesting too deep (more than 64 levels)"})
 		return nil
 	}
-	d.value = conv(root, "", 0)
-	return d, probs
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return c.conv(n.Content[0], ptr, depth)
+	case yaml.AliasNode:
+		// Aliases could expand exponentially ("billion laughs"); a spec
+		// has no need for them.
+		c.probs = append(c.probs, problem{ptr: ptr, msg: "YAML aliases (*name) are not supported in podium.yaml"})
+		return nil
+	case yaml.MappingNode:
+		return c.mapping(n, ptr, depth)
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, e := range n.Content {
+			s[i] = c.conv(e, ptr+"/"+strconv.Itoa(i), depth+1)
+		}
+		return s
+	case yaml.ScalarNode:
+		return c.scalar(n, ptr)
+	}
+	return nil
+}
+
+func (c *converter) mapping(n *yaml.Node, ptr string, depth int) map[string]any {
+	m := make(map[string]any, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			c.probs = append(c.probs, problem{ptr: ptr, line: k.Line, col: k.Column, msg: "mapping keys must be plain strings"})
+			continue
+		}
+		if k.Tag == "!!merge" {
+			c.probs = append(c.probs, problem{ptr: ptr, line: k.Line, col: k.Column, msg: "YAML merge keys (<<) are not supported in podium.yaml"})
+			continue
+		}
+		child := ptr + "/" + escapePointer(k.Value)
+		if first, dup := c.d.keys[child]; dup {
+			// yaml.v3 only catches duplicates when decoding into Go
+			// values; a node tree keeps both, and the last would win.
+			c.probs = append(c.probs, problem{ptr: child, line: k.Line, col: k.Column,
+				msg: fmt.Sprintf("duplicate key %q (first defined at line %d)", k.Value, first.line)})
+			continue
+		}
+		c.d.keys[child] = position{k.Line, k.Column}
+		m[k.Value] = c.conv(v, child, depth+1)
+	}
+	return m
+}
+
+func (c *converter) scalar(n *yaml.Node, ptr string) any {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		c.probs = append(c.probs, problem{ptr: ptr, msg: err.Error()})
+		return nil
+	}
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			c.probs = append(c.probs, problem{ptr: ptr, msg: fmt.Sprintf("%s is not a finite number", n.Value)})
+			return nil
+		}
+		return x
+	case string, bool, nil:
+		return x
+	default:
+		// Timestamps and binary: keep the text as written.
+		return n.Value
+	}
 }
 
 // position of the value at ptr, or of its closest ancestor.

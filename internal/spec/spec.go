@@ -1,7 +1,7 @@
 // Package spec loads podium.yaml (spec v1): it decodes the YAML, applies the
 // defaults, validates it against schemas/pipeline.schema.json and checks
-// what a schema cannot (unique names, known needs, no cycles, well-formed
-// rules, parsable templates). Every problem is reported with its file,
+// what a schema cannot (unique names, known needs, no cycles, no two steps
+// racing over a path, well-formed rules, parsable templates). Every problem is reported with its file,
 // line, column and field path, all at once.
 package spec
 

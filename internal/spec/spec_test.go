@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -147,6 +148,16 @@ func TestParseErrors(t *testing.T) {
 			name: "cycle",
 			src:  base + "pipeline:\n  - {name: a, run: x, needs: [c]}\n  - {name: b, run: x, needs: [a]}\n  - {name: c, run: x, needs: [b]}\n",
 			want: []string{`podium.yaml:4:30: pipeline[0].needs: dependency cycle: a -> c -> b -> a`},
+		},
+		{
+			name: "reads what a step it does not need writes",
+			src:  base + "pipeline:\n  - {name: a, run: x, outputs: [model/]}\n  - {name: b, run: y, inputs: [model/w.bin]}\n",
+			want: []string{`podium.yaml:5:32: pipeline[1].inputs[0]: step "b" reads "model/w.bin", which step "a" writes, but does not need "a" (add it to needs)`},
+		},
+		{
+			name: "two steps write the same output",
+			src:  base + "pipeline:\n  - {name: a, run: x, outputs: [model/]}\n  - {name: b, run: y, outputs: [model/w.bin]}\n",
+			want: []string{`podium.yaml:5:33: pipeline[1].outputs[0]: step "b" writes "model/w.bin", which step "a" writes too, and neither needs the other (they would race: add one to the other's needs)`},
 		},
 		{
 			name: "self need",
@@ -304,8 +315,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func isInvalid(err error) bool {
-	v, ok := err.(interface{ InvalidInput() bool })
-	return ok && v.InvalidInput()
+	return errors.Is(err, diag.ErrInvalidInput)
 }
 
 func TestLoadFileProblems(t *testing.T) {

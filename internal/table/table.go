@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // Format is a file format.
@@ -77,8 +79,8 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-// InvalidInput marks the error as the user's input (exit 2).
-func (e *InvalidError) InvalidInput() bool { return true }
+// Is reports the error as the user's input (exit 2).
+func (e *InvalidError) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 // BadLine is a row a transcoding reader could not read (malformed JSON, a
 // key the header lacks). It stands in the block as a blank line, so the

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/podium-ml/podium/internal/ci"
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // Word is the first argument that asks for inputs to be read.
@@ -48,8 +49,8 @@ const RunDir = ".podium/run"
 // Error is a problem with the inputs: invalid input, exit code 2.
 type Error struct{ msg string }
 
-func (e *Error) Error() string      { return e.msg }
-func (e *Error) InvalidInput() bool { return true }
+func (e *Error) Error() string        { return e.msg }
+func (e *Error) Is(target error) bool { return target == diag.ErrInvalidInput }
 
 func errorf(format string, args ...any) error {
 	return &Error{msg: fmt.Sprintf(format, args...)}

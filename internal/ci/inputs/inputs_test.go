@@ -1,12 +1,14 @@
 package inputs
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
 	"github.com/podium-ml/podium/internal/ci/citest"
+	"github.com/podium-ml/podium/internal/diag"
 )
 
 // testRoot is a small command tree shaped like podium's.
@@ -139,7 +141,7 @@ func TestExpand(t *testing.T) {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("Expand() error = %v, want %s", err, tt.wantErr)
 				}
-				if e, ok := err.(interface{ InvalidInput() bool }); !ok || !e.InvalidInput() {
+				if !errors.Is(err, diag.ErrInvalidInput) {
 					t.Errorf("Expand() error %T is not invalid input", err)
 				}
 				return

@@ -43,7 +43,7 @@ const commentNeed = "give the job `permissions: pull-requests: write` (a GitHub 
 // holding marker and authored by podium's own account) or creates it.
 // body gets marker prepended when it does not hold it already.
 func (h *Host) UpsertComment(ctx context.Context, number int, marker, body string) (_ *scm.Comment, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	where := fmt.Sprintf("#%d", number)
 	return scm.Upsert(ctx, marker, body, scm.CommentSteps[*issueComment]{
 		Whoami: h.whoami,
@@ -85,7 +85,7 @@ func (h *Host) UpsertComment(ctx context.Context, number int, marker, body strin
 			return &scm.Comment{ID: c.ID, URL: c.HTMLURL, Created: created}
 		},
 		UnknownOutcome: unknownOutcome,
-		Pause:          h.pause,
+		Pause:          h.hooks.Pause,
 		MaxCreates:     maxCreates,
 		Where:          where,
 	})

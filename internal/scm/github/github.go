@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -62,9 +61,7 @@ type Config struct {
 type Host struct {
 	client      *gh.Client
 	owner, repo string
-	clock       httpclient.Clock
-	logf        func(string, ...any)
-	redact      func(string) string
+	hooks       scm.Hooks
 
 	mu            sync.Mutex
 	login         string
@@ -100,17 +97,8 @@ func New(cfg Config) (*Host, error) {
 	client.UploadURL = base
 	h := &Host{
 		client: client, owner: owner, repo: repo,
-		clock: cfg.Clock, logf: cfg.Logf, redact: cfg.Redact,
+		hooks: scm.NewHooks(cfg.Clock, cfg.Logf, cfg.Redact),
 		login: cfg.BotLogin,
-	}
-	if h.clock == nil {
-		h.clock = httpclient.SystemClock{}
-	}
-	if h.logf == nil {
-		h.logf = func(string, ...any) {}
-	}
-	if h.redact == nil {
-		h.redact = func(s string) string { return s }
 	}
 	return h, nil
 }
@@ -120,7 +108,7 @@ func (h *Host) Name() string { return "github" }
 
 // DefaultBranch returns the repository's default branch (read once).
 func (h *Host) DefaultBranch(ctx context.Context) (_ string, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	h.mu.Lock()
 	known := h.defaultBranch
 	h.mu.Unlock()
@@ -142,7 +130,7 @@ func (h *Host) DefaultBranch(ctx context.Context) (_ string, err error) {
 
 // ReadFile returns path at ref through the contents API, raw.
 func (h *Host) ReadFile(ctx context.Context, ref, path string) (_ []byte, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	u := fmt.Sprintf("repos/%s/%s/contents/%s", h.owner, h.repo, escapePath(path))
 	if ref != "" {
 		u += "?ref=" + url.QueryEscape(ref)
@@ -165,7 +153,7 @@ func (h *Host) ReadFile(ctx context.Context, ref, path string) (_ []byte, err er
 // SetStatus sets a commit status. A status whose outcome is unknown is
 // read back before it is sent again.
 func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	state, err := statusState(st.State)
 	if err != nil {
 		return err
@@ -219,7 +207,7 @@ func statusState(s scm.State) (string, error) {
 // as retrain.yml, or an id) on ref. GitHub does not say which run it
 // starts; the result carries the workflow's page.
 func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[string]string) (_ *scm.TriggerResult, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	if workflow == "" {
 		return nil, errors.New("no workflow to trigger")
 	}
@@ -251,9 +239,6 @@ func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[str
 	}
 	return &scm.TriggerResult{URL: wf.GetHTMLURL()}, nil
 }
-
-// clean masks secrets in *err: some servers echo credentials back.
-func (h *Host) clean(err *error) { scm.RedactError(err, h.redact) }
 
 // maxCreates bounds how often one create is attempted after unknown
 // outcomes, and how often a lost race is replayed.
@@ -303,12 +288,6 @@ func unknownOutcome(ctx context.Context, err error) bool {
 		return er.Response.StatusCode >= 500
 	}
 	return true
-}
-
-// pause waits between replays of a lost race or an eventually consistent
-// read: 1s, 2s, ...
-func (h *Host) pause(ctx context.Context, attempt int) error {
-	return h.clock.Sleep(ctx, time.Duration(attempt)*time.Second)
 }
 
 func escapePath(p string) string {

@@ -1,16 +1,15 @@
 package github_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/httpclient"
 	"github.com/podium-ml/podium/internal/redact"
 	"github.com/podium-ml/podium/internal/scm"
@@ -22,24 +21,7 @@ type fixture struct {
 	fake  *scmtest.GitHub
 	host  *github.Host
 	clock *scmtest.Clock
-	log   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Logf(format string, args ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(&s.b, format+"\n", args...)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log   *scmtest.Log
 }
 
 func setup(t *testing.T, opts scmtest.GitHubOptions) fixture {
@@ -54,7 +36,7 @@ func setupWith(t *testing.T, opts scmtest.GitHubOptions, attemptTimeout time.Dur
 	fake := scmtest.NewGitHub(t, opts)
 	secrets := &redact.Redactor{}
 	secrets.Add(fake.Token)
-	log := &syncBuffer{}
+	log := &scmtest.Log{}
 	hc := httpclient.New(httpclient.Options{
 		Clock:          clock,
 		Jitter:         func(time.Duration) time.Duration { return 0 },
@@ -78,24 +60,10 @@ func setupWith(t *testing.T, opts scmtest.GitHubOptions, attemptTimeout time.Dur
 	return fixture{fake: fake, host: host, clock: clock, log: log}
 }
 
-func change(files map[string]string) scm.ChangeRequest {
-	ch := scm.ChangeRequest{
-		Branch:        "podium/deploy/iris",
-		CommitMessage: "Deploy iris 0123456789ab",
-		Title:         "Deploy iris 0123456789ab",
-		Body:          "Promote iris to 0123456789ab.",
-		Labels:        []string{"model-deploy"},
-	}
-	for path, content := range files {
-		ch.Files = append(ch.Files, scm.File{Path: path, Content: []byte(content)})
-	}
-	return ch
-}
-
-var deployFiles = map[string]string{
-	"deploy/production/inference.yaml": "spec:\n  storageUri: gs://acme/iris/0123456789ab\n",
-	".podium/registry/iris.json":       `{"version":"0123456789ab"}` + "\n",
-}
+var (
+	change      = scmtest.Change
+	deployFiles = scmtest.DeployFiles
+)
 
 func TestProposeChangeOpensPR(t *testing.T) {
 	t.Parallel()
@@ -382,35 +350,7 @@ func TestProposeChangePartialFailureRerun(t *testing.T) {
 func TestProposeChangeConcurrent(t *testing.T) {
 	t.Parallel()
 	f := setup(t, scmtest.GitHubOptions{})
-	var wg sync.WaitGroup
-	results := make([]*scm.PullRequest, 4)
-	errs := make([]error, 4)
-	for i := range results {
-		wg.Go(func() {
-			results[i], errs[i] = f.host.ProposeChange(t.Context(), change(deployFiles))
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-	}
-	if got := len(f.fake.PullRequests()); got != 1 {
-		t.Fatalf("%d PRs, want exactly 1", got)
-	}
-	created := 0
-	for _, pr := range results {
-		if pr.Number != 1 {
-			t.Errorf("a run returned PR #%d", pr.Number)
-		}
-		if pr.Created {
-			created++
-		}
-	}
-	if created != 1 {
-		t.Errorf("%d runs say they created the PR, want 1", created)
-	}
+	scmtest.ConcurrentProposals(t, f.host, f.fake.PullRequests)
 }
 
 func TestProposeChangeInvalid(t *testing.T) {
@@ -434,8 +374,7 @@ func TestProposeChangeInvalid(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error = %v, want %s", err, tt.want)
 			}
-			var inv interface{ InvalidInput() bool }
-			if !errors.As(err, &inv) || !inv.InvalidInput() {
+			if !errors.Is(err, diag.ErrInvalidInput) {
 				t.Error("the error is not marked invalid input")
 			}
 		})
@@ -614,29 +553,7 @@ func TestTrigger(t *testing.T) {
 func TestReadFile(t *testing.T) {
 	t.Parallel()
 	f := setup(t, scmtest.GitHubOptions{Files: map[string]string{".podium/registry/iris.json": `{"version":"a"}`}})
-	ctx := t.Context()
-	old := f.fake.Head("main")
-	f.fake.Commit(t, "main", map[string]string{".podium/registry/iris.json": `{"version":"b"}`}, "promote b")
-	tests := []struct {
-		name, ref, path, want string
-		wantErr               error
-	}{
-		{name: "default branch", path: ".podium/registry/iris.json", want: `{"version":"b"}`},
-		{name: "at a commit", ref: old, path: ".podium/registry/iris.json", want: `{"version":"a"}`},
-		{name: "missing file", ref: "main", path: "nope.json", wantErr: scm.ErrNotFound},
-		{name: "missing ref", ref: "nope", path: ".podium/registry/iris.json", wantErr: scm.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.host.ReadFile(ctx, tt.ref, tt.path)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("error = %v, want %v", err, tt.wantErr)
-			}
-			if string(got) != tt.want {
-				t.Errorf("content = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	scmtest.ReadFileTest(t, f.host, f.fake)
 }
 
 func TestTokenNeverInErrors(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -103,30 +102,15 @@ func TestUpsertCommentEveryTokenKind(t *testing.T) {
 // whatever the token kind and the interleaving.
 func TestUpsertCommentConcurrentRunsConverge(t *testing.T) {
 	t.Parallel()
-	const marker = "<!-- podium:report model=iris -->"
 	for _, opts := range []scmtest.GitHubOptions{{}, {AppToken: true}, {App: "podium-deployer"}} {
 		t.Run(fmt.Sprintf("%+v", opts), func(t *testing.T) {
 			t.Parallel()
 			f := setup(t, opts)
-			for round := range 5 {
-				pr, _ := f.fake.OpenPR(t, fmt.Sprintf("candidate-%d", round), map[string]string{"m.txt": fmt.Sprint(round)})
-				var wg sync.WaitGroup
-				errs := make([]error, 8)
-				for i := range errs {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						_, errs[i] = newHost(t, f, "").UpsertComment(t.Context(), pr, marker, fmt.Sprintf("run %d", i))
-					}()
-				}
-				wg.Wait()
-				if err := errors.Join(errs...); err != nil {
-					t.Fatal(err)
-				}
-				if got := f.fake.Comments(pr); len(got) != 1 {
-					t.Fatalf("round %d: %d comments, want 1: %+v", round, len(got), got)
-				}
+			open := func(branch string) int {
+				pr, _ := f.fake.OpenPR(t, branch, map[string]string{"m.txt": branch})
+				return pr
 			}
+			scmtest.ConcurrentUpserts(t, open, f.fake.Comments, func() scm.Host { return newHost(t, f, "") })
 		})
 	}
 }

@@ -25,12 +25,12 @@ import (
 // nothing to change (one more when Base is empty and the default branch is
 // not known yet). A file that is not UTF-8 text is sent as a blob first.
 func (h *Host) ProposeChange(ctx context.Context, ch scm.ChangeRequest) (_ *scm.PullRequest, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	pr, err := scm.Propose(ctx, ch, scm.ProposeSteps{
 		DefaultBranch: h.DefaultBranch,
 		Push:          h.pushBranch,
 		FindOrOpen:    h.findOrOpenPR,
-		Pause:         h.pause,
+		Pause:         h.hooks.Pause,
 		MaxPushes:     maxCreates,
 	})
 	return pr, h.forbidden(err, "push branch "+ch.Branch+" and open its pull request", proposeNeed)
@@ -235,7 +235,7 @@ func (h *Host) findOrOpenPR(ctx context.Context, base string, ch scm.ChangeReque
 		if attempt == maxCreates {
 			return nil, fmt.Errorf("failed to open a pull request from %s after %d attempts: %w", ch.Branch, attempt, err)
 		}
-		if err := h.pause(ctx, attempt); err != nil {
+		if err := h.hooks.Pause(ctx, attempt); err != nil {
 			return nil, err
 		}
 	}
@@ -291,7 +291,7 @@ func (h *Host) updatePR(ctx context.Context, pr *gh.PullRequest, ch scm.ChangeRe
 		case statusOf(err) == http.StatusUnprocessableEntity:
 			// Labels are a nicety: the PR stands without them, and the
 			// next run adds them again.
-			h.logf("warning: could not label pull request #%d with %s: %s", pr.GetNumber(), strings.Join(missing, ", "), h.redact(apiMessage(err)))
+			h.hooks.Logf("warning: could not label pull request #%d with %s: %s", pr.GetNumber(), strings.Join(missing, ", "), h.hooks.Redact(apiMessage(err)))
 		case err != nil:
 			return nil, fmt.Errorf("failed to label pull request #%d: %w", pr.GetNumber(), err)
 		}
@@ -307,14 +307,14 @@ func (h *Host) updatePR(ctx context.Context, pr *gh.PullRequest, ch scm.ChangeRe
 // repeatable runs an idempotent write, repeating it after an unknown
 // outcome (the retrying client does not repeat POST or PATCH).
 func (h *Host) repeatable(ctx context.Context, write func() error) error {
-	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.pause, write)
+	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.hooks.Pause, write)
 }
 
 // FindPullRequest returns the number of the open pull request from
 // branch of headRepo (a fork or the repository itself) whose head commit
 // is sha, or 0: one request.
 func (h *Host) FindPullRequest(ctx context.Context, headRepo, branch, sha string) (_ int, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	owner, _, ok := strings.Cut(headRepo, "/")
 	if !ok || owner == "" || branch == "" {
 		return 0, fmt.Errorf("invalid head %q:%q", headRepo, branch)

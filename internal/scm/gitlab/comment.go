@@ -25,7 +25,7 @@ const noteNeed = "set GITLAB_TOKEN to a project access token (role Reporter or a
 // note that holds marker and is authored by the token's user — or creates
 // it. body gets marker prepended when it does not hold it already.
 func (h *Host) UpsertComment(ctx context.Context, number int, marker, body string) (_ *scm.Comment, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	where := fmt.Sprintf("!%d", number)
 	if h.jobToken {
 		// GitLab refuses notes to a job token (403): say so before any
@@ -74,7 +74,7 @@ func (h *Host) UpsertComment(ctx context.Context, number int, marker, body strin
 			return h.comment(number, n.ID, created)
 		},
 		UnknownOutcome: unknownOutcome,
-		Pause:          h.pause,
+		Pause:          h.hooks.Pause,
 		MaxCreates:     maxCreates,
 		Where:          where,
 	})

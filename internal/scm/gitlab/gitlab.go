@@ -70,9 +70,7 @@ type Host struct {
 	jobToken     bool
 	token        string
 	triggerToken string
-	clock        httpclient.Clock
-	logf         func(string, ...any)
-	redact       func(string) string
+	hooks        scm.Hooks
 
 	mu            sync.Mutex
 	username      string
@@ -129,17 +127,8 @@ func New(cfg Config) (*Host, error) {
 	h := &Host{
 		client: client, project: cfg.Project, jobToken: cfg.JobToken, token: cfg.Token,
 		triggerToken: cfg.TriggerToken,
-		clock:        cfg.Clock, logf: cfg.Logf, redact: cfg.Redact,
-		username: cfg.BotLogin,
-	}
-	if h.clock == nil {
-		h.clock = httpclient.SystemClock{}
-	}
-	if h.logf == nil {
-		h.logf = func(string, ...any) {}
-	}
-	if h.redact == nil {
-		h.redact = func(s string) string { return s }
+		hooks:        scm.NewHooks(cfg.Clock, cfg.Logf, cfg.Redact),
+		username:     cfg.BotLogin,
 	}
 	return h, nil
 }
@@ -153,7 +142,7 @@ func (h *Host) Name() string { return "gitlab" }
 
 // DefaultBranch returns the project's default branch (read once).
 func (h *Host) DefaultBranch(ctx context.Context) (_ string, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	if err := h.loadProject(ctx); err != nil {
 		return "", err
 	}
@@ -184,7 +173,7 @@ func (h *Host) loadProject(ctx context.Context) error {
 
 // ReadFile returns path at ref through the raw file API.
 func (h *Host) ReadFile(ctx context.Context, ref, path string) (_ []byte, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	if ref == "" {
 		if ref, err = h.DefaultBranch(ctx); err != nil {
 			return nil, err
@@ -204,7 +193,7 @@ func (h *Host) ReadFile(ctx context.Context, ref, path string) (_ []byte, err er
 // set the state a status already has ("Cannot transition status"), which
 // is success here; it also makes a repeat after an unknown outcome safe.
 func (h *Host) SetStatus(ctx context.Context, sha string, st scm.Status) (err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	state, err := buildState(st.State)
 	if err != nil {
 		return err
@@ -248,7 +237,7 @@ func buildState(s scm.State) (gl.BuildStateValue, error) {
 // PODIUM_WORKFLOW for the pipeline's rules to match. With a job or trigger
 // token it uses the trigger API, otherwise the pipeline API.
 func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[string]string) (_ *scm.TriggerResult, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	if ref == "" {
 		if ref, err = h.DefaultBranch(ctx); err != nil {
 			return nil, err
@@ -272,7 +261,7 @@ func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[str
 		}, gl.WithContext(ctx))
 	} else {
 		var list []*gl.PipelineVariableOptions
-		for _, k := range sortedKeys(vars) {
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			list = append(list, &gl.PipelineVariableOptions{Key: gl.Ptr(k), Value: gl.Ptr(vars[k]), VariableType: gl.Ptr(gl.EnvVariableType)})
 		}
 		p, _, err = h.client.Pipelines.CreatePipeline(h.project, &gl.CreatePipelineOptions{Ref: gl.Ptr(ref), Variables: &list}, gl.WithContext(ctx))
@@ -286,9 +275,6 @@ func (h *Host) Trigger(ctx context.Context, workflow, ref string, inputs map[str
 	}
 	return &scm.TriggerResult{ID: int64(p.ID), URL: p.WebURL}, nil
 }
-
-// clean masks secrets in *err: some servers echo credentials back.
-func (h *Host) clean(err *error) { scm.RedactError(err, h.redact) }
 
 // maxCreates bounds how often one create is attempted after unknown
 // outcomes, and how often a lost race is replayed.
@@ -331,13 +317,5 @@ func unknownOutcome(ctx context.Context, err error) bool {
 // repeatable runs an idempotent write, repeating it after an unknown
 // outcome (the retrying client does not repeat POSTs).
 func (h *Host) repeatable(ctx context.Context, write func() error) error {
-	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.pause, write)
-}
-
-func (h *Host) pause(ctx context.Context, attempt int) error {
-	return h.clock.Sleep(ctx, time.Duration(attempt)*time.Second)
-}
-
-func sortedKeys(m map[string]string) []string {
-	return slices.Sorted(maps.Keys(m))
+	return scm.Repeat(ctx, maxCreates, unknownOutcome, h.hooks.Pause, write)
 }

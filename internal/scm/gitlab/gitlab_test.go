@@ -1,11 +1,9 @@
 package gitlab_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +20,7 @@ type fixture struct {
 	fake  *scmtest.GitLab
 	host  *gitlab.Host
 	clock *scmtest.Clock
-	log   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Logf(format string, args ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fmt.Fprintf(&s.b, format+"\n", args...)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log   *scmtest.Log
 }
 
 type setupOpts struct {
@@ -56,7 +37,7 @@ func setup(t *testing.T, o setupOpts) fixture {
 	secrets := &redact.Redactor{}
 	secrets.Add(fake.Token)
 	secrets.Add(fake.JobToken)
-	log := &syncBuffer{}
+	log := &scmtest.Log{}
 	hc := httpclient.New(httpclient.Options{
 		Clock:          clock,
 		Jitter:         func(time.Duration) time.Duration { return 0 },
@@ -89,24 +70,10 @@ func setup(t *testing.T, o setupOpts) fixture {
 	return fixture{fake: fake, host: host, clock: clock, log: log}
 }
 
-func change(files map[string]string) scm.ChangeRequest {
-	ch := scm.ChangeRequest{
-		Branch:        "podium/deploy/iris",
-		CommitMessage: "Deploy iris 0123456789ab",
-		Title:         "Deploy iris 0123456789ab",
-		Body:          "Promote iris to 0123456789ab.",
-		Labels:        []string{"model-deploy"},
-	}
-	for path, content := range files {
-		ch.Files = append(ch.Files, scm.File{Path: path, Content: []byte(content)})
-	}
-	return ch
-}
-
-var deployFiles = map[string]string{
-	"deploy/production/inference.yaml": "spec:\n  storageUri: gs://acme/iris/0123456789ab\n",
-	".podium/registry/iris.json":       `{"version":"0123456789ab"}` + "\n",
-}
+var (
+	change      = scmtest.Change
+	deployFiles = scmtest.DeployFiles
+)
 
 // writes lists the requests that were not reads.
 func writes(reqs []scmtest.Request) []string {
@@ -289,32 +256,7 @@ func TestProposeChangeReconcilesUnknownOutcomes(t *testing.T) {
 func TestProposeChangeConcurrent(t *testing.T) {
 	t.Parallel()
 	f := setup(t, setupOpts{})
-	var wg sync.WaitGroup
-	results := make([]*scm.PullRequest, 4)
-	errs := make([]error, 4)
-	for i := range results {
-		wg.Go(func() {
-			results[i], errs[i] = f.host.ProposeChange(t.Context(), change(deployFiles))
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-	}
-	if got := len(f.fake.MergeRequests()); got != 1 {
-		t.Fatalf("%d MRs, want exactly 1", got)
-	}
-	created := 0
-	for _, pr := range results {
-		if pr.Created {
-			created++
-		}
-	}
-	if created != 1 {
-		t.Errorf("%d runs say they created the MR, want 1", created)
-	}
+	scmtest.ConcurrentProposals(t, f.host, f.fake.MergeRequests)
 }
 
 func TestUpsertComment(t *testing.T) {
@@ -484,29 +426,7 @@ func TestTrigger(t *testing.T) {
 func TestReadFile(t *testing.T) {
 	t.Parallel()
 	f := setup(t, setupOpts{fake: scmtest.GitLabOptions{Files: map[string]string{".podium/registry/iris.json": `{"version":"a"}`}}})
-	ctx := t.Context()
-	old := f.fake.Head("main")
-	f.fake.Commit(t, "main", map[string]string{".podium/registry/iris.json": `{"version":"b"}`}, "promote b")
-	tests := []struct {
-		name, ref, path, want string
-		wantErr               error
-	}{
-		{name: "default branch", path: ".podium/registry/iris.json", want: `{"version":"b"}`},
-		{name: "at a commit", ref: old, path: ".podium/registry/iris.json", want: `{"version":"a"}`},
-		{name: "missing file", ref: "main", path: "nope.json", wantErr: scm.ErrNotFound},
-		{name: "missing ref", ref: "nope", path: ".podium/registry/iris.json", wantErr: scm.ErrNotFound},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.host.ReadFile(ctx, tt.ref, tt.path)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("error = %v, want %v", err, tt.wantErr)
-			}
-			if string(got) != tt.want {
-				t.Errorf("content = %q, want %q", got, tt.want)
-			}
-		})
-	}
+	scmtest.ReadFileTest(t, f.host, f.fake)
 }
 
 func TestTokenNeverInErrors(t *testing.T) {

@@ -2,9 +2,7 @@ package gitlab_test
 
 import (
 	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -67,29 +65,15 @@ func TestUpsertNoteBotUser(t *testing.T) {
 	}
 }
 
+// Processes that comment on one MR at once leave exactly one note.
 func TestUpsertNoteConcurrentRunsConverge(t *testing.T) {
 	t.Parallel()
-	const marker = "<!-- podium:report model=iris -->"
 	f := setup(t, setupOpts{})
-	for round := range 5 {
-		mr, _ := f.fake.OpenMR(t, fmt.Sprintf("candidate-%d", round), map[string]string{"m.txt": fmt.Sprint(round)})
-		var wg sync.WaitGroup
-		errs := make([]error, 8)
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = newHost(t, f, "").UpsertComment(t.Context(), mr, marker, fmt.Sprintf("run %d", i))
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			t.Fatal(err)
-		}
-		if got := f.fake.Notes(mr); len(got) != 1 {
-			t.Fatalf("round %d: %d notes, want 1: %+v", round, len(got), got)
-		}
+	open := func(branch string) int {
+		mr, _ := f.fake.OpenMR(t, branch, map[string]string{"m.txt": branch})
+		return mr
 	}
+	scmtest.ConcurrentUpserts(t, open, f.fake.Notes, func() scm.Host { return newHost(t, f, "") })
 }
 
 // A CI_JOB_TOKEN may not push or open a merge request: the error names

@@ -27,12 +27,12 @@ import (
 // per file, so GitLab costs a few requests per file where GitHub costs
 // none.
 func (h *Host) ProposeChange(ctx context.Context, ch scm.ChangeRequest) (_ *scm.PullRequest, err error) {
-	defer h.clean(&err)
+	defer h.hooks.Clean(&err)
 	pr, err := scm.Propose(ctx, ch, scm.ProposeSteps{
 		DefaultBranch: h.DefaultBranch,
 		Push:          h.pushBranch,
 		FindOrOpen:    h.findOrOpenMR,
-		Pause:         h.pause,
+		Pause:         h.hooks.Pause,
 		MaxPushes:     maxCreates,
 	})
 	return pr, forbidden(err, "push branch "+ch.Branch+" and open its merge request", proposeNeed)
@@ -103,7 +103,7 @@ func (h *Host) pushBranch(ctx context.Context, base string, ch scm.ChangeRequest
 		if head != "" {
 			return head, nil
 		}
-		if err := h.pause(ctx, attempt); err != nil {
+		if err := h.hooks.Pause(ctx, attempt); err != nil {
 			return "", err
 		}
 	}
@@ -205,7 +205,7 @@ func (h *Host) findOrOpenMR(ctx context.Context, base string, ch scm.ChangeReque
 		if attempt == maxCreates {
 			return nil, fmt.Errorf("failed to open a merge request from %s after %d attempts: %w", ch.Branch, attempt, err)
 		}
-		if err := h.pause(ctx, attempt); err != nil {
+		if err := h.hooks.Pause(ctx, attempt); err != nil {
 			return nil, err
 		}
 	}

@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/podium-ml/podium/internal/gittest"
 )
 
 // catFile is a running `git cat-file --batch`: it answers object lookups
@@ -24,21 +21,11 @@ type catFile struct {
 }
 
 func startCatFile(dir string) (*catFile, error) {
-	cmd := exec.Command("git", "cat-file", "--batch")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), gittest.Env...)
-	in, err := cmd.StdinPipe()
+	p, err := startPipe(dir, "cat-file", "--batch")
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("failed to start git cat-file: %w", err)
-	}
-	return &catFile{cmd: cmd, in: in, out: bufio.NewReader(out)}, nil
+	return &catFile{cmd: p.cmd, in: p.in, out: p.out}, nil
 }
 
 // read returns the full SHA, type and content of the object rev names;

@@ -183,15 +183,7 @@ func (g *GitHub) notAccessible(w http.ResponseWriter, doc string) {
 // and head commit.
 func (g *GitHub) OpenPR(t testing.TB, branch string, files map[string]string) (int, string) {
 	t.Helper()
-	sha := g.Head(branch)
-	if files != nil || sha == "" {
-		sha = g.Commit(t, branch, files, "Change "+branch)
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	p := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "open", Author: "alice", HeadSHA: sha}
-	g.addPull(p)
-	return p.Number, sha
+	return g.openPull(t, branch, files, "open")
 }
 
 // OpenForkPR opens a pull request from branch of the fork owner/<repo>

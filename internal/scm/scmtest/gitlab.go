@@ -198,15 +198,7 @@ func (g *GitLab) Merge(t testing.TB, iid int) string {
 // head commit.
 func (g *GitLab) OpenMR(t testing.TB, branch string, files map[string]string) (int, string) {
 	t.Helper()
-	sha := g.Head(branch)
-	if files != nil || sha == "" {
-		sha = g.Commit(t, branch, files, "Change "+branch)
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	mr := &PullRequest{Title: "Change " + branch, Head: branch, Base: g.defaultBranch, State: "opened", Author: "alice", HeadSHA: sha}
-	g.addPull(mr)
-	return mr.Number, sha
+	return g.openPull(t, branch, files, "opened")
 }
 
 func (g *GitLab) serveAPI(w http.ResponseWriter, r *http.Request, segs []string) {
@@ -315,14 +307,21 @@ func (g *GitLab) fileRef(w http.ResponseWriter, r *http.Request) (string, bool) 
 	return commit, true
 }
 
-func (g *GitLab) rawFile(w http.ResponseWriter, r *http.Request, path string) {
-	commit, ok := g.fileRef(w, r)
-	if !ok {
-		return
+// fileAt reads path at the request's ref, answering 404 when it is not
+// there.
+func (g *GitLab) fileAt(w http.ResponseWriter, r *http.Request, path string) (commit string, data []byte, ok bool) {
+	if commit, ok = g.fileRef(w, r); !ok {
+		return "", nil, false
 	}
-	data, ok := g.repo.readFile(commit, path)
-	if !ok {
+	if data, ok = g.repo.readFile(commit, path); !ok {
 		g.writeError(w, http.StatusNotFound, "404 File Not Found")
+	}
+	return commit, data, ok
+}
+
+func (g *GitLab) rawFile(w http.ResponseWriter, r *http.Request, path string) {
+	_, data, ok := g.fileAt(w, r, path)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -331,13 +330,8 @@ func (g *GitLab) rawFile(w http.ResponseWriter, r *http.Request, path string) {
 }
 
 func (g *GitLab) fileMeta(w http.ResponseWriter, r *http.Request, path string) {
-	commit, ok := g.fileRef(w, r)
+	commit, data, ok := g.fileAt(w, r, path)
 	if !ok {
-		return
-	}
-	data, ok := g.repo.readFile(commit, path)
-	if !ok {
-		g.writeError(w, http.StatusNotFound, "404 File Not Found")
 		return
 	}
 	sum := sha256.Sum256(data)
@@ -363,121 +357,138 @@ func (g *GitLab) fileMeta(w http.ResponseWriter, r *http.Request, path string) {
 	})
 }
 
+// commitRequest is the body of POST /projects/:id/repository/commits.
+type commitRequest struct {
+	Branch        string         `json:"branch"`
+	CommitMessage string         `json:"commit_message"`
+	StartBranch   string         `json:"start_branch"`
+	StartSHA      string         `json:"start_sha"`
+	Force         bool           `json:"force"`
+	Actions       []commitAction `json:"actions"`
+}
+
+type commitAction struct {
+	Action   string `json:"action"`
+	FilePath string `json:"file_path"`
+	Content  string `json:"content"`
+	Encoding string `json:"encoding"`
+}
+
+// apiError is an error response GitLab would send.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func badRequest(msg string) *apiError { return &apiError{http.StatusBadRequest, msg} }
+
 func (g *GitLab) createCommit(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Branch        string `json:"branch"`
-		CommitMessage string `json:"commit_message"`
-		StartBranch   string `json:"start_branch"`
-		StartSHA      string `json:"start_sha"`
-		Force         bool   `json:"force"`
-		Actions       []struct {
-			Action   string `json:"action"`
-			FilePath string `json:"file_path"`
-			Content  string `json:"content"`
-			Encoding string `json:"encoding"`
-		} `json:"actions"`
-	}
+	var in commitRequest
 	if !g.decode(w, r, &in) {
 		return
 	}
-	switch {
-	case in.Branch == "":
-		g.writeError(w, http.StatusBadRequest, "branch is missing")
-		return
-	case in.CommitMessage == "":
-		g.writeError(w, http.StatusBadRequest, "commit_message is missing")
-		return
-	case len(in.Actions) == 0:
-		g.writeError(w, http.StatusBadRequest, "actions is missing")
-		return
-	case in.StartBranch != "" && in.StartSHA != "":
-		g.writeError(w, http.StatusBadRequest, "start_branch, start_sha are mutually exclusive")
-		return
-	case !g.repo.validRef(in.Branch):
-		g.writeError(w, http.StatusBadRequest, "Branch name is invalid")
+	current, parent, aerr := g.commitParent(&in)
+	var edits []treeEdit
+	if aerr == nil {
+		edits, aerr = g.commitEdits(parent, in.Actions)
+	}
+	var sha string
+	if aerr == nil {
+		sha, aerr = g.commitOn(in, current, parent, edits)
+	}
+	if aerr != nil {
+		g.writeError(w, aerr.status, aerr.msg)
 		return
 	}
-	current := g.repo.branchHead(in.Branch)
+	created, _ := g.repo.commit(sha)
+	g.writeJSON(w, http.StatusCreated, g.commitJSON(created))
+}
+
+// commitParent checks the request and returns the branch's head ("" when
+// the branch is new) and the commit the new one goes on.
+func (g *GitLab) commitParent(in *commitRequest) (current, parent string, _ *apiError) {
+	switch {
+	case in.Branch == "":
+		return "", "", badRequest("branch is missing")
+	case in.CommitMessage == "":
+		return "", "", badRequest("commit_message is missing")
+	case len(in.Actions) == 0:
+		return "", "", badRequest("actions is missing")
+	case in.StartBranch != "" && in.StartSHA != "":
+		return "", "", badRequest("start_branch, start_sha are mutually exclusive")
+	case !g.repo.validRef(in.Branch):
+		return "", "", badRequest("Branch name is invalid")
+	}
+	current = g.repo.branchHead(in.Branch)
 	start := ""
 	switch {
 	case in.StartSHA != "":
 		if start = g.repo.resolve(in.StartSHA); start == "" || !isHex(in.StartSHA) {
-			g.writeError(w, http.StatusBadRequest, "Invalid start sha")
-			return
+			return "", "", badRequest("Invalid start sha")
 		}
 	case in.StartBranch != "" && in.StartBranch != in.Branch:
 		if start = g.repo.branchHead(in.StartBranch); start == "" {
-			g.writeError(w, http.StatusBadRequest, "Invalid start branch")
-			return
+			return "", "", badRequest("Invalid start branch")
 		}
 	}
-	parent := current
 	switch {
 	case current != "" && start != "" && !in.Force:
-		g.writeError(w, http.StatusBadRequest, fmt.Sprintf("A branch called '%s' already exists. Switch to that branch in order to make changes", in.Branch))
-		return
+		return "", "", badRequest(fmt.Sprintf("A branch called '%s' already exists. Switch to that branch in order to make changes", in.Branch))
 	case start != "":
-		parent = start
+		return current, start, nil
 	case current == "":
-		g.writeError(w, http.StatusBadRequest, "You can only create or edit files when you are on a branch")
-		return
+		return "", "", badRequest("You can only create or edit files when you are on a branch")
 	}
-	info, _ := g.repo.commit(parent)
+	return current, current, nil
+}
+
+// commitEdits turns the actions into tree edits on parent.
+func (g *GitLab) commitEdits(parent string, actions []commitAction) ([]treeEdit, *apiError) {
 	var edits []treeEdit
-	for _, a := range in.Actions {
+	for _, a := range actions {
 		if !validPath(a.FilePath) {
-			g.writeError(w, http.StatusBadRequest, "Your changes could not be committed, because the file path is invalid")
-			return
+			return nil, badRequest("Your changes could not be committed, because the file path is invalid")
 		}
 		exists := g.repo.blobSHA(parent, a.FilePath) != ""
 		content := []byte(a.Content)
 		if a.Encoding == "base64" {
 			var err error
 			if content, err = base64.StdEncoding.DecodeString(a.Content); err != nil {
-				g.writeError(w, http.StatusBadRequest, "Invalid base64")
-				return
+				return nil, badRequest("Invalid base64")
 			}
 		}
-		switch a.Action {
-		case "create":
-			if exists {
-				g.writeError(w, http.StatusBadRequest, "A file with this name already exists")
-				return
-			}
+		switch {
+		case a.Action == "create" && exists:
+			return nil, badRequest("A file with this name already exists")
+		case (a.Action == "update" || a.Action == "delete") && !exists:
+			return nil, badRequest("A file with this name doesn't exist")
+		case a.Action == "create" || a.Action == "update":
 			edits = append(edits, treeEdit{Path: a.FilePath, Content: content})
-		case "update":
-			if !exists {
-				g.writeError(w, http.StatusBadRequest, "A file with this name doesn't exist")
-				return
-			}
-			edits = append(edits, treeEdit{Path: a.FilePath, Content: content})
-		case "delete":
-			if !exists {
-				g.writeError(w, http.StatusBadRequest, "A file with this name doesn't exist")
-				return
-			}
+		case a.Action == "delete":
 			edits = append(edits, treeEdit{Path: a.FilePath, Delete: true})
 		default:
-			g.writeError(w, http.StatusBadRequest, "actions[action] does not have a valid value")
-			return
+			return nil, badRequest("actions[action] does not have a valid value")
 		}
 	}
+	return edits, nil
+}
+
+// commitOn writes the commit on parent and moves the branch from current
+// to it.
+func (g *GitLab) commitOn(in commitRequest, current, parent string, edits []treeEdit) (string, *apiError) {
+	info, _ := g.repo.commit(parent)
 	tree, err := g.repo.buildTree(info.Tree, edits)
 	if err != nil {
-		g.writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return "", &apiError{http.StatusInternalServerError, err.Error()}
 	}
 	sha, err := g.repo.commitTree(tree, []string{parent}, in.CommitMessage, g.Username)
 	if err != nil {
-		g.writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return "", &apiError{http.StatusInternalServerError, err.Error()}
 	}
 	if err := g.repo.updateRef("refs/heads/"+in.Branch, sha, current); err != nil {
-		g.writeError(w, http.StatusBadRequest, "Could not update the branch: it changed meanwhile")
-		return
+		return "", badRequest("Could not update the branch: it changed meanwhile")
 	}
-	created, _ := g.repo.commit(sha)
-	g.writeJSON(w, http.StatusCreated, g.commitJSON(created))
+	return sha, nil
 }
 
 func (g *GitLab) mrJSON(mr *PullRequest) map[string]any {

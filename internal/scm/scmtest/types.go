@@ -97,3 +97,18 @@ func (c *core) Commit(t testing.TB, branch string, files map[string]string, mess
 	}
 	return sha
 }
+
+// openPull is OpenPR and OpenMR: a pull request by alice from branch into
+// the default branch, in the host's open state.
+func (c *core) openPull(t testing.TB, branch string, files map[string]string, state string) (int, string) {
+	t.Helper()
+	sha := c.Head(branch)
+	if files != nil || sha == "" {
+		sha = c.Commit(t, branch, files, "Change "+branch)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := &PullRequest{Title: "Change " + branch, Head: branch, Base: c.defaultBranch, State: state, Author: "alice", HeadSHA: sha}
+	c.addPull(p)
+	return p.Number, sha
+}

@@ -1,4 +1,4 @@
-package metrics
+package strictjson
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"github.com/podium-ml/podium/internal/diag"
 )
 
-func TestDecodeJSON(t *testing.T) {
+func TestDecode(t *testing.T) {
 	t.Parallel()
 	type doc struct {
 		Model   string             `json:"model"`
@@ -124,31 +124,31 @@ func TestDecodeJSON(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var got doc
-			err := DecodeJSON("run.json", []byte(tt.data), &got)
+			err := Decode("run.json", []byte(tt.data), &got)
 			if tt.wantErr != "" {
 				if err == nil {
-					t.Fatalf("DecodeJSON() = nil, want error %q", tt.wantErr)
+					t.Fatalf("Decode() = nil, want error %q", tt.wantErr)
 				}
 				if err.Error() != tt.wantErr {
-					t.Errorf("DecodeJSON() error:\n got %s\nwant %s", err, tt.wantErr)
+					t.Errorf("Decode() error:\n got %s\nwant %s", err, tt.wantErr)
 				}
 				var de *diag.Error
-				if !errors.As(err, &de) || !de.InvalidInput() {
-					t.Errorf("DecodeJSON() error %T is not invalid input", err)
+				if !errors.As(err, &de) || !errors.Is(err, diag.ErrInvalidInput) {
+					t.Errorf("Decode() error %T is not invalid input", err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("DecodeJSON() error: %v", err)
+				t.Fatalf("Decode() error: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("DecodeJSON() mismatch (-want +got):\n%s", diff)
+				t.Errorf("Decode() mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func FuzzDecodeJSON(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, s := range []string{`{}`, `{"a":[1,{"b":null}]}`, `{"a":1,"A":2}`, `[NaN]`, "\ufeff{}", `{} {}`} {
 		f.Add([]byte(s))
 	}
@@ -157,12 +157,12 @@ func FuzzDecodeJSON(f *testing.F) {
 			return
 		}
 		var v any
-		err := DecodeJSON("f.json", data, &v)
+		err := Decode("f.json", data, &v)
 		if err == nil {
 			// What the strict reader accepts, encoding/json accepts too.
 			var w any
 			if jerr := json.Unmarshal(data, &w); jerr != nil {
-				t.Fatalf("DecodeJSON accepted what encoding/json refuses: %v", jerr)
+				t.Fatalf("Decode accepted what encoding/json refuses: %v", jerr)
 			}
 			return
 		}
