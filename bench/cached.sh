@@ -25,55 +25,9 @@ SIZE_MIB=${SIZE_MIB:-2048}
 DAG_MIB=${DAG_MIB:-1024}
 TINY_FILES=${TINY_FILES:-100000}
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/podium-bench.XXXXXX")
-if [[ -z ${KEEP:-} ]]; then
-	trap 'rm -rf "$work"' EXIT
-fi
-export XDG_CACHE_HOME=$work/xdg
-
-echo "building podium..." >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$work/podium" ./cmd/podium)
-base=""
-if [[ -n ${BASE:-} ]]; then
-	echo "building podium at $BASE..." >&2
-	mkdir -p "$work/base-src"
-	git -C "$root" archive "$BASE" | tar -x -C "$work/base-src"
-	(cd "$work/base-src" && CGO_ENABLED=0 go build -trimpath -o "$work/podium-base" ./cmd/podium)
-	base=$work/podium-base
-fi
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs" >&2
-
-# ms NAME CMD...: runs CMD once, appends its wall time and its CPU time
-# (user + system, children included) in us to $work/t.NAME and $work/c.NAME.
-# On a loaded machine the CPU time is the steadier figure.
-ms() {
-	local name=$1 out TIMEFORMAT='%3R %3U %3S'
-	shift
-	out=$({ time "$@" >/dev/null 2>&1; } 2>&1)
-	read -r wall user sys <<<"$out"
-	echo "$wall" | awk '{printf "%d\n", $1*1000000}' >>"$work/t.$name"
-	echo "$user $sys" | awk '{printf "%d\n", ($1+$2)*1000000}' >>"$work/c.$name"
-}
-median() { sort -n "$work/$1" | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'; }
-# compare LABEL NAME=FUNC...: alternates the functions RUNS times, prints
-# each median (wall and CPU) and the wall ratio to the first.
-compare() {
-	local label=$1 spec name
-	shift
-	rm -f "$work"/t.* "$work"/c.*
-	for _ in $(seq "$RUNS"); do
-		for spec in "$@"; do
-			ms "${spec%%=*}" "${spec#*=}"
-		done
-	done
-	local first
-	first=$(median "t.${1%%=*}")
-	echo "$label"
-	for spec in "$@"; do
-		name=${spec%%=*}
-		printf '  %-34s %9s ms wall %5.2fx  %9s ms cpu\n' "$name" "$(median "t.$name")" "$(echo "$(median "t.$name") / $first" | bc -l)" "$(median "c.$name")"
-	done
-}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+setup_work
 
 # 1. A train re-run over SIZE_MIB.
 t=$work/train
@@ -141,31 +95,30 @@ args=("fingerprint each path once=dag_once" "podium train --no-stat-cache=dag_no
 compare "2. cached 4-step DAG over $DAG_MIB MiB (target: --no-stat-cache within 1.2x of each path once)" "${args[@]}"
 rm -rf "$d"
 
-# 3. The weather example with an undeclared directory of many files.
+# 3. The weather example with an undeclared directory of many files (a
+# .venv): two copies of the example, both cached, one with the directory
+# beside its spec; only podium is timed.
+weather() { # DIR: a cached copy of the weather example in DIR
+	cp -r "$root/examples/weather" "$1"
+	rm -rf "$1/.podium/run" "$1/.podium/cache" "$1/bin" "$1/model"
+	printf 'module github.com/podium-ml/podium/examples/weather\n\ngo 1.24\n' >"$1/go.mod"
+	"$work/podium" train --spec "$1/podium.yaml" >/dev/null 2>&1 || { echo "weather: train failed" >&2; exit 1; }
+	"$work/podium" train --spec "$1/podium.yaml" >/dev/null 2>&1
+}
 w=$work/weather
-cp -r "$root/examples/weather" "$w"
-rm -rf "$w/.podium/run" "$w/.podium/cache" "$w/bin" "$w/model"
-printf 'module github.com/podium-ml/podium/examples/weather\n\ngo 1.24\n' >"$w/go.mod"
-"$work/podium" train --spec "$w/podium.yaml" >/dev/null 2>&1 || { echo "weather: train failed" >&2; exit 1; }
-"$work/podium" train --spec "$w/podium.yaml" >/dev/null 2>&1
-mkdir -p "$work/venv/lib"
-(cd "$work/venv/lib" && seq -w 1 "$TINY_FILES" | split -l 1 -a 6 - f-)
+wv=$work/weather-venv
+weather "$w"
+weather "$wv"
+mkdir -p "$wv/.venv/lib"
+(cd "$wv/.venv/lib" && seq -w 1 "$TINY_FILES" | split -l 1 -a 6 - f-)
 weather_without() { "$work/podium" train --spec "$w/podium.yaml"; }
-weather_with() {
-	mv "$work/venv" "$w/.venv"
-	"$work/podium" train --spec "$w/podium.yaml"
-	mv "$w/.venv" "$work/venv"
-}
+weather_with() { "$work/podium" train --spec "$wv/podium.yaml"; }
 weather_base_without() { "$base" train --spec "$w/podium.yaml"; }
-weather_base_with() {
-	mv "$work/venv" "$w/.venv"
-	"$base" train --spec "$w/podium.yaml"
-	mv "$w/.venv" "$work/venv"
-}
+weather_base_with() { "$base" train --spec "$wv/podium.yaml"; }
 args=("without .venv=weather_without" "with $TINY_FILES-file .venv=weather_with")
 [[ -n $base ]] && args+=("BASE without .venv=weather_base_without" "BASE with .venv=weather_base_with")
 compare "3. cached weather example (target: with .venv within 1.2x of without)" "${args[@]}"
-rm -rf "$work/venv" "$w"
+rm -rf "$wv" "$w"
 
 # 4. Start-up.
 version_new() { "$work/podium" version; }

@@ -22,24 +22,9 @@ set -euo pipefail
 SIZE_MIB=${SIZE_MIB:-2048}
 RUNS=${RUNS:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/podium-bench.XXXXXX")
-if [[ -z ${KEEP:-} ]]; then
-	trap 'rm -rf "$work"' EXIT
-fi
-
-# The stat cache of `podium fingerprint` lives in the user cache directory.
-export XDG_CACHE_HOME=$work/xdg
-
-echo "building podium..." >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$work/podium" ./cmd/podium)
-base=""
-if [[ -n ${BASE:-} ]]; then
-	echo "building podium at $BASE..." >&2
-	mkdir -p "$work/base-src"
-	git -C "$root" archive "$BASE" | tar -x -C "$work/base-src"
-	(cd "$work/base-src" && CGO_ENABLED=0 go build -trimpath -o "$work/podium-base" ./cmd/podium)
-	base=$work/podium-base
-fi
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+setup_work
 
 # Half the bytes in 4 large files, half in 64 KiB files spread over 16 dirs.
 tree=$work/tree
@@ -103,36 +88,27 @@ if [[ $d_podium != "$d_shell" ]]; then
 fi
 echo "digests match"
 
-# With the stat cache warm. Medians of RUNS, alternated with the full hash.
-median_of() { # median wall time in seconds of RUNS runs of "$@"
-	local ts=() t0 t1
-	for _ in $(seq "$RUNS"); do
-		t0=$(now)
-		"$@" >"$work/out"
-		t1=$(now)
-		ts+=("$(echo "$t1 - $t0" | bc -l)")
-	done
-	printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
-}
+# With the stat cache warm: medians of RUNS, alternated with the full hash
+# (and BASE), wall and CPU time.
 warm() {
-	local dir=$1 label=$2 target=$3
+	local dir=$1 label=$2 target=$3 d_warm d_cold
 	"$work/podium" fingerprint "$dir" >/dev/null # fills the stat cache
-	local t_warm t_cold t_base="" d_warm d_cold
-	t_warm=$(median_of "$work/podium" fingerprint "$dir")
-	d_warm=$(cut -d' ' -f1 "$work/out")
-	t_cold=$(median_of "$work/podium" fingerprint --no-stat-cache "$dir")
-	d_cold=$(cut -d' ' -f1 "$work/out")
-	if [[ -n $base ]]; then
-		t_base=$(median_of "$base" fingerprint "$dir")
-	fi
-	printf '%s, stat cache warm: %ss (target %s); hashed in full: %ss (%.0fx)%s\n' "$label" "$t_warm" "$target" "$t_cold" \
-		"$(echo "$t_cold / $t_warm" | bc -l)" "${t_base:+; BASE: ${t_base}s}"
+	sleep 0.2                                   # past the racy window: files just written are hashed again once
+	"$work/podium" fingerprint "$dir" >/dev/null
+	fp_warm() { "$work/podium" fingerprint "$dir"; }
+	fp_cold() { "$work/podium" fingerprint --no-stat-cache "$dir"; }
+	fp_base() { "$base" fingerprint "$dir"; }
+	d_warm=$(fp_warm | cut -d' ' -f1)
+	d_cold=$(fp_cold | cut -d' ' -f1)
 	if [[ $d_warm != "$d_cold" ]]; then
 		echo "FAIL: the digest through the stat cache differs" >&2
 		exit 1
 	fi
+	local args=("podium fingerprint (stat cache warm)=fp_warm" "podium fingerprint --no-stat-cache=fp_cold")
+	[[ -n $base ]] && args+=("podium fingerprint (BASE)=fp_base")
+	compare "$label (target: $target)" "${args[@]}"
 }
-warm "$tree" "second podium fingerprint, $files files" "< 0.050s"
+warm "$tree" "second podium fingerprint, $files files" "< 50 ms"
 
 rm -rf "$tree"
 tiny=$work/tiny
@@ -144,4 +120,4 @@ for d in $(seq -w 1 100); do
 	head -c "$((TINY_FILES / 100 * 500))" /dev/urandom | split -b 500 -a 4 - "$tiny/$d/f-"
 done
 find "$tiny" -type f -exec cat {} + >/dev/null
-warm "$tiny" "second podium fingerprint, $(find "$tiny" -type f | wc -l) tiny files" "< 0.300s"
+warm "$tiny" "second podium fingerprint, $(find "$tiny" -type f | wc -l) tiny files" "< 300 ms"

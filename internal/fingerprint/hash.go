@@ -45,7 +45,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	defer cancel(nil)
 	q := newQueue()
 	var done atomic.Int64
-	w := &walker{t: t, display: display, queue: q, cache: opts.StatCache, done: &done}
+	w := &walker{t: t, display: display, queue: q, cache: opts.StatCache, done: &done, workers: workers(opts)}
 	var wg sync.WaitGroup
 	for range workers(opts) {
 		wg.Go(func() {

@@ -188,20 +188,43 @@ type walker struct {
 	done    *atomic.Int64 // bytes hashed, or found in the cache
 	files   []*fileEntry  // every file found, in walk order
 	stack   []string      // real directories on the current descent, for loops
+	workers int           // goroutines that stat a large directory
+
+	prefixDir string // the dir of the last file added, and
+	prefix    string // its real absolute path with a trailing separator
+	key       []byte // the last file's stat cache key
 }
 
 // add lists the file, whose stat (lstat of its real path) is fi, and
 // queues it for hashing unless the stat cache knows its digest.
 func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
+	st, ok := statcache.FromFileInfo(fi)
+	w.addStat(f, st, ok)
+}
+
+// addStat is add with the stat already taken; cacheable says whether st
+// can key the stat cache.
+func (w *walker) addStat(f *fileEntry, st statcache.Stat, cacheable bool) {
 	w.files = append(w.files, f)
-	if st, ok := statcache.FromFileInfo(fi); ok {
-		f.key, f.st = filepath.Join(w.t.real, filepath.FromSlash(f.dir), f.base), st
-		if sum, hit := w.cache.Get(f.key, st); hit {
+	if cacheable {
+		// The key is built in a buffer kept from one file to the next, and
+		// made a string only for a file to hash: a warm walk allocates no
+		// key.
+		if w.prefix == "" || w.prefixDir != f.dir {
+			w.prefixDir, w.prefix = f.dir, filepath.Join(w.t.real, filepath.FromSlash(f.dir))
+			if !strings.HasSuffix(w.prefix, string(filepath.Separator)) {
+				w.prefix += string(filepath.Separator)
+			}
+		}
+		w.key = append(append(w.key[:0], w.prefix...), f.base...)
+		f.st = st
+		if sum, hit := w.cache.GetBytes(w.key, st); hit {
 			f.sum = sum
 			w.done.Add(f.size)
 			w.queue.found.Add(f.size)
 			return
 		}
+		f.key = string(w.key)
 	}
 	w.queue.push(f)
 }
@@ -232,19 +255,20 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 	if err != nil {
 		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(err))
 	}
-	entries, err := f.ReadDir(-1)
+	entries, err := readDir(f, w.workers)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(err))
 	}
 	// Directory order is the filesystem's; sorting makes errors (which
 	// link is reported first) the same on every machine.
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	for _, e := range entries {
-		name := path.Join(prefix, e.Name())
-		entry := path.Join(real, e.Name())
+	slices.SortFunc(entries, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
+	for i := range entries {
+		e := &entries[i]
+		name := path.Join(prefix, e.name)
+		entry := path.Join(real, e.name)
 		switch {
-		case e.Type()&fs.ModeSymlink != 0:
+		case e.typ&fs.ModeSymlink != 0:
 			target, fi, err := w.t.resolve(entry, w.displayName(name))
 			if err != nil {
 				return err
@@ -260,16 +284,12 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 			case fi.Mode().IsRegular():
 				w.add(&fileEntry{name: name, dir: path.Dir(target), base: path.Base(target), size: fi.Size()}, fi)
 			}
-		case e.IsDir():
+		case e.typ == fs.ModeDir:
 			if err := w.walk(ctx, entry, name); err != nil {
 				return err
 			}
-		case e.Type().IsRegular():
-			fi, err := e.Info()
-			if err != nil {
-				return fmt.Errorf("failed to read %s: %w", w.displayName(name), unwrapPathError(err))
-			}
-			w.add(&fileEntry{name: name, dir: real, base: e.Name(), size: fi.Size()}, fi)
+		case e.typ == 0:
+			w.addStat(&fileEntry{name: name, dir: real, base: e.name, size: e.st.Size}, e.st, e.cacheable)
 		}
 		// Sockets, FIFOs and devices are not files `find -type f` lists.
 	}

@@ -371,12 +371,25 @@ func (c stepCache) copyObject(w io.Writer, digest string) error {
 // than objectGrace, are removed. It returns how many entries and objects
 // it removed.
 func (c stepCache) gc(now time.Time) (entries, objects int, err error) {
-	type found struct {
-		path  string
-		mtime time.Time
-		e     cacheEntry
+	all, entries, err := c.readEntries()
+	if err != nil {
+		return entries, objects, err
 	}
-	var all []found
+	referenced, trimmed := c.trimEntries(all)
+	objects, err = c.removeObjects(now, referenced)
+	return entries + trimmed, objects, err
+}
+
+// foundEntry is a step cache entry read by gc.
+type foundEntry struct {
+	path  string
+	mtime time.Time
+	e     cacheEntry
+}
+
+// readEntries reads every entry, newest first, and removes those of
+// another cache version or damaged (counted in removed).
+func (c stepCache) readEntries() (all []foundEntry, removed int, err error) {
 	stepsDir := filepath.Join(c.dir, "steps")
 	err = filepath.WalkDir(stepsDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -397,22 +410,25 @@ func (c stepCache) gc(now time.Time) (entries, objects int, err error) {
 		if rerr != nil || json.Unmarshal(data, &e) != nil || e.Version != cacheVersion {
 			// An entry of another cache version, or damaged: never a hit.
 			if os.Remove(p) == nil {
-				entries++
+				removed++
 			}
 			return nil
 		}
-		all = append(all, found{p, fi.ModTime(), e})
+		all = append(all, foundEntry{p, fi.ModTime(), e})
 		return nil
 	})
-	if err != nil {
-		return entries, objects, err
-	}
 	sort.Slice(all, func(i, j int) bool { return all[i].mtime.After(all[j].mtime) })
+	return all, removed, err
+}
 
+// trimEntries keeps entries, newest first, while their outputs fit in
+// maxBytes (each step keeps its newest entry whatever its size), removes
+// the rest, and returns the objects the kept entries reference.
+func (c stepCache) trimEntries(all []foundEntry) (referenced map[string]bool, removed int) {
 	sizes := map[string]int64{}
 	var total int64
 	keptStep := map[string]bool{}
-	referenced := map[string]bool{}
+	referenced = map[string]bool{}
 	for _, f := range all {
 		var add int64
 		for _, o := range f.e.Outputs {
@@ -422,7 +438,7 @@ func (c stepCache) gc(now time.Time) (entries, objects int, err error) {
 		}
 		if keptStep[f.e.Step] && total+add > c.maxBytes {
 			if os.Remove(f.path) == nil {
-				entries++
+				removed++
 			}
 			continue
 		}
@@ -436,7 +452,12 @@ func (c stepCache) gc(now time.Time) (entries, objects int, err error) {
 			referenced[f.e.Log] = true
 		}
 	}
+	return referenced, removed
+}
 
+// removeObjects removes the objects no kept entry references, once older
+// than objectGrace (a concurrent run may be about to reference them).
+func (c stepCache) removeObjects(now time.Time, referenced map[string]bool) (removed int, err error) {
 	objDir := filepath.Join(c.dir, "objects", "sha256")
 	err = filepath.WalkDir(objDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -456,11 +477,11 @@ func (c stepCache) gc(now time.Time) (entries, objects int, err error) {
 			return nil
 		}
 		if os.Remove(p) == nil {
-			objects++
+			removed++
 		}
 		return nil
 	})
-	return entries, objects, err
+	return removed, err
 }
 
 // stepParams is the part of params a step's key covers: those it declares,

@@ -267,6 +267,23 @@ func newRunner(opts Options) (*runner, error) {
 	if err := spec.CheckGraph(s); err != nil {
 		return nil, err
 	}
+	if err := r.buildGraph(); err != nil {
+		return nil, err
+	}
+	r.resolveAncestors()
+	if opts.Step != "" {
+		if err := r.only(opts.Step); err != nil {
+			return nil, err
+		}
+	}
+	r.concurrent = r.jobs > 1 && r.hasIndependentSteps()
+	return r, nil
+}
+
+// buildGraph makes a node per step, with its inputs and outputs cleaned
+// and its needs resolved, and reports every problem found at once.
+func (r *runner) buildGraph() error {
+	s := r.spec
 	var probs diag.List
 	for i := range s.Pipeline {
 		st := &s.Pipeline[i]
@@ -294,16 +311,9 @@ func newRunner(opts Options) (*runner, error) {
 		}
 	}
 	if len(probs) > 0 {
-		return nil, probs
+		return probs
 	}
-	r.resolveAncestors()
-	if opts.Step != "" {
-		if err := r.only(opts.Step); err != nil {
-			return nil, err
-		}
-	}
-	r.concurrent = r.jobs > 1 && r.hasIndependentSteps()
-	return r, nil
+	return nil
 }
 
 // resolveAncestors fills every node's transitive dependencies; the graph
@@ -518,6 +528,51 @@ type finished struct {
 
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	res := &Result{RunDir: r.runDir, CacheKey: r.cacheKey()}
+	run := r.newRun()
+	res.Run = run
+
+	release, err := r.claim(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	// The data check runs under the claim: it writes a cache entry, and a
+	// failure must not leave the previous run's run.json looking current.
+	if res.Data, res.DataCached, err = r.checkData(ctx); err != nil {
+		return nil, err
+	}
+	run.Data = r.dataCheck
+
+	r.watch = newWatcher(r.dir, r.watchSkips())
+	r.schedule(ctx)
+	if err := r.stat.Save(); err != nil {
+		r.warn(err.Error())
+	}
+	for _, n := range r.steps {
+		if n.state == pending {
+			n.state = done
+			n.result = skipped(n)
+		}
+		run.Steps = append(run.Steps, n.result)
+	}
+
+	runErr := r.runError(ctx, run)
+	if runErr != nil {
+		run.Failure = runErr.Error()
+	}
+	if _, _, err := r.cache.gc(time.Now()); err != nil {
+		r.warn(fmt.Sprintf("failed to trim the step cache %s: %v", r.cache.dir, err))
+	}
+	run.FinishedAt = r.now().UTC()
+	res.Warnings = r.warnings
+	if err := rundir.WriteRun(r.runDir, run); err != nil {
+		return res, errors.Join(runErr, err)
+	}
+	return res, runErr
+}
+
+// newRun starts run.json's record.
+func (r *runner) newRun() *rundir.Run {
 	run := &rundir.Run{
 		Model:       r.spec.Model,
 		SpecDigest:  r.spec.Digest,
@@ -538,22 +593,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 		run.Params[name] = v
 	}
-	res.Run = run
+	return run
+}
 
-	release, err := r.claim(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	// The data check runs under the claim: it writes a cache entry, and a
-	// failure must not leave the previous run's run.json looking current.
-	if res.Data, res.DataCached, err = r.checkData(ctx); err != nil {
-		return nil, err
-	}
-	run.Data = r.dataCheck
-
-	r.watch = newWatcher(r.dir, r.watchSkips())
-
+// schedule runs the steps, up to r.jobs at once, each once its needs are
+// done; a step whose need failed is skipped.
+func (r *runner) schedule(ctx context.Context) {
 	results := make(chan finished)
 	active := 0
 	for {
@@ -579,7 +624,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			}
 		}
 		if active == 0 {
-			break
+			return
 		}
 		f := <-results
 		active--
@@ -589,49 +634,30 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			r.checkWrites(f.n)
 		}
 	}
-	if err := r.stat.Save(); err != nil {
-		r.warn(err.Error())
-	}
-	for _, n := range r.steps {
-		if n.state == pending {
-			n.state = done
-			n.result = skipped(n)
-		}
-		run.Steps = append(run.Steps, n.result)
-	}
+}
 
+// runError returns the run's error (interrupted, steps failed, metrics
+// unreadable), and reads the metrics into run when there is none.
+func (r *runner) runError(ctx context.Context, run *rundir.Run) error {
 	var failed []rundir.Step
 	for _, s := range run.Steps {
 		if s.Status == rundir.StatusFailed || s.Status == rundir.StatusTimeout || s.Status == rundir.StatusInterrupted {
 			failed = append(failed, s)
 		}
 	}
-	var runErr error
 	switch {
 	case ctx.Err() != nil:
-		runErr = &InterruptedError{Err: ctx.Err()}
+		return &InterruptedError{Err: ctx.Err()}
 	case len(failed) > 0:
-		runErr = &StepsFailedError{Steps: failed}
+		return &StepsFailedError{Steps: failed}
 	case r.spec.Metrics != "" && r.target == nil:
 		m, err := r.readMetrics()
 		if err != nil {
-			runErr = err
-		} else {
-			run.Metrics = m
+			return err
 		}
+		run.Metrics = m
 	}
-	if runErr != nil {
-		run.Failure = runErr.Error()
-	}
-	if _, _, err := r.cache.gc(time.Now()); err != nil {
-		r.warn(fmt.Sprintf("failed to trim the step cache %s: %v", r.cache.dir, err))
-	}
-	run.FinishedAt = r.now().UTC()
-	res.Warnings = r.warnings
-	if err := rundir.WriteRun(r.runDir, run); err != nil {
-		return res, errors.Join(runErr, err)
-	}
-	return res, runErr
+	return nil
 }
 
 func (r *runner) watchSkips() []string {

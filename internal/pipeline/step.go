@@ -55,39 +55,14 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		return res
 	}
 
-	inputs := map[string]string{}
-	for j, in := range n.inputs {
-		d, ok := r.external[in]
-		if !ok {
-			if d, err = r.digest(ctx, in); err != nil {
-				return fail(rundir.StatusFailed, fmt.Sprintf("input %s: %v", st.Inputs[j], err), "")
-			}
-		}
-		inputs[in] = d
-		res.Inputs[st.Inputs[j]] = d
+	inputs, reason := r.inputDigests(ctx, n, &res)
+	if reason != "" {
+		return fail(rundir.StatusFailed, reason, "")
 	}
 	key := stepKey(st, r.params, inputs)
 
-	if !r.opts.Force {
-		if outs, e, restored, ok := r.cached(ctx, n, key); ok {
-			res.Status = rundir.StatusCached
-			res.ExitCode = 0
-			res.Outputs = outs
-			res.CachedFrom = &rundir.CachedFrom{StartedAt: e.StartedAt, FinishedAt: e.FinishedAt, DurationS: e.DurationS}
-			fmt.Fprintf(lg, "podium: cached: command, env, params and input digests unchanged; not run (key %s)\n", key)
-			if len(restored) > 0 {
-				note("cached; restored %s from the cache", strings.Join(restored, ", "))
-			} else {
-				r.logf("%s: cached", st.Name)
-			}
-			if e.Log != "" {
-				fmt.Fprintf(lg, "podium: the log of the run that produced the outputs (%s, %.2fs):\n", e.FinishedAt.Format(time.RFC3339), e.DurationS)
-				if err := r.cache.copyObject(lg, e.Log); err != nil {
-					fmt.Fprintf(lg, "podium: (not available: %v)\n", err)
-				}
-			}
-			return res
-		}
+	if !r.opts.Force && r.localCached(ctx, n, key, lg, &res) {
+		return res
 	}
 
 	if !r.opts.Force && r.remoteCached(ctx, n, key, inputs, lg, &res) {
@@ -97,21 +72,7 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		return fail(rundir.StatusFailed, fmt.Sprintf("not in the cache, local or remote: step %q needs it, and only restores it (run its job first)", r.target.step.Name), "")
 	}
 
-	out := r.stepWriter(st.Name, lg)
-	if !r.concurrent && r.opts.Group != nil {
-		end := r.opts.Group(st.Name)
-		defer end()
-	} else {
-		r.logf("%s: running", st.Name)
-	}
-	env := append(append(r.env[:len(r.env):len(r.env)], "PODIUM_STEP="+st.Name), sortedEnv(st.Env)...)
-	r.commandStarting()
-	o := shell{
-		Script: st.Run, Dir: r.dir, Env: env, Out: out,
-		Timeout: st.Timeout, KillGrace: r.opts.KillGrace,
-	}.run(ctx)
-	r.commandEnded()
-	out.Flush()
+	o := r.runCommand(ctx, n, lg)
 	res.ExitCode = o.ExitCode
 	switch {
 	case o.TimedOut:
@@ -124,17 +85,9 @@ func (r *runner) execStep(ctx context.Context, n *node) (res rundir.Step) {
 		return fail(rundir.StatusFailed, fmt.Sprintf("exited with status %d", o.ExitCode), "")
 	}
 
-	outputs := map[string]string{}
-	for j, p := range n.outputs {
-		d, err := r.digest(ctx, p)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fail(rundir.StatusFailed, fmt.Sprintf("exited with status 0 but did not write its declared output %s", st.Outputs[j]), "")
-			}
-			return fail(rundir.StatusFailed, fmt.Sprintf("output %s: %v", st.Outputs[j], err), "")
-		}
-		outputs[p] = d
-		res.Outputs[st.Outputs[j]] = d
+	outputs, reason := r.outputDigests(ctx, n, &res)
+	if reason != "" {
+		return fail(rundir.StatusFailed, reason, "")
 	}
 	res.Status = rundir.StatusOK
 	r.storeCache(lg, &cacheEntry{
@@ -206,6 +159,93 @@ func sortedEnv(env map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// inputDigests digests the step's inputs into res and a map by clean
+// path; on failure it returns why.
+func (r *runner) inputDigests(ctx context.Context, n *node, res *rundir.Step) (inputs map[string]string, reason string) {
+	inputs = map[string]string{}
+	for j, in := range n.inputs {
+		d, ok := r.external[in]
+		if !ok {
+			var err error
+			if d, err = r.digest(ctx, in); err != nil {
+				return nil, fmt.Sprintf("input %s: %v", n.step.Inputs[j], err)
+			}
+		}
+		inputs[in] = d
+		res.Inputs[n.step.Inputs[j]] = d
+	}
+	return inputs, ""
+}
+
+// outputDigests digests the outputs the step's command wrote, as
+// inputDigests does.
+func (r *runner) outputDigests(ctx context.Context, n *node, res *rundir.Step) (outputs map[string]string, reason string) {
+	outputs = map[string]string{}
+	for j, p := range n.outputs {
+		d, err := r.digest(ctx, p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Sprintf("exited with status 0 but did not write its declared output %s", n.step.Outputs[j])
+			}
+			return nil, fmt.Sprintf("output %s: %v", n.step.Outputs[j], err)
+		}
+		outputs[p] = d
+		res.Outputs[n.step.Outputs[j]] = d
+	}
+	return outputs, ""
+}
+
+// localCached fills res from the local step cache when it holds key (the
+// outputs restored when they are missing), and says so in the step's log.
+func (r *runner) localCached(ctx context.Context, n *node, key string, lg *stepLog, res *rundir.Step) bool {
+	st := n.step
+	outs, e, restored, ok := r.cached(ctx, n, key)
+	if !ok {
+		return false
+	}
+	res.Status = rundir.StatusCached
+	res.ExitCode = 0
+	res.Outputs = outs
+	res.CachedFrom = &rundir.CachedFrom{StartedAt: e.StartedAt, FinishedAt: e.FinishedAt, DurationS: e.DurationS}
+	fmt.Fprintf(lg, "podium: cached: command, env, params and input digests unchanged; not run (key %s)\n", key)
+	if len(restored) > 0 {
+		msg := fmt.Sprintf("cached; restored %s from the cache", strings.Join(restored, ", "))
+		lg.WriteString("podium: " + msg + "\n")
+		r.logf("%s: %s", st.Name, msg)
+	} else {
+		r.logf("%s: cached", st.Name)
+	}
+	if e.Log != "" {
+		fmt.Fprintf(lg, "podium: the log of the run that produced the outputs (%s, %.2fs):\n", e.FinishedAt.Format(time.RFC3339), e.DurationS)
+		if err := r.cache.copyObject(lg, e.Log); err != nil {
+			fmt.Fprintf(lg, "podium: (not available: %v)\n", err)
+		}
+	}
+	return true
+}
+
+// runCommand runs the step's command, its output to the log and to
+// podium's (in a group of its own when steps run one at a time).
+func (r *runner) runCommand(ctx context.Context, n *node, lg *stepLog) outcome {
+	st := n.step
+	out := r.stepWriter(st.Name, lg)
+	if !r.concurrent && r.opts.Group != nil {
+		end := r.opts.Group(st.Name)
+		defer end()
+	} else {
+		r.logf("%s: running", st.Name)
+	}
+	env := append(append(r.env[:len(r.env):len(r.env)], "PODIUM_STEP="+st.Name), sortedEnv(st.Env)...)
+	r.commandStarting()
+	o := shell{
+		Script: st.Run, Dir: r.dir, Env: env, Out: out,
+		Timeout: st.Timeout, KillGrace: r.opts.KillGrace,
+	}.run(ctx)
+	r.commandEnded()
+	out.Flush()
+	return o
 }
 
 // stepLog is a step's log, written to a temporary name and renamed into

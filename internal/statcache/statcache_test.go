@@ -101,8 +101,8 @@ func TestConcurrentSaves(t *testing.T) {
 	}
 	wg.Wait()
 	c := Open(path)
-	if len(c.entries) != 8*50 {
-		t.Errorf("after 8 concurrent saves the file holds %d entries, want %d", len(c.entries), 8*50)
+	if c.Len() != 8*50 {
+		t.Errorf("after 8 concurrent saves the file holds %d entries, want %d", c.Len(), 8*50)
 	}
 	for w := range 8 {
 		if got, ok := c.Get(fmt.Sprintf("/w%d/7", w), stat(7)); !ok || got != sha256.Sum256([]byte{byte(w), 7}) {

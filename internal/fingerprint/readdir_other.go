@@ -1,0 +1,37 @@
+//go:build !linux
+
+package fingerprint
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/podium-ml/podium/internal/statcache"
+)
+
+// readDir lists the directory f with the stat of its regular files (a
+// directory opened through an os.Root stats its entries as it lists).
+func readDir(f *os.File, _ int) ([]dirEntry, error) {
+	list, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]dirEntry, 0, len(list))
+	for _, d := range list {
+		e := dirEntry{name: d.Name(), typ: d.Type()}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed since it was listed
+			}
+			if err != nil {
+				return nil, err
+			}
+			e.st, e.cacheable = statcache.FromFileInfo(fi)
+			e.st.Size = fi.Size()
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
