@@ -280,15 +280,12 @@ func runPublish(ctx context.Context, opts *reportOptions) error {
 		return inputErrorf("refused: the artifact is for commit %s (%s), but workflow run %d ran at %s", scm.ShortSHA(claims.SHA), escapeControl(claims.Ref), wr.ID, scm.ShortSHA(wr.HeadSHA))
 	}
 
-	if err := decideAgain(ctx, opts); err != nil {
+	doc, err := decideAgain(ctx, opts)
+	if err != nil {
 		return err
 	}
 	opts.PR, opts.Comment = pr, true
 	if err := runReport(ctx, opts); err != nil {
-		return err
-	}
-	doc, err := rundir.ReadCompare(opts.RunDir)
-	if err != nil {
 		return err
 	}
 	passed := 0
@@ -325,8 +322,9 @@ func runPublish(ctx context.Context, opts *reportOptions) error {
 // rules and the champion come from the default branch's checkout and
 // registry here, and only the candidate's metrics (which the pull request's
 // training produced in any case) come from the artifact. A claim that
-// differs from the decision is reported as a warning.
-func decideAgain(ctx context.Context, opts *reportOptions) error {
+// differs from the decision is reported as a warning. It returns the
+// compare.json it wrote.
+func decideAgain(ctx context.Context, opts *reportOptions) (*rundir.Compare, error) {
 	claimed := ""
 	if doc, err := rundir.ReadCompare(opts.RunDir); err == nil {
 		claimed = doc.Decision
@@ -339,17 +337,17 @@ func decideAgain(ctx context.Context, opts *reportOptions) error {
 		RunDir:   opts.RunDir,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	doc, err := rundir.ReadCompare(opts.RunDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if claimed != "" && claimed != doc.Decision {
 		platform.Annotate(ci.Annotation{Level: ci.LevelWarning, Title: "podium report",
 			Message: fmt.Sprintf("the artifact's compare.json said %s; decided again from the default branch's rules and champion: %s", escapeControl(claimed), doc.Decision)})
 	}
-	return nil
+	return doc, nil
 }
 
 // quietPlatform is the platform without step outputs and job summary:
