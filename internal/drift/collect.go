@@ -59,6 +59,7 @@ type worker struct {
 	cells   []uint64 // one row's numeric keys, before it is accepted
 	status  []int8
 	float   []bool // the key is a float64 Key in a column of decimals
+	plain   []table.PlainCell
 }
 
 // workerFile is a worker's data for one file, by compared column.
@@ -72,6 +73,7 @@ type workerFile struct {
 	fruns   [][]extsort.Run
 	missing []int64
 	cats    []map[string]*int64 // nil for numeric columns
+	recent  [][]category        // the first of cats, compared directly
 	catOver []bool              // more than MaxCategories seen
 }
 
@@ -102,7 +104,8 @@ func newCollector(files []*fileState, kinds []Kind, scales []int, opts Options, 
 		for range files {
 			wf := workerFile{keys: make([][]uint64, len(kinds)), runs: make([][]extsort.Run, len(kinds)),
 				fkeys: make([][]uint64, len(kinds)), fruns: make([][]extsort.Run, len(kinds)),
-				missing: make([]int64, len(kinds)), cats: make([]map[string]*int64, len(kinds)), catOver: make([]bool, len(kinds))}
+				missing: make([]int64, len(kinds)), cats: make([]map[string]*int64, len(kinds)), catOver: make([]bool, len(kinds)),
+				recent: make([][]category, len(kinds))}
 			for c, k := range kinds {
 				if k == Categorical {
 					wf.cats[c] = map[string]*int64{}
@@ -177,62 +180,101 @@ func (p *collector) run(ctx context.Context) error {
 	return nil
 }
 
-// parse reads every record of a block into the worker's buffers.
+// parse reads every record of a block into the worker's buffers. A plain
+// record (table.ScanPlain) is split and its numbers parsed in one pass;
+// any other goes through the general parser.
 func (w *worker) parse(b *table.Block) error {
 	f := w.p.files[b.File]
 	wf := &w.perFile[b.File]
 	for _, bl := range b.Bad {
 		w.bad[b.File].add(bl.Line, bl.Reason)
 	}
-	w.parser.Reset(b.Data, b.Line)
-	for {
-		fields, line, problem, ok := w.parser.Next()
+	if len(w.plain) < len(f.plainKinds) {
+		w.plain = make([]table.PlainCell, len(f.plainKinds))
+	}
+	cells := w.plain[:len(f.plainKinds)]
+	data, line := b.Data, b.Line
+	for pos := 0; pos < len(data); {
+		if next, ok := table.ScanPlain(data, pos, f.plainKinds, cells); ok {
+			pos = next
+			line++
+			w.rows[b.File]++
+			for _, fc := range f.numeric {
+				cell := &cells[fc.field]
+				if cell.Missing {
+					wf.missing[fc.col]++
+					continue
+				}
+				k, float := w.p.cellKey(fc.col, cell)
+				if err := w.add(wf, fc.col, k, float); err != nil {
+					return err
+				}
+			}
+			for _, fc := range f.categorical {
+				if raw := cells[fc.field].Text; len(raw) == 0 {
+					wf.missing[fc.col]++
+				} else {
+					w.count(wf, fc.col, raw)
+				}
+			}
+			continue
+		}
+		w.parser.Reset(data[pos:], line)
+		fields, line0, problem, ok := w.parser.Next()
+		rest, nextLine := w.parser.Rest()
+		pos, line = len(data)-len(rest), nextLine
 		if !ok {
-			return nil
+			break // blank lines ended the block
 		}
-		if problem != "" {
-			w.bad[b.File].add(line, problem)
-			continue
-		}
-		if len(fields) != len(f.header) {
-			w.bad[b.File].add(line, fmt.Sprintf("expected %d fields, found %d", len(f.header), len(fields)))
-			continue
-		}
-		// Parse the numbers first: a row with a bad one is left out whole.
-		bad := ""
-		for _, fc := range f.numeric {
-			raw := fields[fc.field]
-			v, mant, frac, st := table.ParseDecimal(raw)
-			if st == numBad {
-				bad = fmt.Sprintf("column %q: %s is not a number", f.header[fc.field], quoteCell(raw))
-				break
-			}
-			w.status[fc.col] = int8(st)
-			w.cells[fc.col], w.float[fc.col] = w.p.key(fc.col, v, mant, frac)
-		}
-		if bad != "" {
-			w.bad[b.File].add(line, bad)
-			continue
-		}
-		w.rows[b.File]++
-		for _, fc := range f.numeric {
-			c := fc.col
-			if w.status[c] == numMissing {
-				wf.missing[c]++
-				continue
-			}
-			if err := w.add(wf, c, w.cells[c], w.float[c]); err != nil {
-				return err
-			}
-		}
-		for _, fc := range f.categorical {
-			if raw := fields[fc.field]; len(raw) == 0 {
-				wf.missing[fc.col]++
-			} else {
-				w.count(wf, fc.col, raw)
-			}
+		if err := w.record(b.File, fields, line0, problem); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// record reads one record the general parser split.
+func (w *worker) record(fi int, fields [][]byte, line int64, problem string) error {
+	f := w.p.files[fi]
+	wf := &w.perFile[fi]
+	if problem != "" {
+		w.bad[fi].add(line, problem)
+		return nil
+	}
+	if len(fields) != len(f.header) {
+		w.bad[fi].add(line, fmt.Sprintf("expected %d fields, found %d", len(f.header), len(fields)))
+		return nil
+	}
+	// Parse the numbers first: a row with a bad one is left out whole.
+	for _, fc := range f.numeric {
+		raw := fields[fc.field]
+		v, mant, frac, st := table.ParseDecimal(raw)
+		if st == numBad {
+			w.bad[fi].add(line, fmt.Sprintf("column %q: %s is not a number", f.header[fc.field], quoteCell(raw)))
+			return nil
+		}
+		w.status[fc.col] = int8(st)
+		w.cells[fc.col], w.float[fc.col] = w.p.key(fc.col, v, mant, frac)
+	}
+	w.rows[fi]++
+	for _, fc := range f.numeric {
+		c := fc.col
+		if w.status[c] == numMissing {
+			wf.missing[c]++
+			continue
+		}
+		if err := w.add(wf, c, w.cells[c], w.float[c]); err != nil {
+			return err
+		}
+	}
+	for _, fc := range f.categorical {
+		if raw := fields[fc.field]; len(raw) == 0 {
+			wf.missing[fc.col]++
+		} else {
+			w.count(wf, fc.col, raw)
+		}
+	}
+	return nil
 }
 
 // maxScaled[e] is the largest mantissa that, times 10^e, stays below 2^53,
@@ -276,6 +318,22 @@ func (p *collector) key(c int, v float64, mant int64, frac int) (key uint64, flo
 	return extsort.Key(v), true
 }
 
+// cellKey is key for a cell ScanPlain parsed; a decimal column's
+// decimal needs no float64.
+func (p *collector) cellKey(c int, cell *table.PlainCell) (key uint64, float bool) {
+	if sc := p.scales[c]; sc >= 0 {
+		mant, frac := cell.Scaled()
+		if frac <= sc {
+			e := sc - frac
+			if a := mant; (a >= 0 && a <= maxScaled[e]) || (a < 0 && -a <= maxScaled[e]) {
+				return extsort.DecKey(mant * pow10i[e]), false
+			}
+		}
+	}
+	v, mant, frac := cell.Decimal()
+	return p.key(c, v, mant, frac)
+}
+
 // add appends a key to a column's buffer, spilling it when full.
 func (w *worker) add(wf *workerFile, c int, k uint64, float bool) error {
 	bufs := wf.keys
@@ -316,10 +374,18 @@ func (w *worker) finish() error {
 	return nil
 }
 
-// count adds one categorical value. The map holds pointers so a category
-// already seen costs a lookup, which does not allocate, and no assignment,
-// which would copy the key.
+// count adds one categorical value. The first few categories of a column
+// are found by comparing bytes, cheaper than hashing for the usual column
+// of a handful of categories; the rest in the map, which holds pointers so
+// a category already seen costs a lookup, which does not allocate, and no
+// assignment, which would copy the key.
 func (w *worker) count(wf *workerFile, c int, raw []byte) {
+	for _, e := range wf.recent[c] {
+		if e.name == string(raw) {
+			*e.n++
+			return
+		}
+	}
 	m := wf.cats[c]
 	if n := m[string(raw)]; n != nil {
 		*n++
@@ -329,8 +395,21 @@ func (w *worker) count(wf *workerFile, c int, raw []byte) {
 		wf.catOver[c] = true
 		return
 	}
-	n := int64(1)
-	m[string(raw)] = &n
+	n := new(int64(1))
+	name := string(raw)
+	m[name] = n
+	if len(wf.recent[c]) < recentCategories {
+		wf.recent[c] = append(wf.recent[c], category{name, n})
+	}
+}
+
+// recentCategories is how many of a column's categories count compares
+// directly before it hashes.
+const recentCategories = 8
+
+type category struct {
+	name string
+	n    *int64
 }
 
 // spillColumn sorts a column's buffer into a run: packed in memory while

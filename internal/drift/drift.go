@@ -371,6 +371,8 @@ type fileState struct {
 	first  *table.Block // the rest of the first block, after the header
 	// numeric and categorical list the compared fields by kind.
 	numeric, categorical []fieldCol
+	// plainKinds says what table.ScanPlain does with each field.
+	plainKinds []uint8
 }
 
 // fieldCol is a compared column's field index in a file.
@@ -416,14 +418,17 @@ func (f *fileState) readError(err error) error {
 }
 
 func (f *fileState) mapColumns(cols []string, kinds []Kind) {
+	f.plainKinds = make([]uint8, len(f.header))
 	for i, name := range f.header {
 		c := slices.Index(cols, name)
 		switch {
 		case c < 0:
 		case kinds[c] == Numeric:
 			f.numeric = append(f.numeric, fieldCol{i, c})
+			f.plainKinds[i] = table.PlainNumber
 		default:
 			f.categorical = append(f.categorical, fieldCol{i, c})
+			f.plainKinds[i] = table.PlainText
 		}
 	}
 }
