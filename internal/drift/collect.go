@@ -37,8 +37,9 @@ type collector struct {
 	// gatherKeys bounds the keys a column goroutine sorts whole in memory
 	// instead of merging runs.
 	gatherKeys int64
-	scratchMu  sync.Mutex
-	scratch    [][]uint64 // buffers for sortedStats, reused across columns
+	// arenas are the column goroutines' buffers for sortedStats, made
+	// by prepareColumns.
+	arenas chan []uint64
 	tmp        *extsort.TempFiles
 	workers    []*worker
 	// combined results, by file
@@ -516,8 +517,10 @@ func (p *collector) numericColumn(col *Column, c int) error {
 	}
 	var ks, psi float64
 	var err error
-	if 2*counts[0]+counts[1] <= p.gatherKeys && !p.opts.noGather {
-		ks, psi, err = p.sortedStats(runs, counts)
+	if p.gathered(counts) {
+		arena := <-p.arenas
+		ks, psi, err = p.sortedStats(runs, counts, arena)
+		p.arenas <- arena
 	} else {
 		ks, psi, err = p.mergedStats(runs, counts)
 	}
@@ -528,46 +531,110 @@ func (p *collector) numericColumn(col *Column, c int) error {
 	return nil
 }
 
+// gathered says whether a column of counts keys is gathered whole in
+// memory (sortedStats) rather than merged.
+func (p *collector) gathered(counts [2]int64) bool {
+	return 2*counts[0]+counts[1] <= p.gatherKeys && !p.opts.noGather
+}
+
+// prepareColumns makes the buffers the column goroutines gather keys
+// into: one arena each, three times the most keys one file has in a
+// gathered column, made once instead of a column at a time, before the
+// heap is collected for the column phase: that phase then allocates
+// almost nothing, so no collection runs while it sorts (a collection has
+// to stop tight loops, which costs more than the collection itself).
+func (p *collector) prepareColumns() {
+	most := int64(0)
+	for c, k := range p.kinds {
+		if k != Numeric {
+			continue
+		}
+		var counts [2]int64
+		for fi := range p.files {
+			for _, w := range p.workers {
+				wf := &w.perFile[fi]
+				for _, rs := range [][]extsort.Run{wf.runs[c], wf.fruns[c]} {
+					for _, r := range rs {
+						counts[fi] += r.N
+					}
+				}
+			}
+		}
+		if p.gathered(counts) {
+			most = max(most, counts[0], counts[1])
+		}
+	}
+	if most == 0 {
+		return
+	}
+	p.arenas = make(chan []uint64, p.opts.Workers)
+	for range p.opts.Workers {
+		p.arenas <- make([]uint64, 3*most)
+	}
+}
+
 // sortedStats computes a column's statistics from its runs gathered and
-// sorted whole, when they fit in the budget: cheaper than merging them.
-func (p *collector) sortedStats(runs [2][]extsort.Run, counts [2]int64) (ks, psi float64, err error) {
+// sorted whole in arena, when they fit in the budget: cheaper than
+// merging them. Keys that lie close together (decimals at one scale, say
+// 5 digits between -5 and 5) are counted into a histogram instead,
+// cheaper still.
+func (p *collector) sortedStats(runs [2][]extsort.Run, counts [2]int64, arena []uint64) (ks, psi float64, err error) {
+	if lo, size, ok := p.countable(runs, counts, int64(len(arena))); ok {
+		return p.countedStats(runs, counts, lo, arena[:size])
+	}
+	m := int64(len(arena) / 3)
 	var sorted [2][]uint64
-	tmp := p.getScratch(max(counts[0], counts[1]))
-	defer func() { p.putScratch(tmp, sorted[0], sorted[1]) }()
 	for fi := range runs {
-		keys, err := extsort.Gather(runs[fi], p.getScratch(counts[fi])[:0])
-		sorted[fi] = keys
+		keys, err := extsort.Gather(runs[fi], arena[int64(fi)*m:int64(fi)*m:int64(fi+1)*m])
 		if err != nil {
 			return 0, 0, err
 		}
-		extsort.RadixSort(keys, tmp)
+		extsort.RadixSort(keys, arena[2*m:])
+		sorted[fi] = keys
 	}
 	ks, psi = numericStats(extsort.NewSliceStream(sorted[0]), extsort.NewSliceStream(sorted[1]), counts[0], counts[1])
 	return ks, psi, nil
 }
 
-// getScratch returns a buffer of n keys, reusing one given back: columns
-// one after another then cost no new memory (nor zeroing it).
-func (p *collector) getScratch(n int64) []uint64 {
-	p.scratchMu.Lock()
-	defer p.scratchMu.Unlock()
-	for i, b := range p.scratch {
-		if int64(cap(b)) >= n {
-			p.scratch = slices.Delete(p.scratch, i, i+1)
-			return b[:n]
+// countable says whether a column's runs are counted into a histogram
+// (countedStats) rather than sorted: every run packed and not converted,
+// the range of the keys at most limit and at most four times the keys
+// counted (past that, scanning the buckets costs more than sorting), and
+// no count that could overflow a bucket's 32 bits.
+func (p *collector) countable(runs [2][]extsort.Run, counts [2]int64, limit int64) (lo uint64, size int64, ok bool) {
+	if p.opts.noCount || counts[0] >= 1<<32 || counts[1] >= 1<<32 {
+		return 0, 0, false
+	}
+	lo, hi := uint64(math.MaxUint64), uint64(0)
+	for _, rs := range runs {
+		for _, r := range rs {
+			if r.N == 0 {
+				continue
+			}
+			if r.Packed == nil || r.Conv != nil {
+				return 0, 0, false
+			}
+			lo, hi = min(lo, r.Lo), max(hi, r.Hi)
 		}
 	}
-	return make([]uint64, n)
+	if lo > hi || hi-lo >= uint64(min(limit, 4*(counts[0]+counts[1]))) {
+		return 0, 0, false
+	}
+	return lo, int64(hi-lo) + 1, true
 }
 
-func (p *collector) putScratch(bufs ...[]uint64) {
-	p.scratchMu.Lock()
-	defer p.scratchMu.Unlock()
-	for _, b := range bufs {
-		if cap(b) > 0 {
-			p.scratch = append(p.scratch, b)
+// countedStats computes a column's statistics from a histogram of its
+// keys in hist: a bucket a key from lo, the reference's count in the low
+// 32 bits, the current's in the high.
+func (p *collector) countedStats(runs [2][]extsort.Run, counts [2]int64, lo uint64, hist []uint64) (ks, psi float64, err error) {
+	clear(hist)
+	for fi, inc := range []uint64{1, 1 << 32} {
+		if err := extsort.Count(runs[fi], lo, hist, inc); err != nil {
+			return 0, 0, err
 		}
 	}
+	ks, psi = histogramStats(hist, counts[0], counts[1])
+	return ks, psi, nil
 }
 
 // mergedStats computes a column's statistics by merging its runs.

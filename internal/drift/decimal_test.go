@@ -73,7 +73,8 @@ func TestCompareDecimalKeys(t *testing.T) {
 		name string
 		o    Options
 	}{
-		{"sorted whole", Options{}},
+		{"counted (d2, ints) and sorted whole", Options{}},
+		{"sorted whole", Options{noCount: true}},
 		{"merged in memory", Options{noGather: true}},
 		{"spilled, multi-pass merge", Options{Workers: 3, MemoryBudget: 1, fanIn: 3}},
 		{"packed and spilled", Options{Workers: 2, MemoryBudget: 40 << 10, noGather: true}},

@@ -111,6 +111,7 @@ type Options struct {
 	recordLimit int  // tests lower maxRecord
 	floatKeys   bool // tests keep every value as a float64 Key, no decimals
 	noGather    bool // tests merge runs even when a column fits in memory
+	noCount     bool // tests sort runs even when their keys would fit a histogram
 }
 
 // Report is the comparison of two files.
@@ -212,6 +213,7 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 	// The parse buffers are garbage now; giving their pages back before
 	// the columns are sorted keeps the peak memory to the larger of the
 	// two phases instead of their sum.
+	p.prepareColumns()
 	debug.FreeOSMemory()
 
 	report := &Report{Thresholds: opts.Thresholds, Warnings: []string{}}

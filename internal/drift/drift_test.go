@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -582,4 +584,38 @@ func FuzzCompare(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHistogramStats holds histogramStats to numericStats: the same
+// statistics, bit for bit, from a histogram of the keys as from the
+// sorted keys, with ties, gaps and a side that ends early.
+func TestHistogramStats(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct{ n, m, spread, shift int }{
+		{1, 1, 1, 0}, {10, 3, 5, 2}, {1000, 1500, 40, 7}, {5000, 4000, 100000, -3000}, {3000, 3000, 50, 60},
+	} {
+		ref, cur := make([]uint64, tc.n), make([]uint64, tc.m)
+		for i := range ref {
+			ref[i] = uint64(1000000 + rng.IntN(tc.spread))
+		}
+		for i := range cur {
+			cur[i] = uint64(1000000 + tc.shift + rng.IntN(tc.spread))
+		}
+		slices.Sort(ref)
+		slices.Sort(cur)
+		wantKS, wantPSI := numericStats(&sliceStream{keys: ref}, &sliceStream{keys: cur}, int64(tc.n), int64(tc.m))
+		lo := min(ref[0], cur[0])
+		hist := make([]uint64, max(ref[len(ref)-1], cur[len(cur)-1])-lo+1)
+		for _, k := range ref {
+			hist[k-lo]++
+		}
+		for _, k := range cur {
+			hist[k-lo] += 1 << 32
+		}
+		ks, psi := histogramStats(hist, int64(tc.n), int64(tc.m))
+		if math.Float64bits(ks) != math.Float64bits(wantKS) || math.Float64bits(psi) != math.Float64bits(wantPSI) {
+			t.Errorf("%+v: histogram KS %v PSI %v, sorted KS %v PSI %v", tc, ks, psi, wantKS, wantPSI)
+		}
+	}
 }

@@ -73,6 +73,36 @@ func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
 	}
 }
 
+// histogramStats is numericStats over a histogram of the keys in order
+// (a bucket a key, the reference's count in the low 32 bits, the
+// current's in the high), with the same arithmetic, so the same results.
+func histogramStats(hist []uint64, n, m int64) (ks, psi float64) {
+	var edgeRank [Bins]int64
+	for j := int64(1); j < Bins; j++ {
+		edgeRank[j] = (j*n + Bins - 1) / Bins
+	}
+	var cumRef, cumCur [Bins + 1]int64
+	cumRef[Bins], cumCur[Bins] = n, m
+	fn, fm := float64(n), float64(m)
+	var i, c int64
+	e := 1
+	for _, h := range hist {
+		if h == 0 {
+			continue
+		}
+		i += int64(h & (1<<32 - 1))
+		c += int64(h >> 32)
+		if d := math.Abs(float64(i)/fn - float64(c)/fm); d > ks {
+			ks = d
+		}
+		for e < Bins && i >= edgeRank[e] {
+			cumRef[e], cumCur[e] = i, c
+			e++
+		}
+	}
+	return ks, psiFromCounts(cumRef[:], cumCur[:], n, m)
+}
+
 // psiFromCounts returns PSI over the bins whose cumulative counts are
 // given (len = bins+1, starting at 0).
 func psiFromCounts(cumRef, cumCur []int64, n, m int64) float64 {
@@ -181,8 +211,15 @@ func shareDistances(ref, cur map[string]int64, n, m int64) (linf, js float64) {
 			kl += q / 2 * math.Log2(q/mid)
 		}
 	}
-	for name, r := range ref {
-		term(float64(r)/fn, float64(cur[name])/fm)
+	// In the names' order, so the sum, and the last digits of JS, do not
+	// depend on the maps' iteration order.
+	names := make([]string, 0, len(ref))
+	for name := range ref {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		term(float64(ref[name])/fn, float64(cur[name])/fm)
 	}
 	for name, c := range cur {
 		if _, ok := ref[name]; !ok {

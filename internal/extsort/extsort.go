@@ -127,6 +127,8 @@ type Run struct {
 	file *os.File
 	off  int64
 	N    int64 // how many keys
+	// Lo and Hi are the smallest and largest key of a packed run.
+	Lo, Hi uint64
 }
 
 // Spill sorts keys and appends them to the file as a run.

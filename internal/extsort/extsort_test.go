@@ -155,3 +155,47 @@ func FuzzDecToKey(f *testing.F) {
 		}
 	})
 }
+
+// TestCount: the histogram of packed runs counts each key once, in the
+// bucket of its distance from lo, and a key outside the histogram is an
+// error rather than a wrong count.
+func TestCount(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var runs []Run
+	want := make([]uint64, 600)
+	lo := DecKey(-300)
+	for _, n := range []int{1, 50, 2000} {
+		keys := make([]uint64, n)
+		for i := range keys {
+			keys[i] = DecKey(rng.Int64N(600) - 300)
+			want[keys[i]-lo] += 3
+		}
+		slices.Sort(keys)
+		runs = append(runs, Pack(keys))
+	}
+	got := make([]uint64, 600)
+	if err := Count(runs, lo, got, 3); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("histogram (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		name string
+		lo   uint64
+		size int
+		runs []Run
+	}{
+		{"keys below lo", lo + 1, 600, runs},
+		{"keys past the end", lo, 599, runs},
+		{"a run not packed", lo, 600, []Run{{Mem: []uint64{lo}, N: 1, Lo: lo, Hi: lo}}},
+		{"a key past Hi", lo, 600, []Run{{Packed: Pack([]uint64{lo + 600}).Packed, N: 1, Lo: lo, Hi: lo}}},
+		{"a truncated gap", lo, 600, []Run{{Packed: []byte{0x80}, N: 1, Lo: lo, Hi: lo}}},
+		{"fewer keys than N", lo, 600, []Run{{Packed: Pack([]uint64{lo}).Packed, N: 2, Lo: lo, Hi: lo}}},
+	} {
+		if err := Count(tc.runs, tc.lo, make([]uint64, tc.size), 1); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

@@ -42,7 +42,53 @@ func Pack(sorted []uint64) Run {
 		enc = binary.AppendUvarint(enc, k-prev)
 		prev = k
 	}
-	return Run{Packed: enc, N: int64(len(sorted))}
+	r := Run{Packed: enc, N: int64(len(sorted))}
+	if len(sorted) > 0 {
+		r.Lo, r.Hi = sorted[0], sorted[len(sorted)-1]
+	}
+	return r
+}
+
+// Count adds inc to hist[k-lo] for each key k of the packed runs: a
+// histogram of keys that lie close together, which gives their order
+// statistics without sorting them. Every run must be packed, without
+// Conv, and its keys in [lo, lo+len(hist)).
+func Count(runs []Run, lo uint64, hist []uint64, inc uint64) error {
+	for _, r := range runs {
+		if r.N == 0 {
+			continue
+		}
+		if r.Packed == nil || r.Conv != nil || r.Lo < lo || r.Hi-lo >= uint64(len(hist)) {
+			return fmt.Errorf("failed to count a sorted run: not a packed run in [%d, %d)", lo, lo+uint64(len(hist)))
+		}
+		enc := r.Packed
+		// Pack's first gap is from 0; start from lo so the keys are
+		// indexes. The run is sorted and within [Lo, Hi], so every index
+		// is within hist (and a gap that broke that would be caught).
+		k := -lo
+		n := int64(0)
+		for p := 0; p < len(enc); n++ {
+			if b := enc[p]; b < 0x80 { // most gaps are one byte
+				k += uint64(b)
+				p++
+			} else {
+				d, w := binary.Uvarint(enc[p:])
+				if w <= 0 {
+					return fmt.Errorf("failed to count a sorted run: bad gap at %d", p)
+				}
+				k += d
+				p += w
+			}
+			if k >= uint64(len(hist)) {
+				return fmt.Errorf("failed to count a sorted run: key %d past [%d, %d)", k+lo, lo, lo+uint64(len(hist)))
+			}
+			hist[k] += inc
+		}
+		if n != r.N {
+			return fmt.Errorf("failed to count a sorted run: %d of %d keys", n, r.N)
+		}
+	}
+	return nil
 }
 
 func uvarintLen(x uint64) int {
