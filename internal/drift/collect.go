@@ -39,9 +39,9 @@ type collector struct {
 	gatherKeys int64
 	// arenas are the column goroutines' buffers for sortedStats, made
 	// by prepareColumns.
-	arenas chan []uint64
-	tmp        *extsort.TempFiles
-	workers    []*worker
+	arenas  chan []uint64
+	tmp     *extsort.TempFiles
+	workers []*worker
 	// combined results, by file
 	rows []int64
 	bad  []badRows
