@@ -40,6 +40,7 @@ type collector struct {
 	// arenas are the column goroutines' buffers for sortedStats, made
 	// by prepareColumns.
 	arenas  chan []uint64
+	mem     extsort.Mem // holds the arenas
 	tmp     *extsort.TempFiles
 	workers []*worker
 	// combined results, by file
@@ -61,6 +62,8 @@ type worker struct {
 	status  []int8
 	float   []bool // the key is a float64 Key in a column of decimals
 	plain   []table.PlainCell
+	mem     extsort.Mem // holds the packed runs, until the collector's free
+	bufMem  extsort.Mem // holds the full-sized buffers, until finish
 }
 
 // workerFile is a worker's data for one file, by compared column.
@@ -118,6 +121,16 @@ func newCollector(files []*fileState, kinds []Kind, scales []int, opts Options, 
 		p.workers = append(p.workers, w)
 	}
 	return p
+}
+
+// free releases the memory runs and arenas are held in: nothing read
+// from the collector's runs may be used after.
+func (p *collector) free() {
+	p.mem.Free()
+	for _, w := range p.workers {
+		w.mem.Free()
+		w.bufMem.Free() // when run failed before finish
+	}
 }
 
 func (p *collector) run(ctx context.Context) error {
@@ -345,7 +358,12 @@ func (w *worker) add(wf *workerFile, c int, k uint64, float bool) error {
 	if len(keys) == cap(keys) {
 		// Grow by doubling up to the spill size, never past it, so
 		// small files stay small and large ones stay in budget.
-		grown := make([]uint64, len(keys), min(w.capKeys, max(1024, 2*cap(keys))))
+		var grown []uint64
+		if size := min(w.capKeys, max(1024, 2*cap(keys))); size < w.capKeys {
+			grown = make([]uint64, len(keys), size)
+		} else {
+			grown = w.bufMem.Keys(size)[:len(keys)] // its last size: off the heap
+		}
 		copy(grown, keys)
 		keys = grown
 	}
@@ -371,6 +389,7 @@ func (w *worker) finish() error {
 			wf.keys[c], wf.fkeys[c] = nil, nil
 		}
 	}
+	w.bufMem.Free()
 	w.tmpKeys = nil
 	return nil
 }
@@ -428,13 +447,18 @@ func (w *worker) spillColumn(wf *workerFile, c int, float bool) error {
 		w.tmpKeys = make([]uint64, max(len(keys), w.capKeys))
 	}
 	extsort.RadixSort(keys, w.tmpKeys)
-	size := int64(extsort.PackedSize(keys))
-	if w.p.packed.Add(size) <= w.p.packBudget {
-		runs[c] = append(runs[c], extsort.Pack(keys))
+	r, packed := extsort.PackIn(&w.mem, keys, func(size int) bool {
+		if w.p.packed.Add(int64(size)) <= w.p.packBudget {
+			return true
+		}
+		w.p.packed.Add(-int64(size))
+		return false
+	})
+	if packed {
+		runs[c] = append(runs[c], r)
 		bufs[c] = keys[:0]
 		return nil
 	}
-	w.p.packed.Add(-size)
 	if w.spill == nil {
 		s, err := w.p.tmp.Create()
 		if err != nil {
@@ -569,7 +593,7 @@ func (p *collector) prepareColumns() {
 	}
 	p.arenas = make(chan []uint64, p.opts.Workers)
 	for range p.opts.Workers {
-		p.arenas <- make([]uint64, 3*most)
+		p.arenas <- p.mem.Keys(int(3 * most))
 	}
 }
 

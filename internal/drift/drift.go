@@ -207,6 +207,7 @@ func Compare(ctx context.Context, ref, cur Input, opts Options) (*Report, error)
 	tmp := extsort.NewTempFiles(opts.TempDir, "podium-drift-")
 	defer tmp.RemoveAll()
 	p := newCollector(files, kinds, scales, opts, tmp)
+	defer p.free()
 	if err := p.run(ctx); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -198,4 +199,51 @@ func TestCount(t *testing.T) {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
+}
+
+// TestMem: keys and packed runs from a Mem hold what was written to
+// them, side by side, until Free; keys are aligned and zeroed.
+func TestMem(t *testing.T) {
+	t.Parallel()
+	var m Mem
+	defer m.Free()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var runs []Run
+	var want [][]uint64
+	for i := range 50 {
+		keys := make([]uint64, 1+rng.IntN(5000))
+		for j := range keys {
+			keys[j] = rng.Uint64N(1 << (1 + i%60))
+		}
+		slices.Sort(keys)
+		r, ok := PackIn(&m, keys, func(int) bool { return i%7 != 3 })
+		if i%7 == 3 {
+			if ok {
+				t.Fatal("kept a run the caller declined")
+			}
+			continue
+		}
+		runs, want = append(runs, r), append(want, keys)
+		buf := m.Keys(1 + rng.IntN(3000))
+		if uintptr(unsafe.Pointer(&buf[0]))%8 != 0 || slices.ContainsFunc(buf, func(k uint64) bool { return k != 0 }) {
+			t.Fatal("keys not aligned or not zeroed")
+		}
+		for j := range buf {
+			buf[j] = ^uint64(0) // must not overwrite any run
+		}
+	}
+	for i, r := range runs {
+		got, err := Gather([]Run{r}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want[i], got); diff != "" {
+			t.Fatalf("run %d (-want +got):\n%s", i, diff)
+		}
+		if r.Lo != want[i][0] || r.Hi != want[i][len(want[i])-1] {
+			t.Fatalf("run %d: Lo, Hi = %d, %d", i, r.Lo, r.Hi)
+		}
+	}
+	big := m.Keys(slabSize)
+	big[len(big)-1] = 1
 }

@@ -91,6 +91,30 @@ func Count(runs []Run, lo uint64, hist []uint64, inc uint64) error {
 	return nil
 }
 
+// PackIn is Pack writing into m's mappings: the run stays valid until
+// m.Free. commit is false, and nothing is kept, when the caller finds
+// the run too big (keep reports its size first).
+func PackIn(m *Mem, sorted []uint64, keep func(size int) bool) (r Run, commit bool) {
+	enc := m.Room(binary.MaxVarintLen64 * len(sorted))
+	prev := uint64(0)
+	for _, k := range sorted {
+		if d := k - prev; d < 0x80 {
+			enc = append(enc, byte(d))
+		} else {
+			enc = binary.AppendUvarint(enc, d)
+		}
+		prev = k
+	}
+	if !keep(len(enc)) {
+		return Run{}, false
+	}
+	r = Run{Packed: m.Take(len(enc)), N: int64(len(sorted))}
+	if len(sorted) > 0 {
+		r.Lo, r.Hi = sorted[0], sorted[len(sorted)-1]
+	}
+	return r, true
+}
+
 func uvarintLen(x uint64) int {
 	n := 1
 	for x >= 0x80 {
