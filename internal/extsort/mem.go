@@ -19,7 +19,8 @@ type Mem struct {
 // slabSize is the size of a mapping Bytes cuts slices from.
 const slabSize = 8 << 20
 
-// Keys returns n zeroed keys that stay valid until Free: cut from the
+// Keys returns n keys that stay valid until Free, holding anything (what
+// a declined PackIn wrote, say): the caller writes before reading. Cut from the
 // current mapping when they are small beside it, so many buffers share
 // huge pages.
 func (m *Mem) Keys(n int) []uint64 {
