@@ -220,6 +220,11 @@ func (w *worker) parse(b *table.Block) error {
 					continue
 				}
 				k, float := w.p.cellKey(fc.col, cell)
+				// The common case inline: room in the buffer, no spill.
+				if keys := wf.keys[fc.col]; !float && len(keys)+1 < cap(keys) {
+					wf.keys[fc.col] = append(keys, k)
+					continue
+				}
 				if err := w.add(wf, fc.col, k, float); err != nil {
 					return err
 				}
@@ -401,7 +406,9 @@ func (w *worker) finish() error {
 // assignment, which would copy the key.
 func (w *worker) count(wf *workerFile, c int, raw []byte) {
 	for _, e := range wf.recent[c] {
-		if e.name == string(raw) {
+		// Length and first byte tell most categories apart without a
+		// call to compare the bytes.
+		if len(e.name) == len(raw) && e.name[0] == raw[0] && e.name == string(raw) {
 			*e.n++
 			return
 		}
