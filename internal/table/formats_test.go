@@ -2,8 +2,10 @@ package table
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -215,5 +217,29 @@ func FuzzParquet(f *testing.F) {
 			return
 		}
 		_, _ = readAll(t, src)
+	})
+}
+
+// FuzzAppendShortDecimal holds the fast float formatting to strconv's:
+// the same text wherever it answers, for floats made from short decimals
+// (the case it is for) and for any bits.
+func FuzzAppendShortDecimal(f *testing.F) {
+	f.Add(int64(12345), uint8(5), uint64(0))
+	f.Add(int64(-7), uint8(6), uint64(0x3ff0000000000001))
+	f.Add(int64(999999999999999), uint8(0), uint64(0x7fefffffffffffff))
+	f.Fuzz(func(t *testing.T, mant int64, scale uint8, bits uint64) {
+		dec, err := strconv.ParseFloat(strconv.FormatInt(mant%1e16, 10)+"e-"+strconv.Itoa(int(scale%24)), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []float64{dec, math.Float64frombits(bits)} {
+			got, ok := appendShortDecimal(nil, v)
+			if !ok {
+				continue
+			}
+			if want := strconv.FormatFloat(v, 'f', -1, 64); string(got) != want {
+				t.Fatalf("%v (%#x): %q, strconv %q", v, math.Float64bits(v), got, want)
+			}
+		}
 	})
 }

@@ -189,9 +189,57 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	// a column of them takes drift's packed decimal path, as in CSV. The
 	// shortest digits either way: the same float when parsed.
 	if a := math.Abs(f); a == 0 || (a >= 1e-6 && a < 1e15) {
+		if bits == 64 {
+			if out, ok := appendShortDecimal(dst, f); ok {
+				return out
+			}
+		}
 		return strconv.AppendFloat(dst, f, 'f', -1, bits)
 	}
 	return strconv.AppendFloat(dst, f, 'g', -1, bits)
+}
+
+// appendShortDecimal appends f as strconv.AppendFloat(f, 'f', -1, 64)
+// does, several times faster, when f is a decimal of at most 15 digits
+// (as most stored measurements are); ok is false otherwise. It tries 0, 1,
+// 2... fraction digits: the first k at which the nearest integer r to
+// |f|·10^k gives back f (r / 10^k, one correctly rounded division of
+// exact numbers: the value the decimal parses to) is the shortest. Those
+// are strconv's digits: a decimal of at most 15 digits is the only one of
+// its length to parse to its float64 (DBL_DIG), and |f|·10^k is within
+// 0.23 of it, so rounding finds it.
+func appendShortDecimal(dst []byte, f float64) ([]byte, bool) {
+	a := math.Abs(f)
+	if a == 0 {
+		return dst, false // "-0" is strconv's
+	}
+	for k := range 23 {
+		p := a * pow10[k]
+		if p >= 1e15 {
+			return dst, false
+		}
+		r := math.Round(p)
+		if r/pow10[k] != a {
+			continue
+		}
+		var buf [24]byte
+		i := len(buf)
+		n := uint64(r)
+		for d := 0; n > 0 || d <= k; d++ {
+			if d == k && k > 0 {
+				i--
+				buf[i] = '.'
+			}
+			i--
+			buf[i] = byte('0' + n%10)
+			n /= 10
+		}
+		if f < 0 {
+			dst = append(dst, '-')
+		}
+		return append(dst, buf[i:]...), true
+	}
+	return dst, false
 }
 
 // signedBig reads a big-endian two's complement integer.
