@@ -125,8 +125,18 @@ func (s *parquetSource) fillBlock(buf []byte) (out []byte, lines int64, bad []Ba
 				if v.IsNull() {
 					continue
 				}
-				scratch = s.cols[col].appendText(scratch[:0], v)
-				buf = appendCSVField(buf, scratch)
+				if c := &s.cols[col]; c.text() {
+					scratch = c.appendText(scratch[:0], v)
+					buf = appendCSVField(buf, scratch)
+				} else {
+					// A number, boolean, date or time has no comma,
+					// quote or line end to quote: straight into the block.
+					start := len(buf)
+					buf = c.appendText(buf, v)
+					if len(s.cols) == 1 {
+						scratch = append(scratch[:0], buf[start:]...) // for the check below
+					}
+				}
 			}
 			if len(s.cols) == 1 && len(scratch) == 0 {
 				buf = append(buf, '"', '"')
@@ -144,6 +154,12 @@ func (s *parquetSource) fillBlock(buf []byte) (out []byte, lines int64, bad []Ba
 		}
 	}
 	return buf, lines, nil, false, nil
+}
+
+// text says whether a column's cells are text (strings, bytes), which
+// may need quoting in CSV.
+func (c *parquetColumn) text() bool {
+	return !c.decimal && (c.kind == parquet.ByteArray || c.kind == parquet.FixedLenByteArray)
 }
 
 func (c *parquetColumn) appendText(dst []byte, v parquet.Value) []byte {
