@@ -102,6 +102,8 @@ func TestScanPlain(t *testing.T) {
 		{"sign alone", "-\n", []uint8{num}, nil},
 		{"lone CR in text", "a\rb\n", []uint8{txt}, nil},
 		{"NaN", "NaN\n", []uint8{num}, nil},
+		{"eight digits a word", "12345678.12345,0.0000001,99999999999.9999\n", []uint8{num, num, num},
+			&plainRecord{42, []string{"41678c29c3f34d6a 1234567812345 5", "3e7ad7f29abcaf48 1 7", "42374876e7fffff9 999999999999999 4"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,6 +132,7 @@ func FuzzScanPlain(f *testing.F) {
 	f.Add([]byte("12.5,-0.001,sun\n3,,x\r\n"), []byte{1, 1, 2})
 	f.Add([]byte("1,2\n\n\"a\",3\n1e5,4\n"), []byte{1, 0})
 	f.Add([]byte("+.5,-0.\n1234567890.12345,7\n"), []byte{1, 2})
+	f.Add([]byte("12345678.1234567,0/9:,999999999999999\n"), []byte{1, 1, 1})
 	f.Fuzz(func(t *testing.T, data []byte, kb []byte) {
 		if len(kb) == 0 || len(kb) > 16 {
 			return
