@@ -361,13 +361,14 @@ func (w *worker) add(wf *workerFile, c int, k uint64, float bool) error {
 	}
 	keys := bufs[c]
 	if len(keys) == cap(keys) {
-		// Grow by doubling up to the spill size, never past it, so
-		// small files stay small and large ones stay in budget.
+		// Grow by doubling up to 8192 keys, then to the spill size, so
+		// small files stay small, large ones stay in budget, and the
+		// heap sees little garbage (each collection stops the parsers).
 		var grown []uint64
-		if size := min(w.capKeys, max(1024, 2*cap(keys))); size < w.capKeys {
+		if size := max(1024, 2*cap(keys)); size <= 8192 && size < w.capKeys {
 			grown = make([]uint64, len(keys), size)
 		} else {
-			grown = w.bufMem.Keys(size)[:len(keys)] // its last size: off the heap
+			grown = w.bufMem.Keys(w.capKeys)[:len(keys)] // off the heap
 		}
 		copy(grown, keys)
 		keys = grown
