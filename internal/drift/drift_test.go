@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -617,5 +618,61 @@ func TestHistogramStats(t *testing.T) {
 		if math.Float64bits(ks) != math.Float64bits(wantKS) || math.Float64bits(psi) != math.Float64bits(wantPSI) {
 			t.Errorf("%+v: histogram KS %v PSI %v, sorted KS %v PSI %v", tc, ks, psi, wantKS, wantPSI)
 		}
+	}
+}
+
+// TestComparePlainAndGeneralPaths holds drift's fast path (table.ScanPlain)
+// to the general one: the same rows read with every first cell quoted,
+// which sends each record through the general parser, give the same
+// report, bad rows, missing cells and CRLF line ends included.
+func TestComparePlainAndGeneralPaths(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(11, 12))
+	write := func(quoted bool, shift float64) string {
+		var b strings.Builder
+		b.WriteString("id,x,y,c\n")
+		for i := range 3000 {
+			id := strconv.Itoa(i)
+			if quoted {
+				id = `"` + id + `"`
+			}
+			x := strconv.FormatFloat(rng.NormFloat64()+shift, 'f', 4, 64)
+			y := strconv.Itoa(rng.IntN(30))
+			c := []string{"sun", "rain", "fog", "snow"}[rng.IntN(4)]
+			switch i % 97 {
+			case 5:
+				x = "" // missing
+			case 11:
+				y = "1e3" // not a plain decimal
+			case 23:
+				if shift != 0 {
+					x = "n/a" // a bad row (the reference decides x is numeric)
+				}
+			case 31:
+				c = ""
+			}
+			end := "\n"
+			if i%2 == 0 {
+				end = "\r\n"
+			}
+			b.WriteString(id + "," + x + "," + y + "," + c + end)
+		}
+		return b.String()
+	}
+	var reports [2]*Report
+	for i, quoted := range []bool{false, true} {
+		rng = rand.New(rand.NewPCG(11, 12))
+		ref, cur := write(quoted, 0), write(quoted, 0.3)
+		r, err := compare(t, ref, cur, Options{Columns: []string{"x", "y", "c"}, MaxBadRows: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports[i] = r
+	}
+	if diff := cmp.Diff(reports[1], reports[0]); diff != "" {
+		t.Errorf("plain path differs from the general one (-general +plain):\n%s", diff)
+	}
+	if reports[0].Current.BadRows.Count == 0 || reports[0].Columns[0].Missing.Reference == 0 || reports[0].Columns[0].Kind != Numeric {
+		t.Errorf("no bad rows or missing cells to compare: %+v", reports[0])
 	}
 }
