@@ -243,3 +243,20 @@ func FuzzAppendShortDecimal(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAppendFloat measures formatting Parquet doubles that are
+// 5-decimal measurements, the fast path against strconv's.
+func BenchmarkAppendFloat(b *testing.B) {
+	vals := []float64{12.50310, -0.73521, 143.0, 3.14159, 0.00007, 98765.43210}
+	buf := make([]byte, 0, 64)
+	b.Run("short", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			buf, _ = appendShortDecimal(buf[:0], vals[i%len(vals)])
+		}
+	})
+	b.Run("strconv", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			buf = strconv.AppendFloat(buf[:0], vals[i%len(vals)], 'f', -1, 64)
+		}
+	})
+}

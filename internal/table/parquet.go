@@ -234,26 +234,33 @@ func appendShortDecimal(dst []byte, f float64) ([]byte, bool) {
 		if p >= 1e15 {
 			return dst, false
 		}
-		r := math.Round(p)
-		if r/pow10[k] != a {
+		// p is under 1e15, so p+0.5 is exact and truncating it rounds.
+		r := float64(int64(p + 0.5))
+		// The division settles it; the test before it skips most k
+		// cheaply: when r·10^-k parses to f, p is within 2^-52·p of r
+		// (two roundings of at most half an ulp), so a larger gap means
+		// it does not.
+		if math.Abs(p-r) > p*0x1p-50 || r/pow10[k] != a {
 			continue
-		}
-		var buf [24]byte
-		i := len(buf)
-		n := uint64(r)
-		for d := 0; n > 0 || d <= k; d++ {
-			if d == k && k > 0 {
-				i--
-				buf[i] = '.'
-			}
-			i--
-			buf[i] = byte('0' + n%10)
-			n /= 10
 		}
 		if f < 0 {
 			dst = append(dst, '-')
 		}
-		return append(dst, buf[i:]...), true
+		var buf [24]byte
+		d := strconv.AppendUint(buf[:0], uint64(r), 10)
+		switch {
+		case k == 0:
+			return append(dst, d...), true
+		case len(d) > k:
+			dst = append(dst, d[:len(d)-k]...)
+			dst = append(dst, '.')
+			return append(dst, d[len(d)-k:]...), true
+		}
+		dst = append(dst, '0', '.')
+		for range k - len(d) {
+			dst = append(dst, '0')
+		}
+		return append(dst, d...), true
 	}
 	return dst, false
 }
