@@ -45,7 +45,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	defer cancel(nil)
 	q := newQueue()
 	var done atomic.Int64
-	w := &walker{t: t, display: display, queue: q, cache: opts.StatCache, done: &done, workers: workers(opts)}
+	w := &walker{t: t, display: display, queue: q, cache: opts.StatCache, done: &done}
 	var wg sync.WaitGroup
 	for range workers(opts) {
 		wg.Go(func() {
@@ -70,8 +70,14 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	stop := reportProgress(opts.Progress, &done, &q.found)
 	if fi.Mode().IsRegular() {
 		w.add(&fileEntry{dir: path.Dir(real), base: path.Base(real), size: fi.Size()}, fi)
-	} else if err := w.walk(ctx, real, ""); err != nil {
-		cancel(err)
+	} else {
+		w.lister = newLister(t, opts.StatCache, workers(opts))
+		w.lister.start(workers(opts))
+		err := w.walk(ctx, newListing(real), "")
+		w.lister.stop()
+		if err != nil {
+			cancel(err)
+		}
 	}
 	q.close()
 	wg.Wait()
@@ -88,8 +94,15 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 		res.Digest = Prefix + hex.EncodeToString(w.files[0].sum[:])
 		return res, nil
 	}
-	sorted := slices.Clone(w.files)
-	slices.SortFunc(sorted, func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) })
+	// The walk lists files in byte order of their names (cmpEntries) but
+	// where a link to a directory, or a filesystem without entry types,
+	// puts them otherwise.
+	byName := func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) }
+	sorted := w.files
+	if !slices.IsSortedFunc(sorted, byName) {
+		sorted = slices.Clone(w.files)
+		slices.SortFunc(sorted, byName)
+	}
 	res.Digest = Prefix + hex.EncodeToString(listingDigest(sorted))
 	if opts.ListFiles {
 		res.Entries = make([]File, len(sorted))

@@ -3,18 +3,20 @@ package fingerprint
 import (
 	"io/fs"
 	"sync"
-
-	"github.com/podium-ml/podium/internal/statcache"
 )
 
-// dirEntry is one entry of a directory listing, with the lstat of a
-// regular file.
+// dirEntry is one entry of a directory listing: its name in base, and
+// for a regular file its lstat in st (st.Size is set even when not
+// cacheable) and what the stat cache knows. A regular file's entry is
+// the file's fileEntry too, the walk filling in the rest: one allocation
+// for a directory's files, not one a file.
 type dirEntry struct {
-	name      string
+	fileEntry
 	typ       fs.FileMode // fs.ModeIrregular for what is neither file, directory nor link
 	needStat  bool
-	cacheable bool           // st keys the stat cache
-	st        statcache.Stat // of a regular file; Size is set even when not cacheable
+	cacheable bool     // st keys the stat cache
+	hit       bool     // the stat cache knows the file's digest: sum
+	sub       *listing // of a directory, set by lister.list
 }
 
 // unknownType marks an entry whose type the listing did not give.

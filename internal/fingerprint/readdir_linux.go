@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -20,7 +21,11 @@ import (
 // cache they are all the walk does.
 func readDir(f *os.File, workers int) ([]dirEntry, error) {
 	fd := int(f.Fd())
-	var entries []dirEntry
+	// The records are kept (as strings, which the names are cut from) and
+	// counted before the entries are made: entries are large, and a slice
+	// of them grown by append would allocate about twice its size.
+	var recs []string
+	count := 0
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := unix.Getdents(fd, buf)
@@ -33,12 +38,18 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 		if n <= 0 {
 			break
 		}
-		entries = parseDirents(buf[:n], entries)
+		s := string(buf[:n])
+		recs = append(recs, s)
+		count += countDirents(s)
+	}
+	entries := make([]dirEntry, 0, count)
+	for _, s := range recs {
+		entries = parseDirents(s, entries)
 	}
 	err := statAll(entries, workers, func(e *dirEntry) error {
 		var st syscall.Stat_t
 		for {
-			err := unix.Fstatat(fd, e.name, (*unix.Stat_t)(unsafe.Pointer(&st)), unix.AT_SYMLINK_NOFOLLOW)
+			err := unix.Fstatat(fd, e.base, (*unix.Stat_t)(unsafe.Pointer(&st)), unix.AT_SYMLINK_NOFOLLOW)
 			if err == syscall.EINTR {
 				continue
 			}
@@ -48,7 +59,7 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 				return nil
 			}
 			if err != nil {
-				return &os.PathError{Op: "lstat", Path: e.name, Err: err}
+				return &os.PathError{Op: "lstat", Path: e.base, Err: err}
 			}
 			break
 		}
@@ -65,28 +76,26 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 // parseDirents appends the entries of a getdents64 buffer: each is
 // d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), then the name,
 // NUL-terminated.
-func parseDirents(b []byte, entries []dirEntry) []dirEntry {
+// The names are cut from b, not copied.
+func parseDirents(b string, entries []dirEntry) []dirEntry {
 	for len(b) >= 19 {
-		reclen := int(binary.NativeEndian.Uint16(b[16:]))
+		reclen := int(binary.NativeEndian.Uint16([]byte(b[16:18])))
 		if reclen < 19 || reclen > len(b) {
 			break
 		}
 		rec := b[:reclen]
 		b = b[reclen:]
-		if binary.NativeEndian.Uint64(rec[0:]) == 0 {
+		if binary.NativeEndian.Uint64([]byte(rec[0:8])) == 0 {
 			continue // a deleted entry
 		}
 		name := rec[19:]
-		for i, c := range name {
-			if c == 0 {
-				name = name[:i]
-				break
-			}
+		if i := strings.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
 		}
-		if len(name) == 0 || string(name) == "." || string(name) == ".." {
+		if name == "" || name == "." || name == ".." {
 			continue
 		}
-		e := dirEntry{name: string(name), typ: unknownType}
+		e := dirEntry{fileEntry: fileEntry{base: name}, typ: unknownType}
 		switch rec[18] {
 		case unix.DT_REG:
 			e.typ, e.needStat = 0, true
@@ -102,6 +111,20 @@ func parseDirents(b []byte, entries []dirEntry) []dirEntry {
 		entries = append(entries, e)
 	}
 	return entries
+}
+
+// countDirents returns how many records b holds, at most.
+func countDirents(b string) int {
+	n := 0
+	for len(b) >= 19 {
+		reclen := int(binary.NativeEndian.Uint16([]byte(b[16:18])))
+		if reclen < 19 || reclen > len(b) {
+			break
+		}
+		b = b[reclen:]
+		n++
+	}
+	return n
 }
 
 func modeType(m uint32) fs.FileMode {

@@ -42,8 +42,8 @@ func TestParseDirents(t *testing.T) {
 		NeedStat bool
 	}
 	var got []row
-	for _, e := range parseDirents(buf, nil) {
-		got = append(got, row{e.name, e.typ, e.needStat})
+	for _, e := range parseDirents(string(buf), nil) {
+		got = append(got, row{e.base, e.typ, e.needStat})
 	}
 	want := []row{
 		{"file", 0, true},

@@ -19,7 +19,7 @@ func readDir(f *os.File, _ int) ([]dirEntry, error) {
 	}
 	entries := make([]dirEntry, 0, len(list))
 	for _, d := range list {
-		e := dirEntry{name: d.Name(), typ: d.Type()}
+		e := dirEntry{fileEntry: fileEntry{base: d.Name()}, typ: d.Type()}
 		if d.Type().IsRegular() {
 			fi, err := d.Info()
 			if errors.Is(err, fs.ErrNotExist) {

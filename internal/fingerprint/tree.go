@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -185,12 +184,12 @@ type walker struct {
 	display string
 	queue   *queue
 	cache   *statcache.Cache
+	lister  *lister       // lists directories ahead of the walk
 	done    *atomic.Int64 // bytes hashed, or found in the cache
 	files   []*fileEntry  // every file found, in walk order
 	stack   []string      // real directories on the current descent, for loops
-	workers int           // goroutines that stat a large directory
 
-	prefixDir string // the dir of the last file added, and
+	prefixDir string // the dir of the last file keyed, and
 	prefix    string // its real absolute path with a trailing separator
 	key       []byte // the last file's stat cache key
 }
@@ -199,34 +198,37 @@ type walker struct {
 // queues it for hashing unless the stat cache knows its digest.
 func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
 	st, ok := statcache.FromFileInfo(fi)
-	w.addStat(f, st, ok)
+	w.files = append(w.files, f)
+	if !ok {
+		w.queue.push(f)
+		return
+	}
+	w.setKey(f)
+	sum, hit := w.cache.GetBytes(w.key, st)
+	w.addLooked(f, st, hit, sum)
 }
 
-// addStat is add with the stat already taken; cacheable says whether st
-// can key the stat cache.
-func (w *walker) addStat(f *fileEntry, st statcache.Stat, cacheable bool) {
-	w.files = append(w.files, f)
-	if cacheable {
-		// The key is built in a buffer kept from one file to the next, and
-		// made a string only for a file to hash: a warm walk allocates no
-		// key.
-		if w.prefix == "" || w.prefixDir != f.dir {
-			w.prefixDir, w.prefix = f.dir, filepath.Join(w.t.real, filepath.FromSlash(f.dir))
-			if !strings.HasSuffix(w.prefix, string(filepath.Separator)) {
-				w.prefix += string(filepath.Separator)
-			}
-		}
-		w.key = append(append(w.key[:0], w.prefix...), f.base...)
-		f.st = st
-		if sum, hit := w.cache.GetBytes(w.key, st); hit {
-			f.sum = sum
-			w.done.Add(f.size)
-			w.queue.found.Add(f.size)
-			return
-		}
-		f.key = string(w.key)
+// addLooked is add with the file's stat st looked up in the stat cache
+// already, under the key in w.key.
+func (w *walker) addLooked(f *fileEntry, st statcache.Stat, hit bool, sum [sha256.Size]byte) {
+	f.st = st
+	if hit {
+		f.sum = sum
+		w.done.Add(f.size)
+		w.queue.found.Add(f.size)
+		return
 	}
+	f.key = string(w.key)
 	w.queue.push(f)
+}
+
+// setKey builds f's stat cache key in w.key, a buffer kept from one file
+// to the next: the key is made a string only for a file to hash.
+func (w *walker) setKey(f *fileEntry) {
+	if w.prefix == "" || w.prefixDir != f.dir {
+		w.prefixDir, w.prefix = f.dir, keyPrefix(w.t.real, f.dir)
+	}
+	w.key = append(append(w.key[:0], w.prefix...), f.base...)
 }
 
 func (w *walker) displayName(name string) string {
@@ -244,31 +246,29 @@ func (w *walker) loops(p string) bool {
 	return false
 }
 
-func (w *walker) walk(ctx context.Context, real, prefix string) error {
+func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	real := dir.real
 	w.stack = append(w.stack, real)
 	defer func() { w.stack = w.stack[:len(w.stack)-1] }()
 
-	f, err := w.t.root.Open(filepath.FromSlash(real))
-	if err != nil {
-		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(err))
+	w.lister.get(dir)
+	if dir.err != nil {
+		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(dir.err))
 	}
-	entries, err := readDir(f, w.workers)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(err))
-	}
-	// Directory order is the filesystem's; sorting makes errors (which
-	// link is reported first) the same on every machine.
-	slices.SortFunc(entries, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
+	entries := dir.entries
+	dir.entries = nil // the files keep what they need
+	// The files' names are cut from one string: an allocation a
+	// directory, not one a file.
+	names := listingNames(prefix, entries)
 	for i := range entries {
 		e := &entries[i]
-		name := path.Join(prefix, e.name)
-		entry := path.Join(real, e.name)
+		name := names[i]
 		switch {
 		case e.typ&fs.ModeSymlink != 0:
+			entry := path.Join(real, e.base)
 			target, fi, err := w.t.resolve(entry, w.displayName(name))
 			if err != nil {
 				return err
@@ -278,22 +278,59 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 				if w.loops(target) {
 					return &LinkError{Link: w.displayName(name), Target: w.readlink(entry), Reason: "is a loop (it leads back to a directory that holds it)"}
 				}
-				if err := w.walk(ctx, target, name); err != nil {
+				if err := w.walk(ctx, newListing(target), name); err != nil {
 					return err
 				}
 			case fi.Mode().IsRegular():
 				w.add(&fileEntry{name: name, dir: path.Dir(target), base: path.Base(target), size: fi.Size()}, fi)
 			}
 		case e.typ == fs.ModeDir:
-			if err := w.walk(ctx, entry, name); err != nil {
+			if err := w.walk(ctx, e.sub, name); err != nil {
 				return err
 			}
 		case e.typ == 0:
-			w.addStat(&fileEntry{name: name, dir: real, base: e.name, size: e.st.Size}, e.st, e.cacheable)
+			f := &e.fileEntry
+			f.name, f.dir, f.size = name, real, e.st.Size
+			w.files = append(w.files, f)
+			if !e.cacheable {
+				w.queue.push(f)
+				continue
+			}
+			w.setKey(f)
+			w.addLooked(f, e.st, e.hit, e.sum)
 		}
 		// Sockets, FIFOs and devices are not files `find -type f` lists.
 	}
 	return nil
+}
+
+// listingNames returns the names the entries have in the listing: prefix
+// and their name, cut from one string.
+func listingNames(prefix string, entries []dirEntry) []string {
+	names := make([]string, len(entries))
+	if prefix == "" {
+		for i := range entries {
+			names[i] = entries[i].base
+		}
+		return names
+	}
+	n := 0
+	for i := range entries {
+		n += len(prefix) + 1 + len(entries[i].base)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := range entries {
+		b.WriteString(prefix)
+		b.WriteByte('/')
+		b.WriteString(entries[i].base)
+	}
+	all := b.String()
+	for i := range entries {
+		n := len(prefix) + 1 + len(entries[i].base)
+		names[i], all = all[:n], all[n:]
+	}
+	return names
 }
 
 func (w *walker) readlink(p string) string {
