@@ -52,6 +52,10 @@ func TestParseDirents(t *testing.T) {
 		{"unknown", unknownType, true},
 		{"fifo", fs.ModeIrregular, false},
 	}
+	// countDirents sizes the slice: every record, the skipped ones too.
+	if n := countDirents(string(buf)); n != 8 {
+		t.Errorf("countDirents = %d, want 8", n)
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parseDirents (-want +got):\n%s", diff)
 	}
