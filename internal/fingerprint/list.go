@@ -108,8 +108,7 @@ func (l *lister) get(j *listing) {
 	<-j.done
 }
 
-// list lists j: its entries sorted in the order the walk lists files
-// (cmpEntries), each regular file looked up in the stat cache, and its
+// list lists j: its entries (which readDir sorts by cmpEntries), each regular file looked up in the stat cache, and its
 // subdirectories queued to be listed next.
 func (l *lister) list(j *listing) {
 	defer close(j.done)
@@ -124,7 +123,6 @@ func (l *lister) list(j *listing) {
 		j.err = err
 		return
 	}
-	slices.SortFunc(entries, cmpEntries)
 	var key []byte
 	prefix := keyPrefix(l.t.real, j.real)
 	var subs []*listing

@@ -4,9 +4,9 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -18,12 +18,14 @@ import (
 // os.File.ReadDir on a directory opened through an os.Root stats every
 // entry into an fs.FileInfo; this does the same syscalls without the
 // allocations, and spreads the stats over the CPUs, since on a warm stat
-// cache they are all the walk does.
+// cache they are all the walk does. The entries come sorted by
+// cmpEntries.
 func readDir(f *os.File, workers int) ([]dirEntry, error) {
 	fd := int(f.Fd())
 	// The records are kept (as strings, which the names are cut from) and
-	// counted before the entries are made: entries are large, and a slice
-	// of them grown by append would allocate about twice its size.
+	// counted, the names sorted, and only then the entries made: entries
+	// are large, and a slice of them grown by append would allocate about
+	// twice its size, and sorting them would move them all.
 	var recs []string
 	count := 0
 	buf := make([]byte, 32<<10)
@@ -42,14 +44,24 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 		recs = append(recs, s)
 		count += countDirents(s)
 	}
-	entries := make([]dirEntry, 0, count)
+	names := make([]dirent, 0, count)
 	for _, s := range recs {
-		entries = parseDirents(s, entries)
+		names = parseDirents(s, names)
+	}
+	slices.SortFunc(names, func(a, b dirent) int {
+		return cmpDirNames(a.name, a.typ == fs.ModeDir, b.name, b.typ == fs.ModeDir)
+	})
+	entries := make([]dirEntry, len(names))
+	unknown := false
+	for i, d := range names {
+		e := &entries[i]
+		e.base, e.typ, e.needStat = d.name, d.typ, d.needStat
+		unknown = unknown || d.typ == unknownType
 	}
 	err := statAll(entries, workers, func(e *dirEntry) error {
 		var st syscall.Stat_t
 		for {
-			err := unix.Fstatat(fd, e.base, (*unix.Stat_t)(unsafe.Pointer(&st)), unix.AT_SYMLINK_NOFOLLOW)
+			err := fstatat(fd, e.base, &st)
 			if err == syscall.EINTR {
 				continue
 			}
@@ -70,14 +82,25 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if unknown {
+		// The filesystem did not say which entries are directories.
+		slices.SortFunc(entries, cmpEntries)
+	}
 	return entries, nil
+}
+
+// dirent is a name as getdents lists it.
+type dirent struct {
+	name     string // cut from the getdents record: a NUL follows it
+	typ      fs.FileMode
+	needStat bool
 }
 
 // parseDirents appends the entries of a getdents64 buffer: each is
 // d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), then the name,
 // NUL-terminated.
 // The names are cut from b, not copied.
-func parseDirents(b string, entries []dirEntry) []dirEntry {
+func parseDirents(b string, entries []dirent) []dirent {
 	for len(b) >= 19 {
 		reclen := int(binary.NativeEndian.Uint16([]byte(b[16:18])))
 		if reclen < 19 || reclen > len(b) {
@@ -88,14 +111,11 @@ func parseDirents(b string, entries []dirEntry) []dirEntry {
 		if binary.NativeEndian.Uint64([]byte(rec[0:8])) == 0 {
 			continue // a deleted entry
 		}
-		name := rec[19:]
-		if i := strings.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
+		name, _, ok := strings.Cut(rec[19:], "\x00")
+		if !ok || name == "" || name == "." || name == ".." {
+			continue // a name without its NUL is a torn record
 		}
-		if name == "" || name == "." || name == ".." {
-			continue
-		}
-		e := dirEntry{fileEntry: fileEntry{base: name}, typ: unknownType}
+		e := dirent{name: name, typ: unknownType}
 		switch rec[18] {
 		case unix.DT_REG:
 			e.typ, e.needStat = 0, true

@@ -43,7 +43,7 @@ func TestParseDirents(t *testing.T) {
 	}
 	var got []row
 	for _, e := range parseDirents(string(buf), nil) {
-		got = append(got, row{e.base, e.typ, e.needStat})
+		got = append(got, row{e.name, e.typ, e.needStat})
 	}
 	want := []row{
 		{"file", 0, true},

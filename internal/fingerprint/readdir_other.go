@@ -6,12 +6,14 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // readDir lists the directory f with the stat of its regular files (a
-// directory opened through an os.Root stats its entries as it lists).
+// directory opened through an os.Root stats its entries as it lists),
+// sorted by cmpEntries.
 func readDir(f *os.File, _ int) ([]dirEntry, error) {
 	list, err := f.ReadDir(-1)
 	if err != nil {
@@ -33,5 +35,6 @@ func readDir(f *os.File, _ int) ([]dirEntry, error) {
 		}
 		entries = append(entries, e)
 	}
+	slices.SortFunc(entries, cmpEntries)
 	return entries, nil
 }

@@ -305,7 +305,7 @@ type index struct {
 // newIndex checks data (magic, checksum, well-formed entries, paths in
 // strictly increasing order) and indexes its entries.
 func newIndex(data []byte) (index, error) {
-	if len(data) < len(magic)+4 || !bytes.HasPrefix(data, magic) || len(data) > math.MaxUint32 {
+	if len(data) < len(magic)+4 || !bytes.HasPrefix(data, magic) || uint64(len(data)) > math.MaxUint32 {
 		return index{}, errDamaged
 	}
 	body, tail := data[:len(data)-4], data[len(data)-4:]
