@@ -69,7 +69,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	}
 	stop := reportProgress(opts.Progress, &done, &q.found)
 	if fi.Mode().IsRegular() {
-		w.add(&fileEntry{dir: path.Dir(real), base: path.Base(real), size: fi.Size()}, fi)
+		w.add(&fileEntry{dir: &listing{real: path.Dir(real)}, base: path.Base(real)}, fi)
 	} else {
 		w.lister = newLister(t, opts.StatCache, workers(opts))
 		w.lister.start(workers(opts))
@@ -88,7 +88,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 
 	res := &Result{Path: display, Files: len(w.files)}
 	for _, f := range w.files {
-		res.Bytes += f.size
+		res.Bytes += f.size()
 	}
 	if fi.Mode().IsRegular() {
 		res.Digest = Prefix + hex.EncodeToString(w.files[0].sum[:])
@@ -107,7 +107,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	if opts.ListFiles {
 		res.Entries = make([]File, len(sorted))
 		for i, f := range sorted {
-			res.Entries[i] = File{Name: f.name, Digest: Prefix + hex.EncodeToString(f.sum[:]), Size: f.size}
+			res.Entries[i] = File{Name: f.name, Digest: Prefix + hex.EncodeToString(f.sum[:]), Size: f.size()}
 		}
 	}
 	return res, nil
@@ -164,7 +164,7 @@ func (q *queue) push(f *fileEntry) {
 	q.mu.Lock()
 	heap.Push(&q.files, f)
 	q.mu.Unlock()
-	q.found.Add(f.size)
+	q.found.Add(f.size())
 	q.cond.Signal()
 }
 
@@ -193,7 +193,7 @@ func (q *queue) pop() (*fileEntry, bool) {
 type bySize []*fileEntry
 
 func (h bySize) Len() int           { return len(h) }
-func (h bySize) Less(i, j int) bool { return h[i].size > h[j].size }
+func (h bySize) Less(i, j int) bool { return h[i].size() > h[j].size() }
 func (h bySize) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *bySize) Push(x any)        { *h = append(*h, x.(*fileEntry)) }
 func (h *bySize) Pop() any {
@@ -247,6 +247,9 @@ type fileHasher struct {
 	h     hash.Hash
 	buf   []byte
 	cache *statcache.Cache
+
+	prefixDir string // the real directory of the last file keyed, and
+	prefix    string // its stat cache key prefix (keyPrefix)
 }
 
 func (w *fileHasher) close() { w.dirs.close() }
@@ -259,17 +262,25 @@ var afterReadHook func(*fileEntry)
 const maxAttempts = 3
 
 func (w *fileHasher) hash(ctx context.Context, e *fileEntry, done *atomic.Int64) error {
-	return w.hashWith(ctx, func() (statFile, error) { return w.dirs.open(w.t, e.dir, e.base) }, e, done)
+	key := ""
+	if e.keyed && w.cache != nil {
+		if w.prefixDir != e.dir.real || w.prefix == "" {
+			w.prefixDir, w.prefix = e.dir.real, keyPrefix(w.t.real, e.dir.real)
+		}
+		key = w.prefix + e.base
+	}
+	return w.hashWith(ctx, func() (statFile, error) { return w.dirs.open(w.t, e.dir.real, e.base) }, key, e, done)
 }
 
 // hashWith hashes the file open opens into e.sum, and records it in the
-// stat cache when its stat held still while it was read.
-func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error), e *fileEntry, done *atomic.Int64) error {
+// stat cache under key ("" for none) when its stat held still while it
+// was read.
+func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error), key string, e *fileEntry, done *atomic.Int64) error {
 	// The stat before the read is the walk's lstat when there is one: the
 	// fstat after the read then proves, by inode and ctime, that the file
 	// read is the one the walk saw and that it did not change meanwhile.
 	// That saves a syscall per file.
-	before, known := e.st, e.key != ""
+	before, known := e.st, e.keyed
 	for attempt := 1; ; attempt++ {
 		// The time is taken before the open: the read starts after it, so
 		// the racy check (statcache.Racy) errs on the side of hashing again.
@@ -299,8 +310,8 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 			return err
 		}
 		if before == after {
-			if cacheable && e.key != "" {
-				w.cache.Put(e.key, before, start, e.sum)
+			if cacheable && key != "" {
+				w.cache.Put(key, before, start, e.sum)
 			}
 			return nil
 		}
@@ -362,11 +373,12 @@ func hashNamedFile(ctx context.Context, display, abs string, fi os.FileInfo, opt
 	total.Store(fi.Size())
 	stop := reportProgress(opts.Progress, &done, &total)
 	w := &fileHasher{h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
-	e := &fileEntry{size: fi.Size()}
+	e := &fileEntry{st: statcache.Stat{Size: fi.Size()}}
+	key := ""
 	if cacheable {
-		e.key, e.st = abs, st
+		e.st, e.keyed, key = st, true, abs
 	}
-	err := w.hashWith(ctx, func() (statFile, error) { return openNamed(abs) }, e, &done)
+	err := w.hashWith(ctx, func() (statFile, error) { return openNamed(abs) }, key, e, &done)
 	stop()
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -129,7 +129,7 @@ func (l *lister) list(j *listing) {
 	for i := range entries {
 		e := &entries[i]
 		switch {
-		case e.typ == 0 && e.cacheable && l.cache != nil:
+		case e.typ == 0 && e.keyed && l.cache != nil:
 			key = append(append(key[:0], prefix...), e.base...)
 			e.sum, e.hit = l.cache.GetBytes(key, e.st)
 		case e.typ == fs.ModeDir:

@@ -89,7 +89,7 @@ func TestListersFirstErrorIsTheWalks(t *testing.T) {
 func TestCmpEntries(t *testing.T) {
 	t.Parallel()
 	entry := func(name string, typ fs.FileMode) dirEntry {
-		return dirEntry{fileEntry: fileEntry{base: name}, typ: typ}
+		return dirEntry{base: name, typ: typ}
 	}
 	entries := []dirEntry{
 		entry("a0", 0), entry("a", fs.ModeDir), entry("a.txt", 0), entry("a-b", 0),

@@ -7,17 +7,9 @@ import (
 
 // dirEntry is one entry of a directory listing: its name in base, and
 // for a regular file its lstat in st (st.Size is set even when not
-// cacheable) and what the stat cache knows. A regular file's entry is
-// the file's fileEntry too, the walk filling in the rest: one allocation
-// for a directory's files, not one a file.
-type dirEntry struct {
-	fileEntry
-	typ       fs.FileMode // fs.ModeIrregular for what is neither file, directory nor link
-	needStat  bool
-	cacheable bool     // st keys the stat cache
-	hit       bool     // the stat cache knows the file's digest: sum
-	sub       *listing // of a directory, set by lister.list
-}
+// keyed) and what the stat cache knows. A regular file's entry is the
+// file's fileEntry, the walk filling in the rest.
+type dirEntry = fileEntry
 
 // unknownType marks an entry whose type the listing did not give.
 const unknownType = fs.ModeIrregular | fs.ModeType

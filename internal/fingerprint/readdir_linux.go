@@ -76,7 +76,7 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 			break
 		}
 		e.typ = modeType(st.Mode)
-		e.st, e.cacheable = statcache.FromSys(&st)
+		e.st, e.keyed = statcache.FromSys(&st)
 		return nil
 	})
 	if err != nil {

@@ -21,7 +21,7 @@ func readDir(f *os.File, _ int) ([]dirEntry, error) {
 	}
 	entries := make([]dirEntry, 0, len(list))
 	for _, d := range list {
-		e := dirEntry{fileEntry: fileEntry{base: d.Name()}, typ: d.Type()}
+		e := dirEntry{base: d.Name(), typ: d.Type()}
 		if d.Type().IsRegular() {
 			fi, err := d.Info()
 			if errors.Is(err, fs.ErrNotExist) {
@@ -30,7 +30,7 @@ func readDir(f *os.File, _ int) ([]dirEntry, error) {
 			if err != nil {
 				return nil, err
 			}
-			e.st, e.cacheable = statcache.FromFileInfo(fi)
+			e.st, e.keyed = statcache.FromFileInfo(fi)
 			e.st.Size = fi.Size()
 		}
 		entries = append(entries, e)

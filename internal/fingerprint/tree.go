@@ -166,15 +166,26 @@ func joinPath(parts []string) string {
 }
 
 // fileEntry is one file of a directory's listing.
+//
+// It is also an entry of a directory listing (dirEntry): one allocation
+// for a directory's entries, files and all, and as small as it can be,
+// since with the stat cache warm a walk does little but fill these in.
 type fileEntry struct {
-	name string // path in the listing, relative to the directory fingerprinted
-	dir  string // the real directory holding the file, boundary-relative
-	base string // the file's name in that directory
-	size int64
-	key  string            // the stat cache's key: the file's real absolute path; "" when not cacheable
-	st   statcache.Stat    // the walk's lstat, when key is set
+	name string   // path in the listing, relative to the directory fingerprinted
+	base string   // the file's name in its real directory
+	dir  *listing // the real directory holding the file
+	sub  *listing // of a directory entry: its listing, set by lister.list
+	st   statcache.Stat
 	sum  [sha256.Size]byte // from the stat cache, or set by the worker that hashes it
+	typ  fs.FileMode       // of a directory entry; fs.ModeIrregular for what is neither file, directory nor link
+	// keyed: st is the walk's lstat (st.Size is set either way) and keys
+	// the stat cache.
+	keyed    bool
+	hit      bool // of a directory entry: the stat cache knows the file's digest, sum
+	needStat bool // of a directory entry: readDir must stat it
 }
+
+func (f *fileEntry) size() int64 { return f.st.Size }
 
 // walker lists a directory the way `find -L DIR -type f` does: links
 // followed, only regular files kept. Each file is handed to the queue as
@@ -189,9 +200,7 @@ type walker struct {
 	files   []*fileEntry  // every file found, in walk order
 	stack   []string      // real directories on the current descent, for loops
 
-	prefixDir string // the dir of the last file keyed, and
-	prefix    string // its real absolute path with a trailing separator
-	key       []byte // the last file's stat cache key
+	key []byte // the stat cache key of the last linked file
 }
 
 // add lists the file, whose stat (lstat of its real path) is fi, and
@@ -200,35 +209,25 @@ func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
 	st, ok := statcache.FromFileInfo(fi)
 	w.files = append(w.files, f)
 	if !ok {
+		f.st.Size = fi.Size()
 		w.queue.push(f)
 		return
 	}
-	w.setKey(f)
-	sum, hit := w.cache.GetBytes(w.key, st)
-	w.addLooked(f, st, hit, sum)
+	f.st, f.keyed = st, true
+	w.key = append(append(w.key[:0], keyPrefix(w.t.real, f.dir.real)...), f.base...)
+	f.sum, f.hit = w.cache.GetBytes(w.key, st)
+	w.addLooked(f)
 }
 
-// addLooked is add with the file's stat st looked up in the stat cache
-// already, under the key in w.key.
-func (w *walker) addLooked(f *fileEntry, st statcache.Stat, hit bool, sum [sha256.Size]byte) {
-	f.st = st
-	if hit {
-		f.sum = sum
-		w.done.Add(f.size)
-		w.queue.found.Add(f.size)
+// addLooked lists the file f, looked up in the stat cache already, and
+// queues it for hashing unless the cache knew its digest.
+func (w *walker) addLooked(f *fileEntry) {
+	if f.hit {
+		w.done.Add(f.size())
+		w.queue.found.Add(f.size())
 		return
 	}
-	f.key = string(w.key)
 	w.queue.push(f)
-}
-
-// setKey builds f's stat cache key in w.key, a buffer kept from one file
-// to the next: the key is made a string only for a file to hash.
-func (w *walker) setKey(f *fileEntry) {
-	if w.prefix == "" || w.prefixDir != f.dir {
-		w.prefixDir, w.prefix = f.dir, keyPrefix(w.t.real, f.dir)
-	}
-	w.key = append(append(w.key[:0], w.prefix...), f.base...)
 }
 
 func (w *walker) displayName(name string) string {
@@ -282,22 +281,16 @@ func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 					return err
 				}
 			case fi.Mode().IsRegular():
-				w.add(&fileEntry{name: name, dir: path.Dir(target), base: path.Base(target), size: fi.Size()}, fi)
+				w.add(&fileEntry{name: name, dir: &listing{real: path.Dir(target)}, base: path.Base(target)}, fi)
 			}
 		case e.typ == fs.ModeDir:
 			if err := w.walk(ctx, e.sub, name); err != nil {
 				return err
 			}
 		case e.typ == 0:
-			f := &e.fileEntry
-			f.name, f.dir, f.size = name, real, e.st.Size
-			w.files = append(w.files, f)
-			if !e.cacheable {
-				w.queue.push(f)
-				continue
-			}
-			w.setKey(f)
-			w.addLooked(f, e.st, e.hit, e.sum)
+			e.name, e.dir = name, dir
+			w.files = append(w.files, e)
+			w.addLooked(e)
 		}
 		// Sockets, FIFOs and devices are not files `find -type f` lists.
 	}
