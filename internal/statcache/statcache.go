@@ -47,6 +47,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/podium-ml/podium/internal/atomicfile"
@@ -111,10 +112,13 @@ type Cache struct {
 	path string
 	file index // as read by Open or written by the last Save
 
-	mu     sync.Mutex
-	added  map[string]entry // since Open: what Save merges into the file
-	hits   int
-	misses int
+	mu    sync.Mutex
+	added map[string]entry // since Open: what Save merges into the file
+	// nAdded is len(added), read without the lock: lookups from several
+	// goroutines, with nothing added (a warm walk), then take no lock.
+	nAdded atomic.Int64
+	hits   atomic.Int64
+	misses atomic.Int64
 }
 
 // Open reads the cache file at path. A missing file is an empty cache; so
@@ -151,19 +155,21 @@ func (c *Cache) GetBytes(key []byte, st Stat) (sum [sha256.Size]byte, ok bool) {
 	if c == nil {
 		return sum, false
 	}
-	c.mu.Lock()
-	e, found := c.added[string(key)] // no allocation: the compiler converts in place
-	c.mu.Unlock()
+	var e entry
+	found := false
+	if c.nAdded.Load() > 0 {
+		c.mu.Lock()
+		e, found = c.added[string(key)] // no allocation: the compiler converts in place
+		c.mu.Unlock()
+	}
 	if !found {
 		e, found = c.file.lookup(key)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !found || e.st != st {
-		c.misses++
+		c.misses.Add(1)
 		return sum, false
 	}
-	c.hits++
+	c.hits.Add(1)
 	return e.sum, true
 }
 
@@ -182,6 +188,7 @@ func (c *Cache) Put(key string, st Stat, start time.Time, sum [sha256.Size]byte)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.added[key] = e
+	c.nAdded.Store(int64(len(c.added)))
 }
 
 // Stats returns how many lookups hit and missed since Open.
@@ -189,9 +196,7 @@ func (c *Cache) Stats() (hits, misses int) {
 	if c == nil {
 		return 0, 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hits, c.misses
+	return int(c.hits.Load()), int(c.misses.Load())
 }
 
 // Save writes the entries added since Open into the cache file, merged
@@ -235,6 +240,7 @@ func (c *Cache) Save() error {
 		c.file = ix
 	}
 	c.added = map[string]entry{}
+	c.nAdded.Store(0)
 	return nil
 }
 

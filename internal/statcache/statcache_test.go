@@ -244,3 +244,30 @@ func TestDamagedEntryIsAMiss(t *testing.T) {
 		t.Errorf("after a save: %d entries, want 3 (/a, /c, /d)", got)
 	}
 }
+
+// TestConcurrentGetPut: lookups from several goroutines (the listers of a
+// walk) while others record what they hashed; run with -race. Every
+// lookup after its Put returned answers, and the counts add up.
+func TestConcurrentGetPut(t *testing.T) {
+	t.Parallel()
+	c := Open(filepath.Join(t.TempDir(), FileName))
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				key := fmt.Sprintf("/w%d/%d", w, i)
+				if _, ok := c.Get(key, stat(i)); ok {
+					t.Errorf("%s answered before it was put", key)
+				}
+				c.Put(key, stat(i), time.Now(), sha256.Sum256([]byte(key)))
+				if got, ok := c.Get(key, stat(i)); !ok || got != sha256.Sum256([]byte(key)) {
+					t.Errorf("%s: not answered after its Put", key)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if hits, misses := c.Stats(); hits != 800 || misses != 800 {
+		t.Errorf("%d hits, %d misses; want 800 and 800", hits, misses)
+	}
+}
