@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +29,9 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 	// twice its size, and sorting them would move them all.
 	var recs []string
 	count := 0
-	buf := make([]byte, 32<<10)
+	bp := direntBufs.Get().(*[]byte)
+	defer direntBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err == syscall.EINTR {
@@ -95,6 +98,11 @@ type dirent struct {
 	typ      fs.FileMode
 	needStat bool
 }
+
+// direntBufs holds getdents buffers: one a directory would be fresh
+// memory each time, which costs page faults (the records are copied out
+// of it, so it can be reused at once).
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // parseDirents appends the entries of a getdents64 buffer: each is
 // d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), then the name,
