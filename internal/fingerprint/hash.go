@@ -49,7 +49,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	var wg sync.WaitGroup
 	for range workers(opts) {
 		wg.Go(func() {
-			hw := &fileHasher{t: t, h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
+			hw := &fileHasher{t: t, h: sha256.New(), cache: opts.StatCache}
 			defer hw.close()
 			for {
 				f, ok := q.pop()
@@ -328,6 +328,12 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 
 // stream hashes f through the worker's buffer, checking ctx between reads.
 func (w *fileHasher) stream(ctx context.Context, f statFile, size int64, done *atomic.Int64, sum *[sha256.Size]byte) error {
+	if w.buf == nil {
+		// Made for the first file to hash: with the stat cache warm there
+		// may be none, and workers × 256 KiB of fresh memory is page
+		// faults for nothing.
+		w.buf = make([]byte, bufSize)
+	}
 	w.h.Reset()
 	var read int64
 	for {
@@ -372,7 +378,7 @@ func hashNamedFile(ctx context.Context, display, abs string, fi os.FileInfo, opt
 	var done, total atomic.Int64
 	total.Store(fi.Size())
 	stop := reportProgress(opts.Progress, &done, &total)
-	w := &fileHasher{h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
+	w := &fileHasher{h: sha256.New(), cache: opts.StatCache}
 	e := &fileEntry{st: statcache.Stat{Size: fi.Size()}}
 	key := ""
 	if cacheable {

@@ -261,10 +261,10 @@ func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 	dir.entries = nil // the files keep what they need
 	// The files' names are cut from one string: an allocation a
 	// directory, not one a file.
-	names := listingNames(prefix, entries)
+	setNames(prefix, entries)
 	for i := range entries {
 		e := &entries[i]
-		name := names[i]
+		name := e.name
 		switch {
 		case e.typ&fs.ModeSymlink != 0:
 			entry := path.Join(real, e.base)
@@ -288,7 +288,7 @@ func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 				return err
 			}
 		case e.typ == 0:
-			e.name, e.dir = name, dir
+			e.dir = dir
 			w.files = append(w.files, e)
 			w.addLooked(e)
 		}
@@ -297,15 +297,14 @@ func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 	return nil
 }
 
-// listingNames returns the names the entries have in the listing: prefix
-// and their name, cut from one string.
-func listingNames(prefix string, entries []dirEntry) []string {
-	names := make([]string, len(entries))
+// setNames sets the names the entries have in the listing: prefix and
+// their name, cut from one string.
+func setNames(prefix string, entries []dirEntry) {
 	if prefix == "" {
 		for i := range entries {
-			names[i] = entries[i].base
+			entries[i].name = entries[i].base
 		}
-		return names
+		return
 	}
 	n := 0
 	for i := range entries {
@@ -321,9 +320,8 @@ func listingNames(prefix string, entries []dirEntry) []string {
 	all := b.String()
 	for i := range entries {
 		n := len(prefix) + 1 + len(entries[i].base)
-		names[i], all = all[:n], all[n:]
+		entries[i].name, all = all[:n], all[n:]
 	}
-	return names
 }
 
 func (w *walker) readlink(p string) string {
