@@ -48,6 +48,9 @@ type Git struct {
 	source   string // "origin/main" or "working tree"
 	warnings []string
 	cat      *git.Batch // the open batch reader while a read runs, else nil
+	// ahead holds objects read ahead through cat (ReadBaseline), by name;
+	// it goes with cat.
+	ahead map[string][]byte
 
 	// remoteHead is `git symbolic-ref` of <remote>/HEAD, started early
 	// (ReadBaseline), else nil: defaultBranch asks git then.
@@ -290,6 +293,12 @@ func ReadBaseline(ctx context.Context, o BaselineOptions) (*Baseline, error) {
 	done := g.opened(ctx, cat)
 	defer done()
 
+	if guess != nil && g.ref != "" {
+		// One round trip reads the spec, the guessed pointer (the
+		// champion, when the guess holds) and the commits sameCommit
+		// compares.
+		g.fetchAhead([]string{g.ref + ":" + specPath, g.ref + ":" + guessed, g.ref + "^{commit}", guess.rev + "^{commit}"})
+	}
 	b := &Baseline{Source: g.source, Fallback: g.ref == "", Warnings: slices.Clone(g.warnings), SpecPath: specPath}
 	if b.Spec, err = g.read(ctx, specPath); err != nil {
 		return nil, err
@@ -308,7 +317,7 @@ func ReadBaseline(ctx context.Context, o BaselineOptions) (*Baseline, error) {
 	if b.Champion, err = g.champion(ctx, model); err != nil {
 		return nil, err
 	}
-	if guess != nil && guessed == g.PointerPath(model) && g.sameCommit(g.ref, guess.rev) {
+	if guess != nil && guessed == g.PointerPath(model) && g.sameCommit(ctx, g.ref, guess.rev) {
 		// The guessed log read the model's pointer on the commit the
 		// default branch resolved to: it is `git log <ref> -- <pointer>`.
 		if out, err := guessLog.Wait(); err == nil {
@@ -323,9 +332,42 @@ func ReadBaseline(ctx context.Context, o BaselineOptions) (*Baseline, error) {
 	return b, nil
 }
 
+// readAhead answers names from what fetchAhead read, when it read them
+// all.
+func (g *Git) readAhead(names []string) ([][]byte, bool) {
+	out := make([][]byte, len(names))
+	for i, n := range names {
+		data, ok := g.ahead[n]
+		if !ok {
+			return nil, false
+		}
+		out[i] = data
+	}
+	return out, true
+}
+
+// fetchAhead reads names through the open batch reader in one round trip
+// (one answer from git, rather than one per name), for the reads that
+// follow. When that fails, the reader is closed: each read then starts
+// its own, and fails, or not, as it would have alone.
+func (g *Git) fetchAhead(names []string) {
+	if g.cat == nil {
+		return
+	}
+	objs, err := g.cat.Get(names...)
+	if err != nil {
+		g.closeCat()
+		return
+	}
+	g.ahead = map[string][]byte{}
+	for i, n := range names {
+		g.ahead[n] = objs[i]
+	}
+}
+
 // sameCommit reports whether the refs a and b name one commit, read
 // through the open batch reader ("" is the working tree: no commit).
-func (g *Git) sameCommit(a, b string) bool {
+func (g *Git) sameCommit(ctx context.Context, a, b string) bool {
 	if a == "" || b == "" || g.cat == nil {
 		return false
 	}
@@ -334,7 +376,7 @@ func (g *Git) sameCommit(a, b string) bool {
 	}
 	// A commit's content is what its name hashes: equal content, same
 	// commit.
-	objs, err := g.cat.Get(a+"^{commit}", b+"^{commit}")
+	objs, err := g.readAll(ctx, []string{a + "^{commit}", b + "^{commit}"})
 	return err == nil && objs[0] != nil && bytes.Equal(objs[0], objs[1])
 }
 
@@ -390,7 +432,7 @@ func (g *Git) opened(ctx context.Context, cat *git.Batch) (done func()) {
 func (g *Git) closeCat() {
 	if g.cat != nil {
 		g.cat.Close()
-		g.cat = nil
+		g.cat, g.ahead = nil, nil
 	}
 }
 
@@ -419,6 +461,9 @@ func (g *Git) read(ctx context.Context, p string) ([]byte, error) {
 // one-off one.
 func (g *Git) readAll(ctx context.Context, names []string) ([][]byte, error) {
 	if g.cat != nil {
+		if objs, ok := g.readAhead(names); ok {
+			return objs, nil
+		}
 		return g.cat.Get(names...)
 	}
 	cat, err := g.Repo.StartBatch(ctx)
