@@ -66,22 +66,42 @@ func (r *Repo) Run(ctx context.Context, args ...string) (string, error) {
 // Output runs git with args, feeding stdin when it is not nil, and returns
 // stdout as bytes.
 func (r *Repo) Output(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
-	cmd := r.command(ctx, args...)
+	return r.start(ctx, stdin, args...).wait()
+}
+
+// process is a git started with its output captured.
+type process struct {
+	ctx            context.Context
+	cmd            *exec.Cmd
+	args           []string
+	stdout, stderr bytes.Buffer
+	startErr       error
+}
+
+func (r *Repo) start(ctx context.Context, stdin []byte, args ...string) *process {
+	p := &process{ctx: ctx, cmd: r.command(ctx, args...), args: args}
 	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
+		p.cmd.Stdin = bytes.NewReader(stdin)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	p.startErr = p.cmd.Start()
+	return p
+}
+
+func (p *process) wait() ([]byte, error) {
+	err := p.startErr
+	if err == nil {
+		err = p.cmd.Wait()
+	}
+	if err != nil {
 		// A git killed because ctx ended says why: the context's error,
 		// not "signal: killed".
-		if ctxErr := ctx.Err(); ctxErr != nil {
+		if ctxErr := p.ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		}
-		return stdout.Bytes(), &Error{Args: args, Stderr: stderr.String(), Err: err}
+		return p.stdout.Bytes(), &Error{Args: p.args, Stderr: p.stderr.String(), Err: err}
 	}
-	return stdout.Bytes(), nil
+	return p.stdout.Bytes(), nil
 }
 
 func (r *Repo) command(ctx context.Context, args ...string) *exec.Cmd {

@@ -22,9 +22,12 @@ type Started struct {
 func (r *Repo) Start(ctx context.Context, args ...string) *Started {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Started{cancel: cancel, done: make(chan struct{})}
+	// The process starts here, not in the goroutine: processes started one
+	// after another start in that order, whenever the goroutines run.
+	p := r.start(ctx, nil, args...)
 	go func() {
 		defer close(s.done)
-		out, err := r.Output(ctx, nil, args...)
+		out, err := p.wait()
 		s.out, s.err = strings.TrimRight(string(out), "\n"), err
 	}()
 	return s

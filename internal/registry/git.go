@@ -254,19 +254,20 @@ func ReadBaseline(ctx context.Context, o BaselineOptions) (*Baseline, error) {
 	// git finds the repository from any directory of its work tree, and
 	// takes an object name's path from the top: every git below runs in
 	// the spec's directory until the top level is known.
+	// The log, the longest, starts first.
 	here := &git.Repo{Dir: absSpec}
+	guess := guessHistory(o.Model, registryPath, o.DefaultBranch)
+	var guessLog *git.Started
+	if guess != nil {
+		guessLog = here.Start(ctx, historyArgs(guess.rev, guess.pathspec, o.HistoryLimit)...)
+		defer guessLog.Stop()
+	}
 	top := here.Start(ctx, "rev-parse", "--show-toplevel")
 	defer top.Stop()
 	var remoteHead *git.Started
 	if o.DefaultBranch == "" {
 		remoteHead = here.Start(ctx, remoteHeadArgs(defaultRemote)...)
 		defer remoteHead.Stop()
-	}
-	guess := guessHistory(o.Model, registryPath, o.DefaultBranch)
-	var guessLog *git.Started
-	if guess != nil {
-		guessLog = here.Start(ctx, historyArgs(guess.rev, guess.pathspec, o.HistoryLimit)...)
-		defer guessLog.Stop()
 	}
 	cat, catErr := here.StartBatch(ctx)
 	if catErr == nil {
