@@ -253,8 +253,8 @@ func ReadBaseline(ctx context.Context, o BaselineOptions) (*Baseline, error) {
 
 	// git finds the repository from any directory of its work tree, and
 	// takes an object name's path from the top: every git below runs in
-	// the spec's directory until the top level is known.
-	// The log, the longest, starts first.
+	// the spec's directory until the top level is known. The log, the
+	// longest, starts first.
 	here := &git.Repo{Dir: absSpec}
 	guess := guessHistory(o.Model, registryPath, o.DefaultBranch)
 	var guessLog *git.Started
