@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // GitHub file commands (GITHUB_OUTPUT, GITHUB_ENV) are appended as
@@ -42,10 +43,10 @@ func randomDelimiter() string {
 // runner reads a line as `name=value` when "=" comes before "<<", so a name
 // with "=" (or a newline) would turn the value's lines into extra outputs;
 // names are podium's own snake_case identifiers, so be strict.
-var outputName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+var outputName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`) })
 
 func checkOutputName(name string) error {
-	if !outputName.MatchString(name) {
+	if !outputName().MatchString(name) {
 		return fmt.Errorf("invalid output name %q: use letters, digits, '_' and '-', starting with a letter or '_'", name)
 	}
 	return nil

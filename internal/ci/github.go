@@ -223,14 +223,14 @@ func (g *GitHub) readRun() Run {
 	r.DefaultBranch = ev.Repository.DefaultBranch
 	if ev.PullRequest != nil && ev.PullRequest.Number > 0 {
 		r.PullRequest = ev.PullRequest.Number
-	} else if m := pullRef.FindStringSubmatch(r.Ref); m != nil {
+	} else if m := pullRef().FindStringSubmatch(r.Ref); m != nil {
 		r.PullRequest, _ = strconv.Atoi(m[1])
 	}
 	return r
 }
 
 // pullRef matches the refs GitHub checks out for pull requests.
-var pullRef = regexp.MustCompile(`^refs/pull/([0-9]+)/(?:merge|head)$`)
+var pullRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^refs/pull/([0-9]+)/(?:merge|head)$`) })
 
 // event holds the fields podium reads from the webhook payload.
 type event struct {

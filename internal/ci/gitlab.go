@@ -135,10 +135,10 @@ func readDotenvLines(path string) ([]string, error) {
 
 // dotenvLine is how GitLab's ParseDotenvArtifactService reads a line: the
 // key up to the first '=', both sides stripped.
-var dotenvLine = regexp.MustCompile(`^(.*?)=(.*)$`)
+var dotenvLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*?)=(.*)$`) })
 
 // dotenvKey is the variable-name rule GitLab applies to dotenv keys.
-var dotenvKey = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+var dotenvKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_]+$`) })
 
 // ParseDotenv reads a dotenv report as GitLab does: every line must be
 // `KEY=VALUE` (no blank lines, no comments), key and value are stripped of
@@ -150,12 +150,12 @@ func ParseDotenv(data string) (map[string]string, error) {
 		if line == "" {
 			continue // after the final newline
 		}
-		m := dotenvLine.FindStringSubmatch(strings.TrimSuffix(line, "\n"))
+		m := dotenvLine().FindStringSubmatch(strings.TrimSuffix(line, "\n"))
 		if m == nil {
 			return nil, fmt.Errorf("line %d: invalid format", i+1)
 		}
 		key, value := strings.TrimSpace(m[1]), strings.TrimSpace(m[2])
-		if !dotenvKey.MatchString(key) {
+		if !dotenvKey().MatchString(key) {
 			return nil, fmt.Errorf("line %d: invalid key %q", i+1, key)
 		}
 		out[key] = value

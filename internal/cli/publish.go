@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/podium-ml/podium/internal/ci"
 	"github.com/podium-ml/podium/internal/gate"
@@ -65,7 +66,7 @@ type workflowRun struct {
 	} `json:"workflow_run"`
 }
 
-var fullSHA = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+var fullSHA = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`) })
 
 // readWorkflowRun reads the trusted event of a workflow_run job.
 func readWorkflowRun(getenv func(string) string) (*workflowRun, error) {
@@ -107,9 +108,9 @@ func parseWorkflowRun(data []byte) (*workflowRun, error) {
 	switch {
 	case wr.Event != "pull_request":
 		return nil, fmt.Errorf("the workflow run was triggered by %q; --from-artifact publishes pull_request runs", wr.Event)
-	case !fullSHA.MatchString(wr.HeadSHA):
+	case !fullSHA().MatchString(wr.HeadSHA):
 		return nil, fmt.Errorf("workflow_run.head_sha %q is not a commit SHA", wr.HeadSHA)
-	case !repoName.MatchString(wr.HeadRepository.FullName) || !repoName.MatchString(wr.Repository.FullName):
+	case !repoName().MatchString(wr.HeadRepository.FullName) || !repoName().MatchString(wr.Repository.FullName):
 		return nil, errors.New("workflow_run names no head repository or repository (owner/name)")
 	case wr.HeadBranch == "":
 		return nil, errors.New("workflow_run names no head branch")
@@ -118,7 +119,7 @@ func parseWorkflowRun(data []byte) (*workflowRun, error) {
 }
 
 // repoName is GitHub's owner/name.
-var repoName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$`)
+var repoName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$`) })
 
 // trustedPullRequest is the pull request the workflow run was for: from
 // the event when it names it (a branch of the repository), else found by

@@ -62,8 +62,8 @@ func FuzzParseWorkflowRun(f *testing.F) {
 			return
 		}
 		wr := ev.WorkflowRun
-		if wr.Event != "pull_request" || !fullSHA.MatchString(wr.HeadSHA) || wr.HeadBranch == "" ||
-			!repoName.MatchString(wr.HeadRepository.FullName) || !repoName.MatchString(wr.Repository.FullName) {
+		if wr.Event != "pull_request" || !fullSHA().MatchString(wr.HeadSHA) || wr.HeadBranch == "" ||
+			!repoName().MatchString(wr.HeadRepository.FullName) || !repoName().MatchString(wr.Repository.FullName) {
 			t.Fatalf("accepted %+v", wr)
 		}
 	})

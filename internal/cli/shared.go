@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/podium-ml/podium/internal/ci"
@@ -198,12 +199,12 @@ func (s *specFlag) Type() string { return "string" }
 func formatMetric(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 
 // numberRE matches a decimal with more than six significant digits.
-var numberRE = regexp.MustCompile(`-?\d+\.\d{6,}(e[-+]?\d+)?`)
+var numberRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-?\d+\.\d{6,}(e[-+]?\d+)?`) })
 
 // humanNumbers rounds, in a message for people, each number written with
 // more digits than a person compares (0.9298245614035088 -> 0.929825).
 func humanNumbers(s string) string {
-	return numberRE.ReplaceAllStringFunc(s, func(m string) string {
+	return numberRE().ReplaceAllStringFunc(s, func(m string) string {
 		v, err := strconv.ParseFloat(m, 64)
 		if err != nil {
 			return m

@@ -8,13 +8,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/podium-ml/podium/internal/strictjson"
 	"gopkg.in/yaml.v3"
 )
 
 // yamlErrLine pulls the line out of yaml.v3's "yaml: line N: msg" errors.
-var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlErrLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parseYAML reads the file as yaml.v3 Nodes, which keep positions and show
 // duplicate keys (decoding into a map would reject some and hide others).
@@ -53,7 +54,7 @@ func (p *parser) parseYAML() error {
 }
 
 func (p *parser) yamlError(err error) error {
-	if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlErrLine().FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return p.errAt(line, 0, "", "%s", m[2])
 	}

@@ -110,7 +110,7 @@ type originGuard struct {
 	realms map[string]bool // scheme://host/path
 }
 
-var realmParam = regexp.MustCompile(`(?i)\brealm="([^"]*)"`)
+var realmParam = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\brealm="([^"]*)"`) })
 
 func (g *originGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	same := strings.EqualFold(req.URL.Host, g.host)
@@ -121,7 +121,7 @@ func (g *originGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := g.next.RoundTrip(req)
 	if err == nil && same && resp.StatusCode == http.StatusUnauthorized {
 		for _, h := range resp.Header.Values("Www-Authenticate") {
-			if m := realmParam.FindStringSubmatch(h); m != nil {
+			if m := realmParam().FindStringSubmatch(h); m != nil {
 				if u, perr := url.Parse(m[1]); perr == nil && (u.Scheme == "https" || Loopback(u.Host) && strings.EqualFold(u.Host, g.host)) {
 					g.mu.Lock()
 					if g.realms == nil {
@@ -174,14 +174,14 @@ func (l Layer) Size() int64 { return l.desc.Size }
 // tag (at most 128 characters of [A-Za-z0-9_.-]).
 func Tag(key string) string {
 	hexKey, ok := strings.CutPrefix(key, "sha256:")
-	if !ok || !hex64.MatchString(hexKey) {
+	if !ok || !hex64().MatchString(hexKey) {
 		sum := sha256.Sum256([]byte(key))
 		hexKey = hex.EncodeToString(sum[:])
 	}
 	return "step-" + hexKey
 }
 
-var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hex64 = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // Lookup returns the entry for key, or nil when there is none. It costs
 // one request: a GET of the manifest by its tag.
@@ -237,7 +237,7 @@ func parseEntry(data []byte, key string) (*Entry, error) {
 			return nil, fmt.Errorf("layer %d: path %q is not a local path", i, p)
 		case seen[p]:
 			return nil, fmt.Errorf("layer %d: path %q twice", i, p)
-		case !strings.HasPrefix(d, "sha256:") || !hex64.MatchString(d[7:]):
+		case !strings.HasPrefix(d, "sha256:") || !hex64().MatchString(d[7:]):
 			return nil, fmt.Errorf("layer %d: output digest %q", i, d)
 		case l.Digest.Validate() != nil || l.Digest.Algorithm() != digest.SHA256 || l.Size < 0:
 			return nil, fmt.Errorf("layer %d: blob digest %q", i, l.Digest)

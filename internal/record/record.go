@@ -24,6 +24,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/podium-ml/podium/internal/ci"
@@ -158,9 +159,9 @@ type Source struct {
 }
 
 var (
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
-	shaPattern    = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
-	digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	namePattern   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`) })
+	shaPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`) })
+	digestPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
 )
 
 // New builds the record of a run. The run must have passed CheckRun.
@@ -247,7 +248,7 @@ func environment(env Environment, run *rundir.Environment) Environment {
 			env.Lockfiles = run.Lockfiles
 		}
 	}
-	if !digestPattern.MatchString(env.ImageDigest) {
+	if !digestPattern().MatchString(env.ImageDigest) {
 		// A platform may know the image only by tag; the record keeps
 		// digests alone, since a tag names nothing fixed.
 		env.ImageDigest = ""
@@ -434,13 +435,13 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 		return &rundir.UnusableError{Dir: dir, Reason: "it names no commit: podium train ran outside a git repository, " +
 			"or in one without a commit yet, and a record is tied to its commit (commit the project with git, then train again)"}
 	}
-	if has("model") && !namePattern.MatchString(run.Model) {
+	if has("model") && !namePattern().MatchString(run.Model) {
 		problems = append(problems, fmt.Sprintf("model %q is not a model name (letters, digits, '.', '_', '-')", run.Model))
 	}
-	if has("commit") && !shaPattern.MatchString(run.Commit) {
+	if has("commit") && !shaPattern().MatchString(run.Commit) {
 		problems = append(problems, fmt.Sprintf("commit %q is not a full lowercase commit SHA", run.Commit))
 	}
-	if has("spec_digest") && !digestPattern.MatchString(run.SpecDigest) {
+	if has("spec_digest") && !digestPattern().MatchString(run.SpecDigest) {
 		problems = append(problems, fmt.Sprintf("spec_digest %q is not sha256:<64 hex digits>", run.SpecDigest))
 	}
 	if has("started_at") && run.StartedAt.IsZero() {
@@ -452,7 +453,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 	statuses := []string{rundir.StatusOK, rundir.StatusFailed, rundir.StatusSkipped, rundir.StatusCached, rundir.StatusTimeout, rundir.StatusInterrupted}
 	for i, s := range run.Steps {
 		where := fmt.Sprintf("steps[%d]", i)
-		if !namePattern.MatchString(s.Name) {
+		if !namePattern().MatchString(s.Name) {
 			problems = append(problems, fmt.Sprintf("%s: name %q is not a step name", where, s.Name))
 		} else {
 			where = fmt.Sprintf("step %s", s.Name)
@@ -471,7 +472,7 @@ func CheckRun(dir string, data []byte, run *rundir.Run) error {
 				if p == "" {
 					problems = append(problems, fmt.Sprintf("%s: %s: empty path", where, side.name))
 				}
-				if d := side.paths[p]; !digestPattern.MatchString(d) {
+				if d := side.paths[p]; !digestPattern().MatchString(d) {
 					problems = append(problems, fmt.Sprintf("%s: %s: %q: digest %q is not sha256:<64 hex digits>", where, side.name, p, d))
 				}
 			}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sync"
 	"syscall"
 	"time"
 
@@ -92,11 +93,11 @@ type Change struct {
 	Content []byte
 }
 
-var modelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+var modelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`) })
 
 // CheckModel refuses a model name that could not be a pointer file name.
 func CheckModel(model string) error {
-	if !modelRE.MatchString(model) {
+	if !modelRE().MatchString(model) {
 		return &diag.Error{Field: "model", Kind: "registry",
 			Msg: fmt.Sprintf("%q is not a model name: 1-100 letters, digits, '.', '_' and '-', starting with a letter or digit", model)}
 	}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -178,7 +179,7 @@ func firstInvalidUTF8(b []byte) int {
 	return len(b)
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parseYAML parses exactly one YAML document.
 func parseYAML(data []byte) (*yaml.Node, *problem) {
@@ -202,7 +203,7 @@ func yamlProblem(err error, data []byte) *problem {
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = "yaml: " + te.Errors[0]
 	}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		if strings.Contains(m[2], "tab character") {
 			// The parser names the line before the offending tab (where
@@ -322,19 +323,19 @@ func validateSchema(doc *document) []problem {
 }
 
 var (
-	additionalRE = regexp.MustCompile(`^additionalProperties (.+) not allowed$`)
-	missingRE    = regexp.MustCompile(`^missing properties: (.+)$`)
-	quotedRE     = regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`)
+	additionalRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^additionalProperties (.+) not allowed$`) })
+	missingRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^missing properties: (.+)$`) })
+	quotedRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`'((?:[^'\\]|\\.)*)'`) })
 )
 
 // schemaProblems rewrites a jsonschema message into one users read easily.
 // root is the document's decoded value, for messages that name the value.
 func schemaProblems(schemaName string, e *jsonschema.ValidationError, root any) []problem {
 	ptr := e.InstanceLocation
-	if m := additionalRE.FindStringSubmatch(e.Message); m != nil {
+	if m := additionalRE().FindStringSubmatch(e.Message); m != nil {
 		allowed := allowedKeys(schemaName, e.KeywordLocation)
 		var probs []problem
-		for _, q := range quotedRE.FindAllStringSubmatch(m[1], -1) {
+		for _, q := range quotedRE().FindAllStringSubmatch(m[1], -1) {
 			key := q[1]
 			msg := fmt.Sprintf("unknown key %q", key)
 			if s := suggest(key, allowed); s != "" {
@@ -346,9 +347,9 @@ func schemaProblems(schemaName string, e *jsonschema.ValidationError, root any) 
 		}
 		return probs
 	}
-	if m := missingRE.FindStringSubmatch(e.Message); m != nil {
+	if m := missingRE().FindStringSubmatch(e.Message); m != nil {
 		var probs []problem
-		for _, q := range quotedRE.FindAllStringSubmatch(m[1], -1) {
+		for _, q := range quotedRE().FindAllStringSubmatch(m[1], -1) {
 			probs = append(probs, problem{ptr: ptr, msg: fmt.Sprintf("missing required key %q", q[1])})
 		}
 		return probs

@@ -8,6 +8,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Scheme starts a remote's URL in the spec.
@@ -22,11 +23,15 @@ type Remote struct {
 func (r Remote) String() string { return Scheme + r.Host + "/" + r.Repository }
 
 // repoPath is the distribution spec's repository name grammar.
-var repoPath = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$`)
+var repoPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$`)
+})
 
 // hostPort is a DNS name or IPv4 address, or a bracketed IPv6 one, with an
 // optional port.
-var hostPort = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$`)
+var hostPort = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$`)
+})
 
 // ParseRemote parses oci://host[:port]/repository. It refuses what a
 // registry would refuse later (upper case, a tag or digest, credentials
@@ -43,11 +48,11 @@ func ParseRemote(s string) (Remote, error) {
 		return Remote{}, fmt.Errorf("oci://…: credentials do not belong in the URL; podium reads them from the CI's token variables or the docker config")
 	case !ok || host == "" || repo == "":
 		return Remote{}, fmt.Errorf("%q: want oci://host/repository", s)
-	case !hostPort.MatchString(host):
+	case !hostPort().MatchString(host):
 		return Remote{}, fmt.Errorf("%q: %q is not a registry host", s, host)
 	case strings.ContainsAny(repo, "@:"):
 		return Remote{}, fmt.Errorf("%q: a cache remote is a repository, without a tag or digest", s)
-	case len(repo) > 255 || !repoPath.MatchString(repo):
+	case len(repo) > 255 || !repoPath().MatchString(repo):
 		return Remote{}, fmt.Errorf("%q: %q is not a repository name (lower-case letters, digits, and . _ - between them, / between components)", s, repo)
 	}
 	if _, port, err := net.SplitHostPort(host); err == nil {
@@ -92,12 +97,12 @@ func ParseReference(s string) (Remote, string, error) {
 	var ref string
 	if i := strings.LastIndex(rest, "@"); i > 0 && strings.Contains(rest[:i], "/") {
 		rest, ref = rest[:i], rest[i+1:]
-		if !digestRef.MatchString(ref) {
+		if !digestRef().MatchString(ref) {
 			return Remote{}, "", fmt.Errorf("%q: %q is not a sha256 digest", s, ref)
 		}
 	} else if i := strings.LastIndex(rest, ":"); i > strings.LastIndex(rest, "/") && strings.Contains(rest, "/") {
 		rest, ref = rest[:i], rest[i+1:]
-		if !tagRef.MatchString(ref) {
+		if !tagRef().MatchString(ref) {
 			return Remote{}, "", fmt.Errorf("%q: %q is not a tag", s, ref)
 		}
 	}
@@ -109,6 +114,6 @@ func ParseReference(s string) (Remote, string, error) {
 }
 
 var (
-	digestRef = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-	tagRef    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	digestRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
+	tagRef    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`) })
 )
