@@ -14,7 +14,11 @@
 #   4. `podium version` against `git --version`.
 #
 # BASE=<git revision> also builds podium at that revision and runs it in
-# the same alternation (it has no stat cache), for before/after figures.
+# the same alternation, for before/after figures. Both use the spec's
+# stat cache file: a BASE that writes it in another format (before the
+# v2 format, ab28ab9 and older) makes each run find the other's file
+# damaged and hash every file, so its "(stat cache)" figures are then
+# cold ones; compare such a BASE by the --no-stat-cache rows.
 #
 #   bench/cached.sh
 #   RUNS=9 BASE=main bench/cached.sh

@@ -3,8 +3,10 @@
 # (default 10) slices of a metric, judged against the champion on
 # origin/main, in a clone as CI checks a pull request out. Side by side,
 # alternated (A B A B ...), medians of RUNS: `git cat-file -p` of the
-# champion pointer (the one read compare cannot skip) and `git --version`
-# (start-up alone); BASE=<git revision> also runs podium built there.
+# champion pointer (the one read compare cannot skip), `git --version` and
+# `podium version` (start-up alone: compare's own work is the difference;
+# BenchmarkCompareGit in internal/cli measures it in process);
+# BASE=<git revision> also runs podium built there.
 #
 #   bash bench/compare.sh
 #   SLICES=100 RUNS=21 BASE=main bash bench/compare.sh
@@ -62,12 +64,13 @@ compare_new() { (cd "$c" && "$work/podium" compare --candidate cand.json --json)
 compare_base() { (cd "$c" && "$base" compare --candidate cand.json --json); }
 cat_file() { git -C "$c" cat-file -p origin/main:.podium/registry/bench.json; }
 git_version() { git --version; }
+podium_version() { "$work/podium" version; }
 compare_new >"$work/verdict.json" || true
 if ! grep -q '"decision": *"promote"' "$work/verdict.json"; then
 	echo "FAIL: podium compare did not promote the better candidate:" >&2
 	cat "$work/verdict.json" >&2
 	exit 1
 fi
-args=("git --version=git_version" "git cat-file (the pointer)=cat_file" "podium compare=compare_new")
+args=("git --version=git_version" "git cat-file (the pointer)=cat_file" "podium version=podium_version" "podium compare=compare_new")
 [[ -n $base ]] && args+=("podium compare (BASE)=compare_base")
 compare "podium compare, $SLICES slices (target: < 50 ms)" "${args[@]}"

@@ -95,9 +95,15 @@ warm() {
 	"$work/podium" fingerprint "$dir" >/dev/null # fills the stat cache
 	sleep 0.2                                   # past the racy window: files just written are hashed again once
 	"$work/podium" fingerprint "$dir" >/dev/null
+	# BASE keeps its own stat cache: a podium whose cache file has another
+	# format would find this one damaged and rewrite it, and each would
+	# run cold.
+	if [[ -n $base ]]; then
+		XDG_CACHE_HOME=$work/xdg-base "$base" fingerprint "$dir" >/dev/null
+	fi
 	fp_warm() { "$work/podium" fingerprint "$dir"; }
 	fp_cold() { "$work/podium" fingerprint --no-stat-cache "$dir"; }
-	fp_base() { "$base" fingerprint "$dir"; }
+	fp_base() { XDG_CACHE_HOME=$work/xdg-base "$base" fingerprint "$dir"; }
 	d_warm=$(fp_warm | cut -d' ' -f1)
 	d_cold=$(fp_cold | cut -d' ' -f1)
 	if [[ $d_warm != "$d_cold" ]]; then

@@ -424,19 +424,19 @@ func readChampion(ctx context.Context, s *spec.Spec, platform ci.Platform, file 
 	if file != "" {
 		return readChampionFile(file)
 	}
-	reg, err := registry.OpenGit(ctx, s.Dir, s.Registry.Path, platform.Run().DefaultBranch)
-	if err != nil {
-		return championSide{}, err
-	}
 	var base *spec.Spec
 	var notes []string
-	b, err := reg.Baseline(ctx, s.File, func(data []byte) (string, string, error) {
-		base, notes = baselineSpec(s, reg.Source(ctx)+":"+filepath.Base(s.File), data)
-		if base == nil {
-			return s.Model, s.Registry.Path, nil
-		}
-		return base.Model, base.Registry.Path, nil
-	}, historyLimit)
+	b, err := registry.ReadBaseline(ctx, registry.BaselineOptions{
+		SpecFile: s.File, SpecDir: s.Dir, Model: s.Model, RegistryPath: s.Registry.Path,
+		DefaultBranch: platform.Run().DefaultBranch, HistoryLimit: historyLimit,
+		Identify: func(source string, data []byte) (string, string, error) {
+			base, notes = baselineSpec(s, source+":"+filepath.Base(s.File), data)
+			if base == nil {
+				return s.Model, s.Registry.Path, nil
+			}
+			return base.Model, base.Registry.Path, nil
+		},
+	})
 	if err != nil {
 		return championSide{}, err
 	}

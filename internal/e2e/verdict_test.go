@@ -68,7 +68,10 @@ type verdictDoc struct {
 		Reason    string   `json:"reason"`
 	} `json:"checks"`
 	Uncovered []string `json:"uncovered"`
-	Baseline  *struct {
+	History   []struct {
+		Version string `json:"version"`
+	} `json:"history"`
+	Baseline *struct {
 		Source   string   `json:"source"`
 		Model    string   `json:"model"`
 		Registry string   `json:"registry"`
@@ -159,17 +162,20 @@ func TestVerdictPRCannotChooseItsChampion(t *testing.T) {
 	// The shallow clone lacks origin/main: one fetch, and every file read
 	// through one cat-file --batch after it (the rest: the top level, the
 	// default branch, whether the clone is shallow, the pointer's history,
-	// and the cat-file that found origin/main missing).
+	// the cat-file that found origin/main missing, and the log started
+	// before it was known to be missing).
 	calls := gitCalls(t, log)
 	if n := strings.Count(strings.Join(calls, " "), "fetch"); n != 1 {
 		t.Errorf("git calls %v: %d fetches, want 1", calls, n)
 	}
-	if len(calls) > 7 || strings.Count(strings.Join(calls, " "), "cat-file") != 2 {
+	if len(calls) > 8 || strings.Count(strings.Join(calls, " "), "cat-file") != 2 {
 		t.Errorf("compare ran %d git processes: %v", len(calls), calls)
 	}
 
 	// In a full clone with origin/main present, compare needs four (three
-	// in CI, which names the default branch).
+	// in CI, which names the default branch), run at once: the pointer's
+	// log starts with the others, for the model the PR's spec names. Here
+	// the PR renamed the model, so the log runs again for main's.
 	full := t.TempDir()
 	up := strings.TrimPrefix(gittest.Git(t, clone, "remote", "get-url", "origin"), "file://")
 	gittest.Git(t, full, "clone", "-q", "--branch", "pr", up, ".")
@@ -179,7 +185,21 @@ func TestVerdictPRCannotChooseItsChampion(t *testing.T) {
 	if doc := verdict(t, res); doc.Decision != "reject" {
 		t.Errorf("full clone: decision %q, want reject", doc.Decision)
 	}
-	// The cat-file process runs alongside the others: order varies.
+	// The processes run alongside each other: order varies.
+	calls = gitCalls(t, log)
+	slices.Sort(calls)
+	if strings.Join(calls, " ") != "cat-file log log rev-parse symbolic-ref" {
+		t.Errorf("full clone, model renamed: git calls %v, want cat-file, log twice, rev-parse, symbolic-ref", calls)
+	}
+	same := t.TempDir()
+	gittest.Git(t, same, "clone", "-q", "--branch", "main", up, ".")
+	gittest.Git(t, same, "checkout", "-q", "-b", "pr2")
+	gittest.WriteFile(t, same, "cand.json", `{"accuracy": 0.85, "acc_by_region": {"us": 0.9, "eu": 0.9}}`)
+	env, log = gitCounter(t)
+	res = podium(t, same, env, "compare", "--candidate", "cand.json", "--json")
+	if doc := verdict(t, res); doc.Decision != "reject" || len(doc.History) != 1 {
+		t.Errorf("full clone: decision %q, history %+v; want reject, and v1 in the history", doc.Decision, doc.History)
+	}
 	calls = gitCalls(t, log)
 	slices.Sort(calls)
 	if strings.Join(calls, " ") != "cat-file log rev-parse symbolic-ref" {

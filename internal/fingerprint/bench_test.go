@@ -78,3 +78,50 @@ func BenchmarkDigestTreeStatCache(b *testing.B) {
 		b.Fatal("no stat cache hits")
 	}
 }
+
+// BenchmarkWarmTree is a second `podium fingerprint` of an unchanged tree,
+// in process: the stat cache opened from its file, the tree walked, the
+// cache saved (which writes nothing). Files hold a few bytes: with the
+// cache warm none is read, so only their number counts. 16k is
+// bench/fingerprint.sh's 2 GiB tree (16 directories of 1,024 files), 100k
+// its tiny files (100 directories of 1,000).
+func BenchmarkWarmTree(b *testing.B) {
+	for _, bc := range []struct {
+		name      string
+		dirs, per int
+	}{{"16k", 16, 1024}, {"100k", 100, 1000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			for d := range bc.dirs {
+				sub := filepath.Join(dir, fmt.Sprintf("part-%03d", d))
+				if err := os.MkdirAll(sub, 0o755); err != nil {
+					b.Fatal(err)
+				}
+				for i := range bc.per {
+					if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("chunk-%04d", i)), []byte{byte(i)}, 0o644); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			time.Sleep(statcache.RacyWindow + 10*time.Millisecond)
+			cachePath := filepath.Join(b.TempDir(), statcache.FileName)
+			run := func() *statcache.Cache {
+				cache := statcache.Open(cachePath)
+				if _, err := Compute(b.Context(), dir, &Options{StatCache: cache}); err != nil {
+					b.Fatal(err)
+				}
+				if err := cache.Save(); err != nil {
+					b.Fatal(err)
+				}
+				return cache
+			}
+			run()
+			b.ResetTimer()
+			for b.Loop() {
+				if hits, misses := run().Stats(); misses != 0 || hits != bc.dirs*bc.per {
+					b.Fatalf("%d hits, %d misses; want %d hits", hits, misses, bc.dirs*bc.per)
+				}
+			}
+		})
+	}
+}

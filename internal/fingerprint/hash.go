@@ -45,11 +45,11 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	defer cancel(nil)
 	q := newQueue()
 	var done atomic.Int64
-	w := &walker{t: t, display: display, queue: q, cache: opts.StatCache, done: &done, workers: workers(opts)}
+	w := &walker{t: t, display: display, queue: q, cache: opts.StatCache, done: &done}
 	var wg sync.WaitGroup
 	for range workers(opts) {
 		wg.Go(func() {
-			hw := &fileHasher{t: t, h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
+			hw := &fileHasher{t: t, h: sha256.New(), cache: opts.StatCache}
 			defer hw.close()
 			for {
 				f, ok := q.pop()
@@ -69,9 +69,15 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	}
 	stop := reportProgress(opts.Progress, &done, &q.found)
 	if fi.Mode().IsRegular() {
-		w.add(&fileEntry{dir: path.Dir(real), base: path.Base(real), size: fi.Size()}, fi)
-	} else if err := w.walk(ctx, real, ""); err != nil {
-		cancel(err)
+		w.add(&fileEntry{dir: &listing{real: path.Dir(real)}, base: path.Base(real)}, fi)
+	} else {
+		w.lister = newLister(t, opts.StatCache, workers(opts))
+		w.lister.start(workers(opts))
+		err := w.walk(ctx, newListing(real), "")
+		w.lister.stop()
+		if err != nil {
+			cancel(err)
+		}
 	}
 	q.close()
 	wg.Wait()
@@ -82,19 +88,26 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 
 	res := &Result{Path: display, Files: len(w.files)}
 	for _, f := range w.files {
-		res.Bytes += f.size
+		res.Bytes += f.size()
 	}
 	if fi.Mode().IsRegular() {
 		res.Digest = Prefix + hex.EncodeToString(w.files[0].sum[:])
 		return res, nil
 	}
-	sorted := slices.Clone(w.files)
-	slices.SortFunc(sorted, func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) })
+	// The walk lists files in byte order of their names (cmpEntries) but
+	// where a link to a directory, or a filesystem without entry types,
+	// puts them otherwise.
+	byName := func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) }
+	sorted := w.files
+	if !slices.IsSortedFunc(sorted, byName) {
+		sorted = slices.Clone(w.files)
+		slices.SortFunc(sorted, byName)
+	}
 	res.Digest = Prefix + hex.EncodeToString(listingDigest(sorted))
 	if opts.ListFiles {
 		res.Entries = make([]File, len(sorted))
 		for i, f := range sorted {
-			res.Entries[i] = File{Name: f.name, Digest: Prefix + hex.EncodeToString(f.sum[:]), Size: f.size}
+			res.Entries[i] = File{Name: f.name, Digest: Prefix + hex.EncodeToString(f.sum[:]), Size: f.size()}
 		}
 	}
 	return res, nil
@@ -151,7 +164,7 @@ func (q *queue) push(f *fileEntry) {
 	q.mu.Lock()
 	heap.Push(&q.files, f)
 	q.mu.Unlock()
-	q.found.Add(f.size)
+	q.found.Add(f.size())
 	q.cond.Signal()
 }
 
@@ -180,7 +193,7 @@ func (q *queue) pop() (*fileEntry, bool) {
 type bySize []*fileEntry
 
 func (h bySize) Len() int           { return len(h) }
-func (h bySize) Less(i, j int) bool { return h[i].size > h[j].size }
+func (h bySize) Less(i, j int) bool { return h[i].size() > h[j].size() }
 func (h bySize) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *bySize) Push(x any)        { *h = append(*h, x.(*fileEntry)) }
 func (h *bySize) Pop() any {
@@ -234,6 +247,9 @@ type fileHasher struct {
 	h     hash.Hash
 	buf   []byte
 	cache *statcache.Cache
+
+	prefixDir string // the real directory of the last file keyed, and
+	prefix    string // its stat cache key prefix (keyPrefix)
 }
 
 func (w *fileHasher) close() { w.dirs.close() }
@@ -246,17 +262,25 @@ var afterReadHook func(*fileEntry)
 const maxAttempts = 3
 
 func (w *fileHasher) hash(ctx context.Context, e *fileEntry, done *atomic.Int64) error {
-	return w.hashWith(ctx, func() (statFile, error) { return w.dirs.open(w.t, e.dir, e.base) }, e, done)
+	key := ""
+	if e.keyed && w.cache != nil {
+		if w.prefixDir != e.dir.real || w.prefix == "" {
+			w.prefixDir, w.prefix = e.dir.real, keyPrefix(w.t.real, e.dir.real)
+		}
+		key = w.prefix + e.base
+	}
+	return w.hashWith(ctx, func() (statFile, error) { return w.dirs.open(w.t, e.dir.real, e.base) }, key, e, done)
 }
 
 // hashWith hashes the file open opens into e.sum, and records it in the
-// stat cache when its stat held still while it was read.
-func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error), e *fileEntry, done *atomic.Int64) error {
+// stat cache under key ("" for none) when its stat held still while it
+// was read.
+func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error), key string, e *fileEntry, done *atomic.Int64) error {
 	// The stat before the read is the walk's lstat when there is one: the
 	// fstat after the read then proves, by inode and ctime, that the file
 	// read is the one the walk saw and that it did not change meanwhile.
 	// That saves a syscall per file.
-	before, known := e.st, e.key != ""
+	before, known := e.st, e.keyed
 	for attempt := 1; ; attempt++ {
 		// The time is taken before the open: the read starts after it, so
 		// the racy check (statcache.Racy) errs on the side of hashing again.
@@ -286,8 +310,8 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 			return err
 		}
 		if before == after {
-			if cacheable && e.key != "" {
-				w.cache.Put(e.key, before, start, e.sum)
+			if cacheable && key != "" {
+				w.cache.Put(key, before, start, e.sum)
 			}
 			return nil
 		}
@@ -304,6 +328,12 @@ func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error)
 
 // stream hashes f through the worker's buffer, checking ctx between reads.
 func (w *fileHasher) stream(ctx context.Context, f statFile, size int64, done *atomic.Int64, sum *[sha256.Size]byte) error {
+	if w.buf == nil {
+		// Made for the first file to hash: with the stat cache warm there
+		// may be none, and workers × 256 KiB of fresh memory is page
+		// faults for nothing.
+		w.buf = make([]byte, bufSize)
+	}
 	w.h.Reset()
 	var read int64
 	for {
@@ -348,12 +378,13 @@ func hashNamedFile(ctx context.Context, display, abs string, fi os.FileInfo, opt
 	var done, total atomic.Int64
 	total.Store(fi.Size())
 	stop := reportProgress(opts.Progress, &done, &total)
-	w := &fileHasher{h: sha256.New(), buf: make([]byte, bufSize), cache: opts.StatCache}
-	e := &fileEntry{size: fi.Size()}
+	w := &fileHasher{h: sha256.New(), cache: opts.StatCache}
+	e := &fileEntry{st: statcache.Stat{Size: fi.Size()}}
+	key := ""
 	if cacheable {
-		e.key, e.st = abs, st
+		e.st, e.keyed, key = st, true, abs
 	}
-	err := w.hashWith(ctx, func() (statFile, error) { return openNamed(abs) }, e, &done)
+	err := w.hashWith(ctx, func() (statFile, error) { return openNamed(abs) }, key, e, &done)
 	stop()
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -3,19 +3,13 @@ package fingerprint
 import (
 	"io/fs"
 	"sync"
-
-	"github.com/podium-ml/podium/internal/statcache"
 )
 
-// dirEntry is one entry of a directory listing, with the lstat of a
-// regular file.
-type dirEntry struct {
-	name      string
-	typ       fs.FileMode // fs.ModeIrregular for what is neither file, directory nor link
-	needStat  bool
-	cacheable bool           // st keys the stat cache
-	st        statcache.Stat // of a regular file; Size is set even when not cacheable
-}
+// dirEntry is one entry of a directory listing: its name in base, and
+// for a regular file its lstat in st (st.Size is set even when not
+// keyed) and what the stat cache knows. A regular file's entry is the
+// file's fileEntry, the walk filling in the rest.
+type dirEntry = fileEntry
 
 // unknownType marks an entry whose type the listing did not give.
 const unknownType = fs.ModeIrregular | fs.ModeType

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
+	"sync"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -17,11 +19,19 @@ import (
 // os.File.ReadDir on a directory opened through an os.Root stats every
 // entry into an fs.FileInfo; this does the same syscalls without the
 // allocations, and spreads the stats over the CPUs, since on a warm stat
-// cache they are all the walk does.
+// cache they are all the walk does. The entries come sorted by
+// cmpEntries.
 func readDir(f *os.File, workers int) ([]dirEntry, error) {
 	fd := int(f.Fd())
-	var entries []dirEntry
-	buf := make([]byte, 32<<10)
+	// The records are kept (as strings, which the names are cut from) and
+	// counted, the names sorted, and only then the entries made: entries
+	// are large, and a slice of them grown by append would allocate about
+	// twice its size, and sorting them would move them all.
+	var recs []string
+	count := 0
+	bp := direntBufs.Get().(*[]byte)
+	defer direntBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err == syscall.EINTR {
@@ -33,12 +43,28 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 		if n <= 0 {
 			break
 		}
-		entries = parseDirents(buf[:n], entries)
+		s := string(buf[:n])
+		recs = append(recs, s)
+		count += countDirents(s)
+	}
+	names := make([]dirent, 0, count)
+	for _, s := range recs {
+		names = parseDirents(s, names)
+	}
+	slices.SortFunc(names, func(a, b dirent) int {
+		return cmpDirNames(a.name, a.typ == fs.ModeDir, b.name, b.typ == fs.ModeDir)
+	})
+	entries := make([]dirEntry, len(names))
+	unknown := false
+	for i, d := range names {
+		e := &entries[i]
+		e.base, e.typ, e.needStat = d.name, d.typ, d.needStat
+		unknown = unknown || d.typ == unknownType
 	}
 	err := statAll(entries, workers, func(e *dirEntry) error {
 		var st syscall.Stat_t
 		for {
-			err := unix.Fstatat(fd, e.name, (*unix.Stat_t)(unsafe.Pointer(&st)), unix.AT_SYMLINK_NOFOLLOW)
+			err := fstatat(fd, e.base, &st)
 			if err == syscall.EINTR {
 				continue
 			}
@@ -48,45 +74,56 @@ func readDir(f *os.File, workers int) ([]dirEntry, error) {
 				return nil
 			}
 			if err != nil {
-				return &os.PathError{Op: "lstat", Path: e.name, Err: err}
+				return &os.PathError{Op: "lstat", Path: e.base, Err: err}
 			}
 			break
 		}
 		e.typ = modeType(st.Mode)
-		e.st, e.cacheable = statcache.FromSys(&st)
+		e.st, e.keyed = statcache.FromSys(&st)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if unknown {
+		// The filesystem did not say which entries are directories.
+		slices.SortFunc(entries, cmpEntries)
+	}
 	return entries, nil
 }
+
+// dirent is a name as getdents lists it.
+type dirent struct {
+	name     string // cut from the getdents record: a NUL follows it
+	typ      fs.FileMode
+	needStat bool
+}
+
+// direntBufs holds getdents buffers: one a directory would be fresh
+// memory each time, which costs page faults (the records are copied out
+// of it, so it can be reused at once).
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // parseDirents appends the entries of a getdents64 buffer: each is
 // d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), then the name,
 // NUL-terminated.
-func parseDirents(b []byte, entries []dirEntry) []dirEntry {
+// The names are cut from b, not copied.
+func parseDirents(b string, entries []dirent) []dirent {
 	for len(b) >= 19 {
-		reclen := int(binary.NativeEndian.Uint16(b[16:]))
+		reclen := int(binary.NativeEndian.Uint16([]byte(b[16:18])))
 		if reclen < 19 || reclen > len(b) {
 			break
 		}
 		rec := b[:reclen]
 		b = b[reclen:]
-		if binary.NativeEndian.Uint64(rec[0:]) == 0 {
+		if binary.NativeEndian.Uint64([]byte(rec[0:8])) == 0 {
 			continue // a deleted entry
 		}
-		name := rec[19:]
-		for i, c := range name {
-			if c == 0 {
-				name = name[:i]
-				break
-			}
+		name, _, ok := strings.Cut(rec[19:], "\x00")
+		if !ok || name == "" || name == "." || name == ".." {
+			continue // a name without its NUL is a torn record
 		}
-		if len(name) == 0 || string(name) == "." || string(name) == ".." {
-			continue
-		}
-		e := dirEntry{name: string(name), typ: unknownType}
+		e := dirent{name: name, typ: unknownType}
 		switch rec[18] {
 		case unix.DT_REG:
 			e.typ, e.needStat = 0, true
@@ -102,6 +139,20 @@ func parseDirents(b []byte, entries []dirEntry) []dirEntry {
 		entries = append(entries, e)
 	}
 	return entries
+}
+
+// countDirents returns how many records b holds, at most.
+func countDirents(b string) int {
+	n := 0
+	for len(b) >= 19 {
+		reclen := int(binary.NativeEndian.Uint16([]byte(b[16:18])))
+		if reclen < 19 || reclen > len(b) {
+			break
+		}
+		b = b[reclen:]
+		n++
+	}
+	return n
 }
 
 func modeType(m uint32) fs.FileMode {

@@ -42,7 +42,7 @@ func TestParseDirents(t *testing.T) {
 		NeedStat bool
 	}
 	var got []row
-	for _, e := range parseDirents(buf, nil) {
+	for _, e := range parseDirents(string(buf), nil) {
 		got = append(got, row{e.name, e.typ, e.needStat})
 	}
 	want := []row{
@@ -51,6 +51,10 @@ func TestParseDirents(t *testing.T) {
 		{"link", fs.ModeSymlink, false},
 		{"unknown", unknownType, true},
 		{"fifo", fs.ModeIrregular, false},
+	}
+	// countDirents sizes the slice: every record, the skipped ones too.
+	if n := countDirents(string(buf)); n != 8 {
+		t.Errorf("countDirents = %d, want 8", n)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parseDirents (-want +got):\n%s", diff)

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/podium-ml/podium/internal/statcache"
 )
 
 // readDir lists the directory f with the stat of its regular files (a
-// directory opened through an os.Root stats its entries as it lists).
+// directory opened through an os.Root stats its entries as it lists),
+// sorted by cmpEntries.
 func readDir(f *os.File, _ int) ([]dirEntry, error) {
 	list, err := f.ReadDir(-1)
 	if err != nil {
@@ -19,7 +21,7 @@ func readDir(f *os.File, _ int) ([]dirEntry, error) {
 	}
 	entries := make([]dirEntry, 0, len(list))
 	for _, d := range list {
-		e := dirEntry{name: d.Name(), typ: d.Type()}
+		e := dirEntry{base: d.Name(), typ: d.Type()}
 		if d.Type().IsRegular() {
 			fi, err := d.Info()
 			if errors.Is(err, fs.ErrNotExist) {
@@ -28,10 +30,11 @@ func readDir(f *os.File, _ int) ([]dirEntry, error) {
 			if err != nil {
 				return nil, err
 			}
-			e.st, e.cacheable = statcache.FromFileInfo(fi)
+			e.st, e.keyed = statcache.FromFileInfo(fi)
 			e.st.Size = fi.Size()
 		}
 		entries = append(entries, e)
 	}
+	slices.SortFunc(entries, cmpEntries)
 	return entries, nil
 }

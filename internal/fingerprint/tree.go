@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -167,15 +166,26 @@ func joinPath(parts []string) string {
 }
 
 // fileEntry is one file of a directory's listing.
+//
+// It is also an entry of a directory listing (dirEntry): one allocation
+// for a directory's entries, files and all, and as small as it can be,
+// since with the stat cache warm a walk does little but fill these in.
 type fileEntry struct {
-	name string // path in the listing, relative to the directory fingerprinted
-	dir  string // the real directory holding the file, boundary-relative
-	base string // the file's name in that directory
-	size int64
-	key  string            // the stat cache's key: the file's real absolute path; "" when not cacheable
-	st   statcache.Stat    // the walk's lstat, when key is set
+	name string   // path in the listing, relative to the directory fingerprinted
+	base string   // the file's name in its real directory
+	dir  *listing // the real directory holding the file
+	sub  *listing // of a directory entry: its listing, set by lister.list
+	st   statcache.Stat
 	sum  [sha256.Size]byte // from the stat cache, or set by the worker that hashes it
+	typ  fs.FileMode       // of a directory entry; fs.ModeIrregular for what is neither file, directory nor link
+	// keyed: st is the walk's lstat (st.Size is set either way) and keys
+	// the stat cache.
+	keyed    bool
+	hit      bool // of a directory entry: the stat cache knows the file's digest, sum
+	needStat bool // of a directory entry: readDir must stat it
 }
+
+func (f *fileEntry) size() int64 { return f.st.Size }
 
 // walker lists a directory the way `find -L DIR -type f` does: links
 // followed, only regular files kept. Each file is handed to the queue as
@@ -185,46 +195,37 @@ type walker struct {
 	display string
 	queue   *queue
 	cache   *statcache.Cache
+	lister  *lister       // lists directories ahead of the walk
 	done    *atomic.Int64 // bytes hashed, or found in the cache
 	files   []*fileEntry  // every file found, in walk order
 	stack   []string      // real directories on the current descent, for loops
-	workers int           // goroutines that stat a large directory
 
-	prefixDir string // the dir of the last file added, and
-	prefix    string // its real absolute path with a trailing separator
-	key       []byte // the last file's stat cache key
+	key []byte // the stat cache key of the last linked file
 }
 
 // add lists the file, whose stat (lstat of its real path) is fi, and
 // queues it for hashing unless the stat cache knows its digest.
 func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
 	st, ok := statcache.FromFileInfo(fi)
-	w.addStat(f, st, ok)
+	w.files = append(w.files, f)
+	if !ok {
+		f.st.Size = fi.Size()
+		w.queue.push(f)
+		return
+	}
+	f.st, f.keyed = st, true
+	w.key = append(append(w.key[:0], keyPrefix(w.t.real, f.dir.real)...), f.base...)
+	f.sum, f.hit = w.cache.GetBytes(w.key, st)
+	w.addLooked(f)
 }
 
-// addStat is add with the stat already taken; cacheable says whether st
-// can key the stat cache.
-func (w *walker) addStat(f *fileEntry, st statcache.Stat, cacheable bool) {
-	w.files = append(w.files, f)
-	if cacheable {
-		// The key is built in a buffer kept from one file to the next, and
-		// made a string only for a file to hash: a warm walk allocates no
-		// key.
-		if w.prefix == "" || w.prefixDir != f.dir {
-			w.prefixDir, w.prefix = f.dir, filepath.Join(w.t.real, filepath.FromSlash(f.dir))
-			if !strings.HasSuffix(w.prefix, string(filepath.Separator)) {
-				w.prefix += string(filepath.Separator)
-			}
-		}
-		w.key = append(append(w.key[:0], w.prefix...), f.base...)
-		f.st = st
-		if sum, hit := w.cache.GetBytes(w.key, st); hit {
-			f.sum = sum
-			w.done.Add(f.size)
-			w.queue.found.Add(f.size)
-			return
-		}
-		f.key = string(w.key)
+// addLooked lists the file f, looked up in the stat cache already, and
+// queues it for hashing unless the cache knew its digest.
+func (w *walker) addLooked(f *fileEntry) {
+	if f.hit {
+		w.done.Add(f.size())
+		w.queue.found.Add(f.size())
+		return
 	}
 	w.queue.push(f)
 }
@@ -244,31 +245,29 @@ func (w *walker) loops(p string) bool {
 	return false
 }
 
-func (w *walker) walk(ctx context.Context, real, prefix string) error {
+func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	real := dir.real
 	w.stack = append(w.stack, real)
 	defer func() { w.stack = w.stack[:len(w.stack)-1] }()
 
-	f, err := w.t.root.Open(filepath.FromSlash(real))
-	if err != nil {
-		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(err))
+	w.lister.get(dir)
+	if dir.err != nil {
+		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(dir.err))
 	}
-	entries, err := readDir(f, w.workers)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("failed to read %s: %w", w.displayName(prefix), unwrapPathError(err))
-	}
-	// Directory order is the filesystem's; sorting makes errors (which
-	// link is reported first) the same on every machine.
-	slices.SortFunc(entries, func(a, b dirEntry) int { return strings.Compare(a.name, b.name) })
+	entries := dir.entries
+	dir.entries = nil // the files keep what they need
+	// The files' names are cut from one string: an allocation a
+	// directory, not one a file.
+	setNames(prefix, entries)
 	for i := range entries {
 		e := &entries[i]
-		name := path.Join(prefix, e.name)
-		entry := path.Join(real, e.name)
+		name := e.name
 		switch {
 		case e.typ&fs.ModeSymlink != 0:
+			entry := path.Join(real, e.base)
 			target, fi, err := w.t.resolve(entry, w.displayName(name))
 			if err != nil {
 				return err
@@ -278,22 +277,51 @@ func (w *walker) walk(ctx context.Context, real, prefix string) error {
 				if w.loops(target) {
 					return &LinkError{Link: w.displayName(name), Target: w.readlink(entry), Reason: "is a loop (it leads back to a directory that holds it)"}
 				}
-				if err := w.walk(ctx, target, name); err != nil {
+				if err := w.walk(ctx, newListing(target), name); err != nil {
 					return err
 				}
 			case fi.Mode().IsRegular():
-				w.add(&fileEntry{name: name, dir: path.Dir(target), base: path.Base(target), size: fi.Size()}, fi)
+				w.add(&fileEntry{name: name, dir: &listing{real: path.Dir(target)}, base: path.Base(target)}, fi)
 			}
 		case e.typ == fs.ModeDir:
-			if err := w.walk(ctx, entry, name); err != nil {
+			if err := w.walk(ctx, e.sub, name); err != nil {
 				return err
 			}
 		case e.typ == 0:
-			w.addStat(&fileEntry{name: name, dir: real, base: e.name, size: e.st.Size}, e.st, e.cacheable)
+			e.dir = dir
+			w.files = append(w.files, e)
+			w.addLooked(e)
 		}
 		// Sockets, FIFOs and devices are not files `find -type f` lists.
 	}
 	return nil
+}
+
+// setNames sets the names the entries have in the listing: prefix and
+// their name, cut from one string.
+func setNames(prefix string, entries []dirEntry) {
+	if prefix == "" {
+		for i := range entries {
+			entries[i].name = entries[i].base
+		}
+		return
+	}
+	n := 0
+	for i := range entries {
+		n += len(prefix) + 1 + len(entries[i].base)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := range entries {
+		b.WriteString(prefix)
+		b.WriteByte('/')
+		b.WriteString(entries[i].base)
+	}
+	all := b.String()
+	for i := range entries {
+		n := len(prefix) + 1 + len(entries[i].base)
+		entries[i].name, all = all[:n], all[n:]
+	}
 }
 
 func (w *walker) readlink(p string) string {

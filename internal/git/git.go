@@ -66,20 +66,50 @@ func (r *Repo) Run(ctx context.Context, args ...string) (string, error) {
 // Output runs git with args, feeding stdin when it is not nil, and returns
 // stdout as bytes.
 func (r *Repo) Output(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	return r.start(ctx, stdin, args...).wait()
+}
+
+// process is a git started with its output captured.
+type process struct {
+	ctx            context.Context
+	cmd            *exec.Cmd
+	args           []string
+	stdout, stderr bytes.Buffer
+	startErr       error
+}
+
+func (r *Repo) start(ctx context.Context, stdin []byte, args ...string) *process {
+	p := &process{ctx: ctx, cmd: r.command(ctx, args...), args: args}
+	if stdin != nil {
+		p.cmd.Stdin = bytes.NewReader(stdin)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	p.startErr = p.cmd.Start()
+	return p
+}
+
+func (p *process) wait() ([]byte, error) {
+	err := p.startErr
+	if err == nil {
+		err = p.cmd.Wait()
+	}
+	if err != nil {
+		// A git killed because ctx ended says why: the context's error,
+		// not "signal: killed".
+		if ctxErr := p.ctx.Err(); ctxErr != nil {
+			err = ctxErr
+		}
+		return p.stdout.Bytes(), &Error{Args: p.args, Stderr: p.stderr.String(), Err: err}
+	}
+	return p.stdout.Bytes(), nil
+}
+
+func (r *Repo) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = r.Dir
 	cmd.Env = append(cmd.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	cmd.Env = append(cmd.Env, r.Env...)
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.Bytes(), &Error{Args: args, Stderr: stderr.String(), Err: err}
-	}
-	return stdout.Bytes(), nil
+	return cmd
 }
 
 // ExitCode returns git's exit status from err, or -1 when err is not a

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/podium-ml/podium/internal/diag"
 	"github.com/podium-ml/podium/internal/git"
+	"github.com/podium-ml/podium/schemas"
 )
 
 // Git is the default registry: pointer files in the repository, read from
@@ -45,15 +47,19 @@ type Git struct {
 	ref      string // "refs/remotes/origin/main", or "" for the working tree
 	source   string // "origin/main" or "working tree"
 	warnings []string
-	cat      *catFile // the open batch reader while a read runs, else nil
+	cat      *git.Batch // the open batch reader while a read runs, else nil
+	// ahead holds objects read ahead through cat (ReadBaseline), by name;
+	// it goes with cat.
+	ahead map[string][]byte
+
+	// remoteHead is `git symbolic-ref` of <remote>/HEAD, started early
+	// (ReadBaseline), else nil: defaultBranch asks git then.
+	remoteHead *git.Started
 }
 
 // OpenGit returns the git registry whose directory is registryPath (as
 // written in the spec) relative to specDir.
 func OpenGit(ctx context.Context, specDir, registryPath, defaultBranch string) (*Git, error) {
-	if registryPath == "" {
-		registryPath = DefaultPath
-	}
 	absSpec, err := filepath.Abs(specDir)
 	if err != nil {
 		return nil, fmt.Errorf("failed to resolve %s: %w", specDir, err)
@@ -62,12 +68,21 @@ func OpenGit(ctx context.Context, specDir, registryPath, defaultBranch string) (
 	if err != nil {
 		return nil, &openError{dir: specDir, err: err}
 	}
+	return newGit(specDir, absSpec, repo.Dir, registryPath, defaultBranch)
+}
+
+// newGit is the registry in the repository whose top level is top (as git
+// prints it) for the spec in specDir (absSpec once absolute).
+func newGit(specDir, absSpec, top, registryPath, defaultBranch string) (*Git, error) {
+	if registryPath == "" {
+		registryPath = DefaultPath
+	}
+	repo := &git.Repo{Dir: top}
 	// git prints the top level with links resolved; resolve the spec's
 	// directory the same way so the one is a prefix of the other.
 	if resolved, err := filepath.EvalSymlinks(absSpec); err == nil {
 		absSpec = resolved
 	}
-	top := repo.Dir
 	if resolved, err := filepath.EvalSymlinks(top); err == nil {
 		top = resolved
 	}
@@ -179,30 +194,117 @@ type Baseline struct {
 
 // Identify names the model and registry.path (as written in the spec) the
 // champion is looked up with, from the default branch's spec (nil when the
-// default branch has no spec at that path).
-type Identify func(spec []byte) (model, registryPath string, err error)
+// default branch has no spec at that path); source names where the spec
+// was read ("origin/main").
+type Identify func(source string, spec []byte) (model, registryPath string, err error)
 
-// Baseline reads, from the default branch, the spec at specFile (a path on
-// disk inside the repository), then the champion of the model identify
-// names from it, and up to historyLimit versions of its pointer. It costs
-// one `git cat-file --batch` and one `git log` (plus a fetch when the
-// default branch is missing), however many files it reads. It changes the
-// registry's directory to the one identify names.
-func (g *Git) Baseline(ctx context.Context, specFile string, identify Identify, historyLimit int) (*Baseline, error) {
-	specPath, err := g.RepoPath(specFile)
-	if err != nil {
-		return nil, &openError{dir: specFile, err: err}
+// BaselineOptions says whose default-branch view ReadBaseline reads.
+type BaselineOptions struct {
+	// SpecFile is the change's spec on disk, inside the repository, and
+	// SpecDir its directory (as OpenGit's specDir).
+	SpecFile, SpecDir string
+	// Model and RegistryPath are what the change's spec names. The
+	// registry path must lie in the repository, as OpenGit's. The default
+	// branch's spec nearly always names the same: the pointer's history is
+	// then read at once with the rest, and read again only when Identify
+	// names another model or registry.
+	Model, RegistryPath string
+	// DefaultBranch is as OpenGit's.
+	DefaultBranch string
+	// Identify names the model and registry the champion is looked up
+	// with, from the default branch's spec.
+	Identify Identify
+	// HistoryLimit bounds the versions of the pointer read.
+	HistoryLimit int
+}
+
+// ReadBaseline opens the git registry (as OpenGit), reads from the default
+// branch the spec at SpecFile, then the champion of the model Identify
+// names from it, and up to HistoryLimit versions of its pointer. It costs
+// one `git rev-parse`, one `git cat-file --batch` and one `git log` (plus
+// `git symbolic-ref` when the default branch is not given, and a fetch when
+// it is missing), however many files it reads.
+//
+// The processes that do not need each other's answers run at once, each
+// one's start-up overlapping the others': the log of the pointer the
+// change's own spec names starts with the rest, before the default
+// branch's spec says whether that is the pointer to read. The result, and
+// which error is returned, are those of running them one after another.
+func ReadBaseline(ctx context.Context, o BaselineOptions) (*Baseline, error) {
+	registryPath := o.RegistryPath
+	if registryPath == "" {
+		registryPath = DefaultPath
 	}
-	done, err := g.open(ctx)
+	absSpec, err := filepath.Abs(o.SpecDir)
+	if err != nil {
+		return nil, fmt.Errorf("failed to resolve %s: %w", o.SpecDir, err)
+	}
+	// Whatever still runs when ReadBaseline returns is stopped.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The pointer's schema compiles (milliseconds of CPU) while git starts,
+	// not after the champion is read.
+	warm := make(chan struct{})
+	go func() {
+		defer close(warm)
+		_, _ = schemas.Get(SchemaName)
+	}()
+	defer func() { <-warm }()
+
+	// git finds the repository from any directory of its work tree, and
+	// takes an object name's path from the top: every git below runs in
+	// the spec's directory until the top level is known. The log, the
+	// longest, starts first.
+	here := &git.Repo{Dir: absSpec}
+	guess := guessHistory(o.Model, registryPath, o.DefaultBranch)
+	var guessLog *git.Started
+	if guess != nil {
+		guessLog = here.Start(ctx, historyArgs(guess.rev, guess.pathspec, o.HistoryLimit)...)
+		defer guessLog.Stop()
+	}
+	top := here.Start(ctx, "rev-parse", "--show-toplevel")
+	defer top.Stop()
+	var remoteHead *git.Started
+	if o.DefaultBranch == "" {
+		remoteHead = here.Start(ctx, remoteHeadArgs(defaultRemote)...)
+		defer remoteHead.Stop()
+	}
+	cat, catErr := here.StartBatch(ctx)
+	if catErr == nil {
+		defer cat.Close()
+	}
+
+	topDir, err := top.Wait()
+	if err != nil {
+		return nil, &openError{dir: o.SpecDir, err: err}
+	}
+	g, err := newGit(o.SpecDir, absSpec, topDir, registryPath, o.DefaultBranch)
 	if err != nil {
 		return nil, err
 	}
+	guessed := g.PointerPath(o.Model)
+	specPath, err := g.RepoPath(o.SpecFile)
+	if err != nil {
+		return nil, &openError{dir: o.SpecFile, err: err}
+	}
+	if catErr != nil {
+		return nil, catErr
+	}
+	g.remoteHead = remoteHead
+	done := g.opened(ctx, cat)
 	defer done()
+
+	if guess != nil && g.ref != "" {
+		// One round trip reads the spec, the guessed pointer (the
+		// champion, when the guess holds) and the commits sameCommit
+		// compares.
+		g.fetchAhead([]string{g.ref + ":" + specPath, g.ref + ":" + guessed, g.ref + "^{commit}", guess.rev + "^{commit}"})
+	}
 	b := &Baseline{Source: g.source, Fallback: g.ref == "", Warnings: slices.Clone(g.warnings), SpecPath: specPath}
 	if b.Spec, err = g.read(ctx, specPath); err != nil {
 		return nil, err
 	}
-	model, registryPath, err := identify(b.Spec)
+	model, registryPath, err := o.Identify(g.source, b.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -216,8 +318,92 @@ func (g *Git) Baseline(ctx context.Context, specFile string, identify Identify, 
 	if b.Champion, err = g.champion(ctx, model); err != nil {
 		return nil, err
 	}
-	b.History, b.HistoryErr = g.history(ctx, model, historyLimit)
+	if guess != nil && guessed == g.PointerPath(model) && g.sameCommit(ctx, g.ref, guess.rev) {
+		// The guessed log read the model's pointer on the commit the
+		// default branch resolved to: it is `git log <ref> -- <pointer>`.
+		if out, err := guessLog.Wait(); err == nil {
+			b.History, b.HistoryErr = g.historyOf(ctx, guessed, out)
+			return b, nil
+		}
+	}
+	if guessLog != nil {
+		guessLog.Stop()
+	}
+	b.History, b.HistoryErr = g.history(ctx, model, o.HistoryLimit)
 	return b, nil
+}
+
+// readAhead answers names from what fetchAhead read, when it read them
+// all.
+func (g *Git) readAhead(names []string) ([][]byte, bool) {
+	out := make([][]byte, len(names))
+	for i, n := range names {
+		data, ok := g.ahead[n]
+		if !ok {
+			return nil, false
+		}
+		out[i] = data
+	}
+	return out, true
+}
+
+// fetchAhead reads names through the open batch reader in one round trip
+// (one answer from git, rather than one per name), for the reads that
+// follow. When that fails, the reader is closed: each read then starts
+// its own, and fails, or not, as it would have alone.
+func (g *Git) fetchAhead(names []string) {
+	if g.cat == nil {
+		return
+	}
+	objs, err := g.cat.Get(names...)
+	if err != nil {
+		g.closeCat()
+		return
+	}
+	g.ahead = map[string][]byte{}
+	for i, n := range names {
+		g.ahead[n] = objs[i]
+	}
+}
+
+// sameCommit reports whether the refs a and b name one commit, read
+// through the open batch reader ("" is the working tree: no commit).
+func (g *Git) sameCommit(ctx context.Context, a, b string) bool {
+	if a == "" || b == "" || g.cat == nil {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	// A commit's content is what its name hashes: equal content, same
+	// commit.
+	objs, err := g.readAll(ctx, []string{a + "^{commit}", b + "^{commit}"})
+	return err == nil && objs[0] != nil && bytes.Equal(objs[0], objs[1])
+}
+
+// guessedHistory is the `git log` ReadBaseline starts before it knows the
+// default branch's model, registry and commit: of the change's pointer (a
+// pathspec relative to the spec's directory, where it runs) on
+// <remote>/<default branch>, or <remote>/HEAD (what the default branch
+// nearly always resolves to) when it is not given.
+type guessedHistory struct{ rev, pathspec string }
+
+func guessHistory(model, registryPath, defaultBranch string) *guessedHistory {
+	if CheckModel(model) != nil || path.IsAbs(filepath.ToSlash(registryPath)) || filepath.IsAbs(registryPath) ||
+		strings.ContainsAny(registryPath, "*?[]\\:!") {
+		// A path git would read as a pattern or as outside the tree: the
+		// log waits for the one that stands (for an absolute path, an
+		// error).
+		return nil
+	}
+	rev := "refs/remotes/" + defaultRemote + "/HEAD"
+	if defaultBranch != "" {
+		if !validBranch(defaultBranch) {
+			return nil
+		}
+		rev = "refs/remotes/" + defaultRemote + "/" + defaultBranch
+	}
+	return &guessedHistory{rev: rev, pathspec: path.Join(filepath.ToSlash(registryPath), model+".json")}
 }
 
 // open resolves the default branch and starts the batch reader for the
@@ -226,23 +412,28 @@ func (g *Git) open(ctx context.Context) (done func(), err error) {
 	if g.cat != nil {
 		return func() {}, nil
 	}
-	cat, err := startCatFile(ctx, g.Repo)
+	cat, err := g.Repo.StartBatch(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return g.opened(ctx, cat), nil
+}
+
+// opened is open with the batch reader started.
+func (g *Git) opened(ctx context.Context, cat *git.Batch) (done func()) {
 	g.cat = cat
 	g.resolve(ctx)
 	if g.ref == "" {
 		g.closeCat()
-		return func() {}, nil
+		return func() {}
 	}
-	return g.closeCat, nil
+	return g.closeCat
 }
 
 func (g *Git) closeCat() {
 	if g.cat != nil {
-		g.cat.close()
-		g.cat = nil
+		g.cat.Close()
+		g.cat, g.ahead = nil, nil
 	}
 }
 
@@ -271,14 +462,17 @@ func (g *Git) read(ctx context.Context, p string) ([]byte, error) {
 // one-off one.
 func (g *Git) readAll(ctx context.Context, names []string) ([][]byte, error) {
 	if g.cat != nil {
-		return g.cat.get(names...)
+		if objs, ok := g.readAhead(names); ok {
+			return objs, nil
+		}
+		return g.cat.Get(names...)
 	}
-	cat, err := startCatFile(ctx, g.Repo)
+	cat, err := g.Repo.StartBatch(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer cat.close()
-	return cat.get(names...)
+	defer cat.Close()
+	return cat.Get(names...)
 }
 
 func (g *Git) champion(ctx context.Context, model string) (*Champion, error) {
@@ -311,15 +505,26 @@ func (g *Git) history(ctx context.Context, model string, limit int) ([]Entry, er
 		}
 	}
 	p := g.PointerPath(model)
+	out, err := g.Repo.Run(ctx, historyArgs(rev, p, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the history of %s: %w", p, err)
+	}
+	return g.historyOf(ctx, p, out)
+}
+
+// historyArgs is the `git log` of the versions of the file p on rev,
+// newest first.
+func historyArgs(rev, p string, limit int) []string {
 	args := []string{"log", "--format=%H%x1f%cI%x1f%s", "--diff-filter=AM", "--no-renames"}
 	if limit > 0 {
 		args = append(args, "-n", strconv.Itoa(limit))
 	}
-	args = append(args, rev, "--", p)
-	out, err := g.Repo.Run(ctx, args...)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read the history of %s: %w", p, err)
-	}
+	return append(args, rev, "--", p)
+}
+
+// historyOf reads the versions of the pointer p that git log (out, as
+// historyArgs asks for it) lists.
+func (g *Git) historyOf(ctx context.Context, p, out string) ([]Entry, error) {
 	if out == "" {
 		return nil, nil
 	}
@@ -380,7 +585,7 @@ func (g *Git) resolve(ctx context.Context) {
 	g.once.Do(func() {
 		remote := g.Remote
 		if remote == "" {
-			remote = "origin"
+			remote = defaultRemote
 		}
 		branch, err := g.defaultBranch(ctx, remote)
 		if err != nil {
@@ -413,7 +618,7 @@ func (g *Git) resolve(ctx context.Context) {
 		// A running cat-file need not see what the fetch just wrote.
 		if g.cat != nil {
 			g.closeCat()
-			if cat, err := startCatFile(ctx, g.Repo); err == nil {
+			if cat, err := g.Repo.StartBatch(ctx); err == nil {
 				g.cat = cat
 			}
 		}
@@ -433,7 +638,7 @@ func (g *Git) fallback(why string) {
 
 func (g *Git) hasCommit(ctx context.Context, ref string) bool {
 	if g.cat != nil {
-		blobs, err := g.cat.get(ref + "^{commit}")
+		blobs, err := g.cat.Get(ref + "^{commit}")
 		return err == nil && blobs[0] != nil
 	}
 	_, err := g.Repo.Run(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
@@ -445,7 +650,13 @@ func (g *Git) hasCommit(ctx context.Context, ref string) bool {
 func (g *Git) defaultBranch(ctx context.Context, remote string) (string, error) {
 	branch := g.DefaultBranch
 	if branch == "" {
-		out, err := g.Repo.Run(ctx, "symbolic-ref", "--quiet", "--short", "refs/remotes/"+remote+"/HEAD")
+		var out string
+		var err error
+		if g.remoteHead != nil && remote == defaultRemote {
+			out, err = g.remoteHead.Wait()
+		} else {
+			out, err = g.Repo.Run(ctx, remoteHeadArgs(remote)...)
+		}
 		if b, ok := strings.CutPrefix(out, remote+"/"); err == nil && ok {
 			branch = b
 		}
@@ -459,6 +670,15 @@ func (g *Git) defaultBranch(ctx context.Context, remote string) (string, error) 
 		return "", fmt.Errorf("%q is not a valid branch name", branch)
 	}
 	return branch, nil
+}
+
+// defaultRemote is the remote holding the default branch unless Remote
+// says otherwise.
+const defaultRemote = "origin"
+
+// remoteHeadArgs asks git which branch <remote>/HEAD points to.
+func remoteHeadArgs(remote string) []string {
+	return []string{"symbolic-ref", "--quiet", "--short", "refs/remotes/" + remote + "/HEAD"}
 }
 
 // validBranch applies git check-ref-format's rules for a branch name in

@@ -47,6 +47,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/podium-ml/podium/internal/atomicfile"
@@ -67,7 +68,9 @@ const CoarseRacyWindow = 2 * time.Second
 // maxEntries bounds the file: past it the entries hashed longest ago go.
 const maxEntries = 2_000_000
 
-var magic = []byte("podium-statcache\x00v1\n")
+const magicText = "podium-statcache\x00v2\n"
+
+var magic = []byte(magicText)
 
 // Stat is what identifies a version of a file: it changes whenever the
 // file's bytes may have.
@@ -101,18 +104,21 @@ type entry struct {
 // A nil *Cache is a cache that is always empty, for --no-stat-cache. Its
 // methods are safe for concurrent use.
 //
-// The file as read is kept as one byte slice with an index of where each
-// entry starts (the file is sorted by path): a lookup is a binary search,
-// and loading 100,000 entries costs one read and one pass, not 100,000
-// map insertions and string allocations.
+// The file as read is kept as one byte slice, mapped rather than read
+// where it can be: it holds a table of where each entry starts, sorted by
+// path, so a lookup is a binary search, and opening the cache reads
+// neither every entry nor every page of the file.
 type Cache struct {
 	path string
 	file index // as read by Open or written by the last Save
 
-	mu     sync.Mutex
-	added  map[string]entry // since Open: what Save merges into the file
-	hits   int
-	misses int
+	mu    sync.Mutex
+	added map[string]entry // since Open: what Save merges into the file
+	// nAdded is len(added), read without the lock: lookups from several
+	// goroutines, with nothing added (a warm walk), then take no lock.
+	nAdded atomic.Int64
+	hits   atomic.Int64
+	misses atomic.Int64
 }
 
 // Open reads the cache file at path. A missing file is an empty cache; so
@@ -149,19 +155,21 @@ func (c *Cache) GetBytes(key []byte, st Stat) (sum [sha256.Size]byte, ok bool) {
 	if c == nil {
 		return sum, false
 	}
-	c.mu.Lock()
-	e, found := c.added[string(key)] // no allocation: the compiler converts in place
-	c.mu.Unlock()
+	var e entry
+	found := false
+	if c.nAdded.Load() > 0 {
+		c.mu.Lock()
+		e, found = c.added[string(key)] // no allocation: the compiler converts in place
+		c.mu.Unlock()
+	}
 	if !found {
 		e, found = c.file.lookup(key)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !found || e.st != st {
-		c.misses++
+		c.misses.Add(1)
 		return sum, false
 	}
-	c.hits++
+	c.hits.Add(1)
 	return e.sum, true
 }
 
@@ -180,6 +188,7 @@ func (c *Cache) Put(key string, st Stat, start time.Time, sum [sha256.Size]byte)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.added[key] = e
+	c.nAdded.Store(int64(len(c.added)))
 }
 
 // Stats returns how many lookups hit and missed since Open.
@@ -187,9 +196,7 @@ func (c *Cache) Stats() (hits, misses int) {
 	if c == nil {
 		return 0, 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hits, c.misses
+	return int(c.hits.Load()), int(c.misses.Load())
 }
 
 // Save writes the entries added since Open into the cache file, merged
@@ -233,6 +240,7 @@ func (c *Cache) Save() error {
 		c.file = ix
 	}
 	c.added = map[string]entry{}
+	c.nAdded.Store(0)
 	return nil
 }
 
@@ -244,7 +252,7 @@ func (c *Cache) Len() int {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := len(c.file.offsets)
+	n := c.file.n
 	for k := range c.added {
 		if _, ok := c.file.lookup([]byte(k)); !ok {
 			n++
@@ -253,12 +261,23 @@ func (c *Cache) Len() int {
 	return n
 }
 
-// The file: magic, then entries, then the CRC-32C of all before it.
-// Each entry: uvarint path length, path, then size, mtime, ctime, inode,
-// device, hashedAt as little-endian 64-bit words, then the 32-byte sum.
-// Binary rather than JSON: a tree of 100,000 files must load in a few
-// milliseconds, or the cache costs what it saves.
-const fixedLen = 6*8 + sha256.Size
+// The file: magic; the number of entries n (a little-endian 32-bit
+// word); a table of n words, each where an entry starts in the file, in
+// the order of their paths; the CRC-32C of all before it; then the
+// entries. Each entry: uvarint path length, path, then size, mtime,
+// ctime, inode, device, hashedAt as little-endian 64-bit words, the
+// 32-byte sum, and the CRC-32C of the entry.
+//
+// Binary rather than JSON, a table rather than a sorted stream, and a
+// checksum an entry rather than one for the file: opening a cache of
+// 100,000 entries must not cost a pass over its 12 MB, or a second
+// fingerprint of a small tree pays for all the others; a lookup checks
+// the entry it answers with. A damaged table is refused whole; a damaged
+// entry is not found.
+const (
+	fixedLen = 6*8 + sha256.Size
+	crcLen   = 4
+)
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -273,14 +292,18 @@ func encode(m map[string]entry) []byte {
 	}
 	// Sorted, so the same entries give the same bytes.
 	slices.Sort(keys)
-	size := len(magic) + 4
+	head := len(magic) + 4 + 4*len(keys) + crcLen
+	size := head
 	for _, k := range keys {
-		size += binary.MaxVarintLen64 + len(k) + fixedLen
+		size += binary.MaxVarintLen64 + len(k) + fixedLen + crcLen
 	}
-	b := make([]byte, 0, size)
-	b = append(b, magic...)
-	for _, k := range keys {
+	b := make([]byte, head, size)
+	copy(b, magic)
+	binary.LittleEndian.PutUint32(b[len(magic):], uint32(len(keys)))
+	for i, k := range keys {
+		binary.LittleEndian.PutUint32(b[len(magic)+4+4*i:], uint32(len(b)))
 		e := m[k]
+		start := len(b)
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
 		b = binary.LittleEndian.AppendUint64(b, uint64(e.st.Size))
@@ -290,57 +313,64 @@ func encode(m map[string]entry) []byte {
 		b = binary.LittleEndian.AppendUint64(b, e.st.Dev)
 		b = binary.LittleEndian.AppendUint64(b, uint64(e.hashedAt))
 		b = append(b, e.sum[:]...)
+		b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[start:], crcTable))
 	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+	binary.LittleEndian.PutUint32(b[head-crcLen:], crc32.Checksum(b[:head-crcLen], crcTable))
+	return b
 }
 
 var errDamaged = errors.New("damaged stat cache")
 
-// index is a checked cache file: where each entry starts in data.
+// index is a cache file whose header and table are checked.
 type index struct {
-	data    []byte
-	offsets []uint32
+	data []byte
+	n    int // entries
 }
 
-// newIndex checks data (magic, checksum, well-formed entries, paths in
-// strictly increasing order) and indexes its entries.
+// tableAt is where the table starts, after the magic and the count.
+const tableAt = len(magicText) + 4
+
+// newIndex checks data's magic, table and the table's checksum. The
+// entries are checked as they are read.
 func newIndex(data []byte) (index, error) {
-	if len(data) < len(magic)+4 || !bytes.HasPrefix(data, magic) || len(data) > math.MaxUint32 {
+	if len(data) < tableAt+crcLen || !bytes.HasPrefix(data, magic) || uint64(len(data)) > math.MaxUint32 {
 		return index{}, errDamaged
 	}
-	body, tail := data[:len(data)-4], data[len(data)-4:]
-	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(tail) {
+	n := int(binary.LittleEndian.Uint32(data[len(magic):]))
+	head := tableAt + 4*n + crcLen
+	if n > (len(data)-tableAt)/4 || head > len(data) {
 		return index{}, errDamaged
 	}
-	// Sized for paths of ~64 bytes.
-	offsets := make([]uint32, 0, (len(body)-len(magic))/(fixedLen+64)+1)
-	var prev []byte
-	for off := len(magic); off < len(body); {
-		key, next, ok := entryAt(body, off)
-		if !ok || prev != nil && bytes.Compare(prev, key) >= 0 {
-			return index{}, errDamaged
-		}
-		offsets = append(offsets, uint32(off))
-		prev, off = key, next
+	if crc32.Checksum(data[:head-crcLen], crcTable) != binary.LittleEndian.Uint32(data[head-crcLen:]) {
+		return index{}, errDamaged
 	}
-	return index{data: body, offsets: offsets}, nil
+	return index{data: data, n: n}, nil
 }
 
-// entryAt returns the path of the entry at off in body and where the next
-// entry starts; false when the entry is cut short or has an empty path.
-func entryAt(body []byte, off int) (key []byte, next int, ok bool) {
-	b := body[off:]
+// key returns the path of entry i and where its fixed fields start; false
+// when the table or the entry is damaged.
+func (ix index) key(i int) (key []byte, fixed int, ok bool) {
+	off := int(binary.LittleEndian.Uint32(ix.data[tableAt+4*i:]))
+	if off < tableAt+4*ix.n+crcLen || off >= len(ix.data) {
+		return nil, 0, false
+	}
+	b := ix.data[off:]
 	n, w := binary.Uvarint(b)
-	if w <= 0 || n == 0 || n > uint64(len(b)-w) || uint64(len(b)-w)-n < fixedLen {
+	if w <= 0 || n == 0 || n > uint64(len(b)-w) || uint64(len(b)-w)-n < fixedLen+crcLen {
 		return nil, 0, false
 	}
 	end := w + int(n)
-	return b[w:end], off + end + fixedLen, true
+	return b[w:end], off + end, true
 }
 
-// at decodes the entry whose path ends at end.
-func (ix index) at(end int) entry {
-	b := ix.data[end : end+fixedLen]
+// at decodes the entry whose path ends at fixed, checking its checksum
+// (which covers the path, the stat and the sum).
+func (ix index) at(i, fixed int) (entry, bool) {
+	start := int(binary.LittleEndian.Uint32(ix.data[tableAt+4*i:]))
+	if crc32.Checksum(ix.data[start:fixed+fixedLen], crcTable) != binary.LittleEndian.Uint32(ix.data[fixed+fixedLen:]) {
+		return entry{}, false
+	}
+	b := ix.data[fixed : fixed+fixedLen]
 	var e entry
 	e.st.Size = int64(binary.LittleEndian.Uint64(b[0:]))
 	e.st.Mtime = int64(binary.LittleEndian.Uint64(b[8:]))
@@ -349,18 +379,22 @@ func (ix index) at(end int) entry {
 	e.st.Dev = binary.LittleEndian.Uint64(b[32:])
 	e.hashedAt = int64(binary.LittleEndian.Uint64(b[40:]))
 	copy(e.sum[:], b[48:fixedLen])
-	return e
+	return e, true
 }
 
-// lookup finds key by binary search over the sorted entries.
+// lookup finds key by binary search over the table. A damaged entry on
+// the way is a miss: the file is hashed again, never answered wrongly.
 func (ix index) lookup(key []byte) (entry, bool) {
-	lo, hi := 0, len(ix.offsets)
+	lo, hi := 0, ix.n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		k, next, _ := entryAt(ix.data, int(ix.offsets[mid]))
+		k, fixed, ok := ix.key(mid)
+		if !ok {
+			return entry{}, false
+		}
 		switch bytes.Compare(k, key) {
 		case 0:
-			return ix.at(next - fixedLen), true
+			return ix.at(mid, fixed)
 		case -1:
 			lo = mid + 1
 		default:
@@ -370,16 +404,22 @@ func (ix index) lookup(key []byte) (entry, bool) {
 	return entry{}, false
 }
 
-// decode returns every entry of a cache file, for Save's merge.
+// decode returns every entry of a cache file that is whole, for Save's
+// merge.
 func decode(data []byte) (map[string]entry, error) {
 	ix, err := newIndex(data)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]entry, len(ix.offsets))
-	for _, off := range ix.offsets {
-		key, next, _ := entryAt(ix.data, int(off))
-		m[string(key)] = ix.at(next - fixedLen)
+	m := make(map[string]entry, ix.n)
+	for i := range ix.n {
+		key, fixed, ok := ix.key(i)
+		if !ok {
+			continue
+		}
+		if e, ok := ix.at(i, fixed); ok {
+			m[string(key)] = e
+		}
 	}
 	return m, nil
 }

@@ -1,6 +1,7 @@
 package statcache
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -169,4 +170,104 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-decode: %v, %d entries, want %d", err, len(again), len(m))
 		}
 	})
+}
+
+// TestLookupEveryEntry: a file past the size that is mapped rather than
+// read answers for each of its entries, and for no other path.
+func TestLookupEveryEntry(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), FileName)
+	c := Open(path)
+	const n = 2000 // ~200 KB
+	for i := range n {
+		c.Put(fmt.Sprintf("/tree/d%d/f-%04d", i%7, i), stat(i), time.Now(), sha256.Sum256([]byte{byte(i), byte(i >> 8)}))
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() < 64<<10 {
+		t.Fatalf("the file is too small to be mapped: %v", err)
+	}
+	d := Open(path)
+	if d.Len() != n {
+		t.Errorf("Len = %d, want %d", d.Len(), n)
+	}
+	for i := range n {
+		key := fmt.Sprintf("/tree/d%d/f-%04d", i%7, i)
+		if got, ok := d.Get(key, stat(i)); !ok || got != sha256.Sum256([]byte{byte(i), byte(i >> 8)}) {
+			t.Fatalf("Get(%s) = %x, %v", key, got, ok)
+		}
+		if _, ok := d.Get(key+"x", stat(i)); ok {
+			t.Fatalf("Get(%sx) answered", key)
+		}
+	}
+}
+
+// TestDamagedEntryIsAMiss: a bit flipped in one entry's digest makes that
+// entry a miss (never a wrong digest), the others still answer, and the
+// next save drops it.
+func TestDamagedEntryIsAMiss(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), FileName)
+	c := Open(path)
+	sum := sha256.Sum256([]byte("x"))
+	for _, k := range []string{"/a", "/b", "/c"} {
+		c.Put(k, stat(1), time.Now(), sum)
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The entry of "/b": its path, then the stat, then the sum.
+	i := bytes.Index(data, []byte("/b")) + 2 + 6*8 + 5
+	data[i] ^= 1
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := Open(path)
+	for _, tt := range []struct {
+		key  string
+		want bool
+	}{{"/a", true}, {"/b", false}, {"/c", true}} {
+		if got, ok := d.Get(tt.key, stat(1)); ok != tt.want || ok && got != sum {
+			t.Errorf("Get(%s) = %x, %v; want %v", tt.key, got, ok, tt.want)
+		}
+	}
+	d.Put("/d", stat(1), time.Now(), sum)
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if got := Open(path).Len(); got != 3 {
+		t.Errorf("after a save: %d entries, want 3 (/a, /c, /d)", got)
+	}
+}
+
+// TestConcurrentGetPut: lookups from several goroutines (the listers of a
+// walk) while others record what they hashed; run with -race. Every
+// lookup after its Put returned answers, and the counts add up.
+func TestConcurrentGetPut(t *testing.T) {
+	t.Parallel()
+	c := Open(filepath.Join(t.TempDir(), FileName))
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				key := fmt.Sprintf("/w%d/%d", w, i)
+				if _, ok := c.Get(key, stat(i)); ok {
+					t.Errorf("%s answered before it was put", key)
+				}
+				c.Put(key, stat(i), time.Now(), sha256.Sum256([]byte(key)))
+				if got, ok := c.Get(key, stat(i)); !ok || got != sha256.Sum256([]byte(key)) {
+					t.Errorf("%s: not answered after its Put", key)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if hits, misses := c.Stats(); hits != 800 || misses != 800 {
+		t.Errorf("%d hits, %d misses; want 800 and 800", hits, misses)
+	}
 }

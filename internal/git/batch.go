@@ -1,4 +1,4 @@
-package registry
+package git
 
 import (
 	"bufio"
@@ -10,27 +10,27 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-
-	"github.com/podium-ml/podium/internal/git"
 )
 
-// catFile is one `git cat-file --batch` process: every blob compare needs
-// from the default branch (its spec, the pointer, the pointer's history)
-// is read through it, rather than one git process per file.
-type catFile struct {
+// Batch is one `git cat-file --batch` process: many objects read through
+// one git process rather than one process per file (a process costs
+// milliseconds; an object read through a running one, microseconds).
+type Batch struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    *bufio.Reader
 	stderr bytes.Buffer
+	waited bool
 }
 
-func startCatFile(ctx context.Context, repo *git.Repo) (*catFile, error) {
-	cmd := exec.CommandContext(ctx, "git", "cat-file", "--batch")
-	cmd.Dir = repo.Dir
-	cmd.Env = append(cmd.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	cmd.Env = append(cmd.Env, repo.Env...)
-	c := &catFile{cmd: cmd}
-	cmd.Stderr = &c.stderr
+// StartBatch starts `git cat-file --batch` in the repository. Object names
+// like "<rev>:<path>" take the path from the top of the tree, so Dir may be
+// any directory of the work tree. Cancelling ctx kills the process; Close
+// ends it.
+func (r *Repo) StartBatch(ctx context.Context) (*Batch, error) {
+	cmd := r.command(ctx, "cat-file", "--batch")
+	b := &Batch{cmd: cmd}
+	cmd.Stderr = &b.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("failed to start git cat-file: %w", err)
@@ -42,15 +42,15 @@ func startCatFile(ctx context.Context, repo *git.Repo) (*catFile, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("failed to start git cat-file: %w", err)
 	}
-	c.in, c.out = in, bufio.NewReader(out)
-	return c, nil
+	b.in, b.out = in, bufio.NewReader(out)
+	return b, nil
 }
 
-// get returns the contents of each object name ("<rev>:<path>"), nil for
-// one that does not exist. The requests are written from a goroutine: git
-// answers each before reading the next, so writing many while nobody reads
-// could fill both pipes.
-func (c *catFile) get(names ...string) ([][]byte, error) {
+// Get returns the contents of each object name ("<rev>:<path>",
+// "<rev>^{commit}"), nil for one that does not exist. The requests are
+// written from a goroutine: git answers each before reading the next, so
+// writing many while nobody reads could fill both pipes.
+func (b *Batch) Get(names ...string) ([][]byte, error) {
 	for _, n := range names {
 		if strings.ContainsAny(n, "\n\x00") {
 			return nil, fmt.Errorf("cannot read %q from git: the name holds a newline or NUL", n)
@@ -62,27 +62,31 @@ func (c *catFile) get(names ...string) ([][]byte, error) {
 		for _, n := range names {
 			buf.WriteString(n + "\n")
 		}
-		_, err := c.in.Write(buf.Bytes())
+		_, err := b.in.Write(buf.Bytes())
 		werr <- err
 	}()
 	out := make([][]byte, 0, len(names))
 	for range names {
-		data, err := c.next()
+		data, err := b.next()
 		if err != nil {
-			return nil, c.fail(err)
+			// The writer may be blocked on a full pipe of a git that no
+			// longer reads: fail closes its input, which lets it return.
+			err = b.fail(err)
+			<-werr
+			return nil, err
 		}
 		out = append(out, data)
 	}
 	if err := <-werr; err != nil {
-		return nil, c.fail(err)
+		return nil, b.fail(err)
 	}
 	return out, nil
 }
 
 // next reads one answer: a header "<oid> <type> <size>" and the content,
 // or "<name> missing" (or ambiguous).
-func (c *catFile) next() ([]byte, error) {
-	header, err := c.out.ReadString('\n')
+func (b *Batch) next() ([]byte, error) {
+	header, err := b.out.ReadString('\n')
 	if err != nil {
 		return nil, errors.New("truncated cat-file output")
 	}
@@ -99,14 +103,11 @@ func (c *catFile) next() ([]byte, error) {
 		return nil, fmt.Errorf("unexpected cat-file header %q", header)
 	}
 	data := make([]byte, size)
-	if _, err := io.ReadFull(c.out, data); err != nil {
+	if _, err := io.ReadFull(b.out, data); err != nil {
 		return nil, errors.New("truncated cat-file output")
 	}
-	if b, err := c.out.ReadByte(); err != nil || b != '\n' {
+	if c, err := b.out.ReadByte(); err != nil || c != '\n' {
 		return nil, fmt.Errorf("unexpected cat-file output after %q", header)
-	}
-	if data == nil {
-		data = []byte{}
 	}
 	return data, nil
 }
@@ -115,15 +116,23 @@ func (c *catFile) next() ([]byte, error) {
 // default branch is no more trusted to be sane than any other input.
 const maxBlob = 64 << 20
 
-func (c *catFile) fail(err error) error {
-	if msg := strings.TrimSpace(c.stderr.String()); msg != "" {
+// fail ends the process, whose answers can no longer be trusted to line
+// up with the questions, and adds what git said on stderr (complete only
+// once git has exited).
+func (b *Batch) fail(err error) error {
+	b.Close()
+	if msg := strings.TrimSpace(b.stderr.String()); msg != "" {
 		return fmt.Errorf("git cat-file --batch: %v: %s", err, msg)
 	}
 	return fmt.Errorf("git cat-file --batch: %w", err)
 }
 
-// close ends the process: git exits when its input ends.
-func (c *catFile) close() {
-	c.in.Close()
-	_ = c.cmd.Wait()
+// Close ends the process: git exits when its input ends.
+func (b *Batch) Close() {
+	if b.waited {
+		return
+	}
+	b.waited = true
+	b.in.Close()
+	_ = b.cmd.Wait()
 }
