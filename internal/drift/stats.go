@@ -33,16 +33,7 @@ type sortedStream interface {
 //
 // Both statistics are exact: they need only the order of the values.
 func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
-	var edgeRank [Bins]int64 // edgeRank[j] for j = 1..9
-	for j := int64(1); j < Bins; j++ {
-		edgeRank[j] = (j*n + Bins - 1) / Bins
-	}
-	// cumRef[j], cumCur[j]: values ≤ edge j; [0] = 0 and [Bins] = all.
-	var cumRef, cumCur [Bins + 1]int64
-	cumRef[Bins], cumCur[Bins] = n, m
-	fn, fm := float64(n), float64(m)
-	var i, c int64
-	e := 1
+	w := newCDFWalk(n, m)
 	for {
 		rk, rok := ref.Peek()
 		ck, cok := cur.Peek()
@@ -55,52 +46,70 @@ func numericStats(ref, cur sortedStream, n, m int64) (ks, psi float64) {
 		case cok:
 			v = ck
 		default:
-			return ks, psiFromCounts(cumRef[:], cumCur[:], n, m)
+			return w.result()
 		}
+		var dRef, dCur int64
 		if rok && rk == v {
-			i += ref.Take(v)
+			dRef = ref.Take(v)
 		}
 		if cok && ck == v {
-			c += cur.Take(v)
+			dCur = cur.Take(v)
 		}
-		if d := math.Abs(float64(i)/fn - float64(c)/fm); d > ks {
-			ks = d
-		}
-		for e < Bins && i >= edgeRank[e] {
-			cumRef[e], cumCur[e] = i, c
-			e++
-		}
+		w.step(dRef, dCur)
 	}
 }
 
 // histogramStats is numericStats over a histogram of the keys in order
 // (a bucket a key, the reference's count in the low 32 bits, the
-// current's in the high), with the same arithmetic, so the same results.
+// current's in the high). Both walk a cdfWalk, so the results are the same.
 func histogramStats(hist []uint64, n, m int64) (ks, psi float64) {
-	var edgeRank [Bins]int64
-	for j := int64(1); j < Bins; j++ {
-		edgeRank[j] = (j*n + Bins - 1) / Bins
-	}
-	var cumRef, cumCur [Bins + 1]int64
-	cumRef[Bins], cumCur[Bins] = n, m
-	fn, fm := float64(n), float64(m)
-	var i, c int64
-	e := 1
+	w := newCDFWalk(n, m)
 	for _, h := range hist {
-		if h == 0 {
-			continue
-		}
-		i += int64(h & (1<<32 - 1))
-		c += int64(h >> 32)
-		if d := math.Abs(float64(i)/fn - float64(c)/fm); d > ks {
-			ks = d
-		}
-		for e < Bins && i >= edgeRank[e] {
-			cumRef[e], cumCur[e] = i, c
-			e++
+		if h != 0 {
+			w.step(int64(h&(1<<32-1)), int64(h>>32))
 		}
 	}
-	return ks, psiFromCounts(cumRef[:], cumCur[:], n, m)
+	return w.result()
+}
+
+// cdfWalk is the arithmetic numericStats and histogramStats share: it is
+// told, key by key in order, how many reference and current values equal
+// the key, and keeps the largest CDF gap (KS) and the counts at the
+// decile edges of the reference (PSI).
+type cdfWalk struct {
+	edgeRank       [Bins]int64 // edgeRank[j] for j = 1..9
+	cumRef, cumCur [Bins + 1]int64
+	n, m           int64
+	fn, fm         float64
+	i, c           int64
+	e              int
+	ks             float64
+}
+
+func newCDFWalk(n, m int64) *cdfWalk {
+	w := &cdfWalk{n: n, m: m, fn: float64(n), fm: float64(m), e: 1}
+	for j := int64(1); j < Bins; j++ {
+		w.edgeRank[j] = (j*n + Bins - 1) / Bins
+	}
+	// cumRef[j], cumCur[j]: values ≤ edge j; [0] = 0 and [Bins] = all.
+	w.cumRef[Bins], w.cumCur[Bins] = n, m
+	return w
+}
+
+func (w *cdfWalk) step(dRef, dCur int64) {
+	w.i += dRef
+	w.c += dCur
+	if d := math.Abs(float64(w.i)/w.fn - float64(w.c)/w.fm); d > w.ks {
+		w.ks = d
+	}
+	for w.e < Bins && w.i >= w.edgeRank[w.e] {
+		w.cumRef[w.e], w.cumCur[w.e] = w.i, w.c
+		w.e++
+	}
+}
+
+func (w *cdfWalk) result() (ks, psi float64) {
+	return w.ks, psiFromCounts(w.cumRef[:], w.cumCur[:], w.n, w.m)
 }
 
 // psiFromCounts returns PSI over the bins whose cumulative counts are
