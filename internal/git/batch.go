@@ -21,6 +21,8 @@ type Batch struct {
 	out    *bufio.Reader
 	stderr bytes.Buffer
 	waited bool
+	// limit bounds one object's size: maxBlob, lower in tests.
+	limit int64
 }
 
 // StartBatch starts `git cat-file --batch` in the repository. Object names
@@ -29,7 +31,7 @@ type Batch struct {
 // ends it.
 func (r *Repo) StartBatch(ctx context.Context) (*Batch, error) {
 	cmd := r.command(ctx, "cat-file", "--batch")
-	b := &Batch{cmd: cmd}
+	b := &Batch{cmd: cmd, limit: maxBlob}
 	cmd.Stderr = &b.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -99,7 +101,7 @@ func (b *Batch) next() ([]byte, error) {
 		return nil, fmt.Errorf("unexpected cat-file header %q", header)
 	}
 	size, err := strconv.ParseInt(fields[2], 10, 64)
-	if err != nil || size < 0 || size > maxBlob {
+	if err != nil || size < 0 || size > b.limit {
 		return nil, fmt.Errorf("unexpected cat-file header %q", header)
 	}
 	data := make([]byte, size)
@@ -118,8 +120,13 @@ const maxBlob = 64 << 20
 
 // fail ends the process, whose answers can no longer be trusted to line
 // up with the questions, and adds what git said on stderr (complete only
-// once git has exited).
+// once git has exited). It kills git rather than closing its input: git
+// may be blocked writing the rest of an object nobody will read (one over
+// the limit), and then it never reads its input again.
 func (b *Batch) fail(err error) error {
+	if !b.waited {
+		_ = b.cmd.Process.Kill()
+	}
 	b.Close()
 	if msg := strings.TrimSpace(b.stderr.String()); msg != "" {
 		return fmt.Errorf("git cat-file --batch: %v: %s", err, msg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -79,5 +80,37 @@ func TestBatchFails(t *testing.T) {
 				t.Errorf("error = %v, want %s...", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestBatchObjectOverLimit: an object over the limit fails the read at
+// once, even though git is still writing it to a pipe nobody will drain
+// (a default branch can hold any file under the registry's directory).
+func TestBatchObjectOverLimit(t *testing.T) {
+	t.Parallel()
+	dir := gittest.Init(t)
+	// Larger than a pipe holds, so git blocks writing it.
+	gittest.WriteFile(t, dir, "big.json", strings.Repeat("x", 1<<20))
+	gittest.WriteFile(t, dir, "small.json", "{}\n")
+	gittest.Commit(t, dir, "one")
+	b, err := (&Repo{Dir: dir, Env: gittest.Env}).StartBatch(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.limit = 1 << 10
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Get("HEAD:big.json", "HEAD:small.json")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "unexpected cat-file header") {
+			t.Errorf("error = %v, want the header refused", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Get still blocked after 30s: git was left writing an object nobody reads")
 	}
 }
