@@ -7,9 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -309,8 +307,6 @@ func proposeDryRun(ctx context.Context, opts *proposeOptions, p *proposal.Plan) 
 	return nil
 }
 
-var commitRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`) })
-
 // prepareProposal reads and checks everything propose needs from the spec
 // and the run directory, then plans the deployment. Every invalid input is
 // found here, before a request is sent.
@@ -387,7 +383,7 @@ func promotedRun(opts *proposeOptions, s *spec.Spec) (*rundir.Run, *rundir.Compa
 	}
 	runFile := filepath.Join(opts.RunDir, rundir.RunFile)
 	switch {
-	case !commitRE().MatchString(run.Commit):
+	case !fullSHA().MatchString(run.Commit):
 		return nil, nil, inputErrorf("%s: commit %q is not a full commit SHA", runFile, run.Commit)
 	case run.Worktree != nil && !run.Worktree.Clean && !opts.AllowDirty:
 		return nil, nil, inputErrorf("%s: the candidate was trained from a work tree that differed from commit %.12s (%s): "+

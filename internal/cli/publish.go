@@ -66,8 +66,6 @@ type workflowRun struct {
 	} `json:"workflow_run"`
 }
 
-var fullSHA = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`) })
-
 // readWorkflowRun reads the trusted event of a workflow_run job.
 func readWorkflowRun(getenv func(string) string) (*workflowRun, error) {
 	if name := getenv("GITHUB_EVENT_NAME"); name != "workflow_run" {

@@ -198,6 +198,10 @@ func (s *specFlag) Type() string { return "string" }
 // keeps the exact value).
 func formatMetric(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 
+// fullSHA matches a full commit id, SHA-1 or SHA-256: what a run.json or
+// a workflow_run event must carry before podium names that commit.
+var fullSHA = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`) })
+
 // numberRE matches a decimal with more than six significant digits.
 var numberRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-?\d+\.\d{6,}(e[-+]?\d+)?`) })
 

@@ -4,4 +4,7 @@ package statcache
 
 import "os"
 
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+func readFile(path string) (data []byte, release func(), err error) {
+	data, err = os.ReadFile(path)
+	return data, func() {}, err
+}

@@ -126,9 +126,11 @@ type Cache struct {
 // is an optimisation, and never a reason to fail.
 func Open(path string) *Cache {
 	c := &Cache{path: path, added: map[string]entry{}}
-	if data, err := readFile(path); err == nil {
+	if data, release, err := readFile(path); err == nil {
 		if ix, err := newIndex(data); err == nil {
 			c.file = ix
+		} else {
+			release()
 		}
 	}
 	return c
