@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path"
 	"slices"
@@ -69,7 +70,7 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 	}
 	stop := reportProgress(opts.Progress, &done, &q.found)
 	if fi.Mode().IsRegular() {
-		w.add(&fileEntry{dir: &listing{real: path.Dir(real)}, base: path.Base(real)}, fi)
+		w.add("", &entryMore{dir: &listing{real: path.Dir(real)}, base: path.Base(real)}, fi)
 	} else {
 		w.lister = newLister(t, opts.StatCache, workers(opts))
 		w.lister.start(workers(opts))
@@ -86,28 +87,32 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 		return nil, err
 	}
 
-	res := &Result{Path: display, Files: len(w.files)}
-	for _, f := range w.files {
-		res.Bytes += f.size()
+	res := &Result{Path: display}
+	sorted := true
+	var last *fileEntry
+	for f := range w.files() {
+		res.Files++
+		res.Bytes += f.size
+		sorted = sorted && (last == nil || last.name <= f.name)
+		last = f
 	}
 	if fi.Mode().IsRegular() {
-		res.Digest = Prefix + hex.EncodeToString(w.files[0].sum[:])
+		res.Digest = Prefix + hex.EncodeToString(last.sum[:])
 		return res, nil
 	}
-	// The walk lists files in byte order of their names (cmpEntries) but
-	// where a link to a directory, or a filesystem without entry types,
-	// puts them otherwise.
-	byName := func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) }
-	sorted := w.files
-	if !slices.IsSortedFunc(sorted, byName) {
-		sorted = slices.Clone(w.files)
-		slices.SortFunc(sorted, byName)
+	files := w.files()
+	if !sorted {
+		// The walk lists files in byte order of their names (cmpEntries)
+		// but where a link to a directory, or a filesystem without entry
+		// types, puts them otherwise.
+		all := slices.SortedFunc(files, func(a, b *fileEntry) int { return strings.Compare(a.name, b.name) })
+		files = slices.Values(all)
 	}
-	res.Digest = Prefix + hex.EncodeToString(listingDigest(sorted))
+	res.Digest = Prefix + hex.EncodeToString(listingDigest(files))
 	if opts.ListFiles {
-		res.Entries = make([]File, len(sorted))
-		for i, f := range sorted {
-			res.Entries[i] = File{Name: f.name, Digest: Prefix + hex.EncodeToString(f.sum[:]), Size: f.size()}
+		res.Entries = make([]File, 0, res.Files)
+		for f := range files {
+			res.Entries = append(res.Entries, File{Name: f.name, Digest: Prefix + hex.EncodeToString(f.sum[:]), Size: f.size})
 		}
 	}
 	return res, nil
@@ -115,10 +120,10 @@ func (t *tree) compute(ctx context.Context, display, rel string, opts *Options) 
 
 // listingDigest hashes the text sha256sum prints for the files, already
 // sorted by name in byte order.
-func listingDigest(sorted []*fileEntry) []byte {
+func listingDigest(sorted iter.Seq[*fileEntry]) []byte {
 	h := sha256.New()
 	var line []byte
-	for _, f := range sorted {
+	for f := range sorted {
 		line = appendListingLine(line[:0], f.sum, f.name)
 		h.Write(line)
 	}
@@ -164,7 +169,7 @@ func (q *queue) push(f *fileEntry) {
 	q.mu.Lock()
 	heap.Push(&q.files, f)
 	q.mu.Unlock()
-	q.found.Add(f.size())
+	q.found.Add(f.size)
 	q.cond.Signal()
 }
 
@@ -193,7 +198,7 @@ func (q *queue) pop() (*fileEntry, bool) {
 type bySize []*fileEntry
 
 func (h bySize) Len() int           { return len(h) }
-func (h bySize) Less(i, j int) bool { return h[i].size() > h[j].size() }
+func (h bySize) Less(i, j int) bool { return h[i].size > h[j].size }
 func (h bySize) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *bySize) Push(x any)        { *h = append(*h, x.(*fileEntry)) }
 func (h *bySize) Pop() any {
@@ -262,25 +267,26 @@ var afterReadHook func(*fileEntry)
 const maxAttempts = 3
 
 func (w *fileHasher) hash(ctx context.Context, e *fileEntry, done *atomic.Int64) error {
+	m := e.more
 	key := ""
-	if e.keyed && w.cache != nil {
-		if w.prefixDir != e.dir.real || w.prefix == "" {
-			w.prefixDir, w.prefix = e.dir.real, keyPrefix(w.t.real, e.dir.real)
+	if m.keyed && w.cache != nil {
+		if w.prefixDir != m.dir.real || w.prefix == "" {
+			w.prefixDir, w.prefix = m.dir.real, keyPrefix(w.t.real, m.dir.real)
 		}
-		key = w.prefix + e.base
+		key = w.prefix + m.base
 	}
-	return w.hashWith(ctx, func() (statFile, error) { return w.dirs.open(w.t, e.dir.real, e.base) }, key, e, done)
+	return w.hashWith(ctx, func() (statFile, error) { return w.dirs.open(w.t, m.dir.real, m.base) }, key, e, done)
 }
 
 // hashWith hashes the file open opens into e.sum, and records it in the
 // stat cache under key ("" for none) when its stat held still while it
-// was read.
+// was read. e.more holds the walk's stat of the file, if any.
 func (w *fileHasher) hashWith(ctx context.Context, open func() (statFile, error), key string, e *fileEntry, done *atomic.Int64) error {
 	// The stat before the read is the walk's lstat when there is one: the
 	// fstat after the read then proves, by inode and ctime, that the file
 	// read is the one the walk saw and that it did not change meanwhile.
 	// That saves a syscall per file.
-	before, known := e.st, e.keyed
+	before, known := e.more.st, e.more.keyed
 	for attempt := 1; ; attempt++ {
 		// The time is taken before the open: the read starts after it, so
 		// the racy check (statcache.Racy) errs on the side of hashing again.
@@ -379,10 +385,10 @@ func hashNamedFile(ctx context.Context, display, abs string, fi os.FileInfo, opt
 	total.Store(fi.Size())
 	stop := reportProgress(opts.Progress, &done, &total)
 	w := &fileHasher{h: sha256.New(), cache: opts.StatCache}
-	e := &fileEntry{st: statcache.Stat{Size: fi.Size()}}
+	e := &fileEntry{size: fi.Size(), more: &entryMore{st: statcache.Stat{Size: fi.Size()}}}
 	key := ""
 	if cacheable {
-		e.st, e.keyed, key = st, true, abs
+		e.more.st, e.more.keyed, key = st, true, abs
 	}
 	err := w.hashWith(ctx, func() (statFile, error) { return openNamed(abs) }, key, e, &done)
 	stop()

@@ -108,8 +108,9 @@ func (l *lister) get(j *listing) {
 	<-j.done
 }
 
-// list lists j: its entries (which readDir sorts by cmpEntries), each regular file looked up in the stat cache, and its
-// subdirectories queued to be listed next.
+// list lists j: its entries (which readDir sorts by cmpEntries), each
+// regular file looked up in the stat cache, and its subdirectories queued
+// to be listed next.
 func (l *lister) list(j *listing) {
 	defer close(j.done)
 	f, err := l.t.root.Open(filepath.FromSlash(j.real))
@@ -117,24 +118,34 @@ func (l *lister) list(j *listing) {
 		j.err = err
 		return
 	}
-	entries, err := readDir(f, l.parallel)
+	// Each regular file is looked up in the stat cache as soon as it is
+	// stat'ed, on the goroutine that stat'ed it: a file the cache knows
+	// then never gets the memory (entryMore) a file to hash needs.
+	prefix := keyPrefix(l.t.real, j.real)
+	entries, err := readDir(f, l.parallel, func(e *dirEntry, st statcache.Stat, keyed bool) {
+		if keyed && l.cache != nil {
+			var buf [256]byte // a key as long as most paths are, not allocated
+			key := append(append(buf[:0], prefix...), e.name...)
+			if e.sum, e.hit = l.cache.GetBytes(key, st); e.hit {
+				return
+			}
+		}
+		e.more = &entryMore{base: e.name, dir: j, st: st, keyed: keyed}
+	})
 	f.Close()
 	if err != nil {
 		j.err = err
 		return
 	}
-	var key []byte
-	prefix := keyPrefix(l.t.real, j.real)
 	var subs []*listing
 	for i := range entries {
 		e := &entries[i]
 		switch {
-		case e.typ == 0 && e.keyed && l.cache != nil:
-			key = append(append(key[:0], prefix...), e.base...)
-			e.sum, e.hit = l.cache.GetBytes(key, e.st)
 		case e.typ == fs.ModeDir:
-			e.sub = newListing(path.Join(j.real, e.base))
-			subs = append(subs, e.sub)
+			e.more = &entryMore{base: e.name, sub: newListing(path.Join(j.real, e.name))}
+			subs = append(subs, e.more.sub)
+		case e.typ&fs.ModeSymlink != 0:
+			e.more = &entryMore{base: e.name}
 		}
 	}
 	j.entries = entries
@@ -172,7 +183,7 @@ func keyPrefix(real, dir string) string {
 // list a directory as a file: the walk checks the order and sorts when it
 // is not so.)
 func cmpEntries(a, b dirEntry) int {
-	return cmpDirNames(a.base, a.typ == fs.ModeDir, b.base, b.typ == fs.ModeDir)
+	return cmpDirNames(a.name, a.typ == fs.ModeDir, b.name, b.typ == fs.ModeDir)
 }
 
 func cmpDirNames(a string, aDir bool, b string, bDir bool) int {

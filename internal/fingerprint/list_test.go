@@ -89,7 +89,7 @@ func TestListersFirstErrorIsTheWalks(t *testing.T) {
 func TestCmpEntries(t *testing.T) {
 	t.Parallel()
 	entry := func(name string, typ fs.FileMode) dirEntry {
-		return dirEntry{base: name, typ: typ}
+		return dirEntry{name: name, typ: typ}
 	}
 	entries := []dirEntry{
 		entry("a0", 0), entry("a", fs.ModeDir), entry("a.txt", 0), entry("a-b", 0),
@@ -98,7 +98,7 @@ func TestCmpEntries(t *testing.T) {
 	slices.SortFunc(entries, cmpEntries)
 	var got []string
 	for _, e := range entries {
-		got = append(got, e.base)
+		got = append(got, e.name)
 	}
 	// As the paths below them sort: "a-b" < "a.txt" < "a/..." < "a0".
 	want := []string{"", "a-b", "a.txt", "a", "a0", "ab", "b"}

@@ -11,17 +11,17 @@ import (
 	"github.com/podium-ml/podium/internal/statcache"
 )
 
-// readDir lists the directory f with the stat of its regular files (a
-// directory opened through an os.Root stats its entries as it lists),
-// sorted by cmpEntries.
-func readDir(f *os.File, _ int) ([]dirEntry, error) {
+// readDir lists the directory f, calling found with the stat of each
+// regular file (a directory opened through an os.Root stats its entries
+// as it lists), sorted by cmpEntries.
+func readDir(f *os.File, _ int, found func(e *dirEntry, st statcache.Stat, keyed bool)) ([]dirEntry, error) {
 	list, err := f.ReadDir(-1)
 	if err != nil {
 		return nil, err
 	}
 	entries := make([]dirEntry, 0, len(list))
 	for _, d := range list {
-		e := dirEntry{base: d.Name(), typ: d.Type()}
+		e := dirEntry{name: d.Name(), typ: d.Type()}
 		if d.Type().IsRegular() {
 			fi, err := d.Info()
 			if errors.Is(err, fs.ErrNotExist) {
@@ -30,8 +30,9 @@ func readDir(f *os.File, _ int) ([]dirEntry, error) {
 			if err != nil {
 				return nil, err
 			}
-			e.st, e.keyed = statcache.FromFileInfo(fi)
-			e.st.Size = fi.Size()
+			st, keyed := statcache.FromFileInfo(fi)
+			e.size = fi.Size()
+			found(&e, st, keyed)
 		}
 		entries = append(entries, e)
 	}

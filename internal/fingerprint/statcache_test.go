@@ -222,7 +222,7 @@ func TestStatCacheWarmReadsNothing(t *testing.T) {
 	}
 	settle()
 	want, _ := digestWith(t, dir, cache)
-	afterReadHook = func(e *fileEntry) { t.Errorf("read %s/%s with the cache warm", e.dir.real, e.base) }
+	afterReadHook = func(e *fileEntry) { t.Errorf("read %s/%s with the cache warm", e.more.dir.real, e.more.base) }
 	t.Cleanup(func() { afterReadHook = nil })
 	got, hits := digestWith(t, dir, cache)
 	if got != want || hits != 3 {

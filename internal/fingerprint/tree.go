@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path"
 	"path/filepath"
@@ -165,27 +166,40 @@ func joinPath(parts []string) string {
 	return strings.Join(parts, "/")
 }
 
-// fileEntry is one file of a directory's listing.
+// fileEntry is one entry of a directory listing, and the file it lists.
 //
-// It is also an entry of a directory listing (dirEntry): one allocation
-// for a directory's entries, files and all, and as small as it can be,
-// since with the stat cache warm a walk does little but fill these in.
+// A directory's entries are one allocation, files and all. With the stat
+// cache warm a walk does little but fill these in, and on 100,000 files
+// their memory is much of its time: each fresh page of heap is a page
+// fault, and on a VM a fault costs 15-20 µs. So an entry holds only what
+// a file the stat cache knows needs to be listed and hashed into the
+// digest; the rest is in more, which such a file does not have.
 type fileEntry struct {
-	name string   // path in the listing, relative to the directory fingerprinted
-	base string   // the file's name in its real directory
-	dir  *listing // the real directory holding the file
-	sub  *listing // of a directory entry: its listing, set by lister.list
-	st   statcache.Stat
+	// name is the entry's name in its directory until the walk gets to
+	// the directory and sets it to the path in the listing, relative to
+	// the directory fingerprinted (setNames).
+	name string
 	sum  [sha256.Size]byte // from the stat cache, or set by the worker that hashes it
-	typ  fs.FileMode       // of a directory entry; fs.ModeIrregular for what is neither file, directory nor link
-	// keyed: st is the walk's lstat (st.Size is set either way) and keys
-	// the stat cache.
-	keyed    bool
-	hit      bool // of a directory entry: the stat cache knows the file's digest, sum
-	needStat bool // of a directory entry: readDir must stat it
+	size int64             // of a regular file
+	more *entryMore        // nil for a regular file whose digest the stat cache knew
+	typ  fs.FileMode       // fs.ModeIrregular for what is neither file, directory nor link
+	hit  bool              // the stat cache knew the file's digest: sum is set
+	// needStat: readDir must stat the entry (its type is not known, or
+	// it is a regular file).
+	needStat bool
 }
 
-func (f *fileEntry) size() int64 { return f.st.Size }
+// entryMore is what an entry needs beyond fileEntry: a file to hash, its
+// real place and the stat the walk saw; a link, its name; a directory,
+// its listing.
+type entryMore struct {
+	base string   // the name in its real directory
+	dir  *listing // the real directory holding the file
+	sub  *listing // of a directory: its listing, set by lister.list
+	st   statcache.Stat
+	// keyed: st is the walk's lstat and keys the stat cache.
+	keyed bool
+}
 
 // walker lists a directory the way `find -L DIR -type f` does: links
 // followed, only regular files kept. Each file is handed to the queue as
@@ -197,24 +211,29 @@ type walker struct {
 	cache   *statcache.Cache
 	lister  *lister       // lists directories ahead of the walk
 	done    *atomic.Int64 // bytes hashed, or found in the cache
-	files   []*fileEntry  // every file found, in walk order
-	stack   []string      // real directories on the current descent, for loops
+	// runs are the files found, in walk order, as runs of a directory's
+	// entries that are each a regular file. A slice of a pointer a file,
+	// grown by append, would allocate five times its final size.
+	runs  [][]fileEntry
+	stack []string // real directories on the current descent, for loops
 
 	key []byte // the stat cache key of the last linked file
 }
 
-// add lists the file, whose stat (lstat of its real path) is fi, and
-// queues it for hashing unless the stat cache knows its digest.
-func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
+// add lists the file called name in the listing, found at m.base in
+// m.dir, whose stat (lstat of its real path) is fi, and queues it for
+// hashing unless the stat cache knows its digest.
+func (w *walker) add(name string, m *entryMore, fi fs.FileInfo) {
+	run := []fileEntry{{name: name, more: m, size: fi.Size()}}
+	w.runs = append(w.runs, run)
+	f := &run[0]
 	st, ok := statcache.FromFileInfo(fi)
-	w.files = append(w.files, f)
 	if !ok {
-		f.st.Size = fi.Size()
 		w.queue.push(f)
 		return
 	}
-	f.st, f.keyed = st, true
-	w.key = append(append(w.key[:0], keyPrefix(w.t.real, f.dir.real)...), f.base...)
+	m.st, m.keyed = st, true
+	w.key = append(append(w.key[:0], keyPrefix(w.t.real, m.dir.real)...), m.base...)
 	f.sum, f.hit = w.cache.GetBytes(w.key, st)
 	w.addLooked(f)
 }
@@ -223,8 +242,8 @@ func (w *walker) add(f *fileEntry, fi fs.FileInfo) {
 // queues it for hashing unless the cache knew its digest.
 func (w *walker) addLooked(f *fileEntry) {
 	if f.hit {
-		w.done.Add(f.size())
-		w.queue.found.Add(f.size())
+		w.done.Add(f.size)
+		w.queue.found.Add(f.size)
 		return
 	}
 	w.queue.push(f)
@@ -262,12 +281,29 @@ func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 	// The files' names are cut from one string: an allocation a
 	// directory, not one a file.
 	setNames(prefix, entries)
+	run := -1 // the start of the run of files the loop is in, or -1
+	endRun := func(i int) {
+		if run >= 0 {
+			w.runs = append(w.runs, entries[run:i])
+			run = -1
+		}
+	}
 	for i := range entries {
 		e := &entries[i]
+		if e.typ == 0 {
+			if run < 0 {
+				run = i
+			}
+			w.addLooked(e)
+			continue
+		}
+		// What comes before a link or a subdirectory, in walk order,
+		// comes before what it adds.
+		endRun(i)
 		name := e.name
 		switch {
 		case e.typ&fs.ModeSymlink != 0:
-			entry := path.Join(real, e.base)
+			entry := path.Join(real, e.more.base)
 			target, fi, err := w.t.resolve(entry, w.displayName(name))
 			if err != nil {
 				return err
@@ -281,45 +317,52 @@ func (w *walker) walk(ctx context.Context, dir *listing, prefix string) error {
 					return err
 				}
 			case fi.Mode().IsRegular():
-				w.add(&fileEntry{name: name, dir: &listing{real: path.Dir(target)}, base: path.Base(target)}, fi)
+				w.add(name, &entryMore{dir: &listing{real: path.Dir(target)}, base: path.Base(target)}, fi)
 			}
 		case e.typ == fs.ModeDir:
-			if err := w.walk(ctx, e.sub, name); err != nil {
+			if err := w.walk(ctx, e.more.sub, name); err != nil {
 				return err
 			}
-		case e.typ == 0:
-			e.dir = dir
-			w.files = append(w.files, e)
-			w.addLooked(e)
 		}
 		// Sockets, FIFOs and devices are not files `find -type f` lists.
 	}
+	endRun(len(entries))
 	return nil
 }
 
-// setNames sets the names the entries have in the listing: prefix and
-// their name, cut from one string.
+// files yields the files the walk found, in walk order.
+func (w *walker) files() iter.Seq[*fileEntry] {
+	return func(yield func(*fileEntry) bool) {
+		for _, run := range w.runs {
+			for i := range run {
+				if !yield(&run[i]) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// setNames sets the names the entries have in the listing, prefix and
+// their name in the directory, cut from one string.
 func setNames(prefix string, entries []dirEntry) {
 	if prefix == "" {
-		for i := range entries {
-			entries[i].name = entries[i].base
-		}
-		return
+		return // their names in the directory are their names in the listing
 	}
 	n := 0
 	for i := range entries {
-		n += len(prefix) + 1 + len(entries[i].base)
+		n += len(prefix) + 1 + len(entries[i].name)
 	}
 	var b strings.Builder
 	b.Grow(n)
 	for i := range entries {
 		b.WriteString(prefix)
 		b.WriteByte('/')
-		b.WriteString(entries[i].base)
+		b.WriteString(entries[i].name)
 	}
 	all := b.String()
 	for i := range entries {
-		n := len(prefix) + 1 + len(entries[i].base)
+		n := len(prefix) + 1 + len(entries[i].name)
 		entries[i].name, all = all[:n], all[n:]
 	}
 }
