@@ -4,7 +4,7 @@ import (
 	"errors"
 	"sort"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 
 	"github.com/podium-ml/podium/internal/diag"
 )

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 )
 
 //go:embed *.json

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 	"gopkg.in/yaml.v3"
 
 	"github.com/podium-ml/podium/internal/diag"
