@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
+	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 	"gopkg.in/yaml.v3"
 )
 
