@@ -5,6 +5,10 @@
 #
 #   git --version          a small C program: the machine's exec floor
 #   Go hello world         the Go runtime's floor
+#   the named libraries    a program that links only the libraries the
+#                          design names for podium (go-github, go-gitlab,
+#                          go-retryablehttp, go-githubactions, cobra) and
+#                          prints one line: the floor of any podium
 #   podium's dependencies  a program that links every package podium links
 #                          (the standard library's and third parties',
 #                          podium's own excluded) and prints one line: what
@@ -28,10 +32,17 @@ setup_work
 # The floor programs are built in a copy of podium's module file, so they
 # link the very versions podium does.
 floor=$work/floor
-mkdir -p "$floor/hello" "$floor/deps"
+mkdir -p "$floor/hello" "$floor/named" "$floor/deps"
 sed 's|^module .*|module podiumfloor|' "$root/go.mod" >"$floor/go.mod"
 cp "$root/go.sum" "$floor/go.sum"
 printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' >"$floor/hello/main.go"
+{
+	printf 'package main\n\nimport (\n\t"os"\n\n'
+	for p in github.com/google/go-github/v60/github github.com/xanzy/go-gitlab github.com/hashicorp/go-retryablehttp github.com/sethvargo/go-githubactions github.com/spf13/cobra; do
+		printf '\t_ "%s"\n' "$p"
+	done
+	printf ')\n\nfunc main() { os.Stdout.WriteString("podium 0.0.0\\n") }\n'
+} >"$floor/named/main.go"
 {
 	printf 'package main\n\nimport (\n\t"os"\n\n'
 	# Internal and vendored packages cannot be imported from outside; their
@@ -42,14 +53,15 @@ printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hell
 	printf ')\n\nfunc main() { os.Stdout.WriteString("podium 0.0.0\\n") }\n'
 } >"$floor/deps/main.go"
 echo "building the floor programs..." >&2
-(cd "$floor" && CGO_ENABLED=0 go build -trimpath -o "$work/hello" ./hello && CGO_ENABLED=0 go build -trimpath -o "$work/deps" ./deps)
+(cd "$floor" && CGO_ENABLED=0 go build -trimpath -o "$work/hello" ./hello && CGO_ENABLED=0 go build -trimpath -o "$work/named" ./named && CGO_ENABLED=0 go build -trimpath -o "$work/deps" ./deps)
 
 git_version() { git --version; }
 hello() { "$work/hello"; }
+named() { "$work/named"; }
 deps() { "$work/deps"; }
 version_new() { "$work/podium" version; }
 version_base() { "$base" version; }
-args=("git --version=git_version" "Go hello world=hello" "podium's dependencies alone=deps" "podium version=version_new")
+args=("git --version=git_version" "Go hello world=hello" "the named libraries alone=named" "podium's dependencies alone=deps" "podium version=version_new")
 [[ -n $base ]] && args+=("podium version (BASE)=version_base")
 compare "start-up (target: podium version < 15 ms)" "${args[@]}"
 
@@ -59,6 +71,7 @@ if [[ -x /usr/bin/time ]]; then
 	faults() { printf '  %-40s %6s\n' "$1" "$(/usr/bin/time -f %R "${@:2}" 2>&1 >/dev/null | tail -1)"; }
 	faults "git --version" git --version
 	faults "Go hello world" "$work/hello"
+	faults "the named libraries alone" "$work/named"
 	faults "podium's dependencies alone" "$work/deps"
 	faults "podium version" "$work/podium" version
 	[[ -n $base ]] && faults "podium version (BASE)" "$base" version
