@@ -5,10 +5,10 @@ import (
 	"sync"
 )
 
-// dirEntry is one entry of a directory listing: its name in base, and
-// for a regular file its lstat in st (st.Size is set even when not
-// keyed) and what the stat cache knows. A regular file's entry is the
-// file's fileEntry, the walk filling in the rest.
+// dirEntry is one entry of a directory listing: its name, and for a
+// regular file its size and what the stat cache knows (or, for a file to
+// hash, its stat in more). A regular file's entry is the file's
+// fileEntry, the walk filling in the rest.
 type dirEntry = fileEntry
 
 // unknownType marks an entry whose type the listing did not give.

@@ -40,9 +40,9 @@ You can force to use specific draft,  when "$schema" is missing, as follows:
 
 This package supports loading json-schema from filePath and fileURL.
 
-To load json-schema from HTTPURL, add following import:
-
-	import _ "github.com/santhosh-tekuri/jsonschema/v5/httploader"
+To load json-schema from HTTPURL, upstream has an httploader package;
+podium's copy leaves it out (podium never loads a schema over the
+network, and its LoadURL refuses to).
 
 you can validate yaml documents. see https://play.golang.org/p/sJy1qY7dXgA
 */
