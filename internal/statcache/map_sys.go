@@ -10,8 +10,10 @@ import (
 // readFile maps the cache file read-only instead of reading it: a cache
 // of 100,000 entries is 12 MB, and copying it into a fresh allocation
 // (which the runtime zeroes first) costs more than looking up every entry.
-// The file is never changed in place (Save renames a new file over it),
-// so the mapping holds the bytes of the file as it was opened. A mapping
+// podium never changes the file in place (Save renames a new file over
+// it), so the mapping holds the bytes of the file as it was opened;
+// another program truncating it makes reads past its new end fault, and
+// lookups take such a fault as a miss (faultIsMiss). A mapping
 // in use lives as long as the process (there is one cache per command);
 // release unmaps one that turned out not to be a cache.
 func readFile(path string) (data []byte, release func(), err error) {

@@ -45,6 +45,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -127,13 +128,21 @@ type Cache struct {
 func Open(path string) *Cache {
 	c := &Cache{path: path, added: map[string]entry{}}
 	if data, release, err := readFile(path); err == nil {
-		if ix, err := newIndex(data); err == nil {
+		if ix, ok := openIndex(data); ok {
 			c.file = ix
 		} else {
 			release()
 		}
 	}
 	return c
+}
+
+// openIndex is newIndex over a mapped file, reading which may fault.
+func openIndex(data []byte) (ix index, ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer faultIsMiss(&ok)
+	ix, err := newIndex(data)
+	return ix, err == nil
 }
 
 // Path returns the cache file's path ("" for a nil cache).
@@ -386,7 +395,10 @@ func (ix index) at(i, fixed int) (entry, bool) {
 
 // lookup finds key by binary search over the table. A damaged entry on
 // the way is a miss: the file is hashed again, never answered wrongly.
-func (ix index) lookup(key []byte) (entry, bool) {
+// So is a fault reading the file (see faultIsMiss).
+func (ix index) lookup(key []byte) (e entry, found bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer faultIsMiss(&found)
 	lo, hi := 0, ix.n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -404,6 +416,23 @@ func (ix index) lookup(key []byte) (entry, bool) {
 		}
 	}
 	return entry{}, false
+}
+
+// faultIsMiss, deferred with debug.SetPanicOnFault(true) around a read
+// of the mapped cache file, turns a fault into *ok = false. The mapping
+// is of the file as opened, and podium never changes it in place (Save
+// renames a new file over it), but another program may truncate it: the
+// pages past its new end then fault (SIGBUS), which would kill the
+// process. A cache never is a reason to fail.
+func faultIsMiss(ok *bool) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if _, fault := r.(interface{ Addr() uintptr }); !fault {
+		panic(r)
+	}
+	*ok = false
 }
 
 // decode returns every entry of a cache file that is whole, for Save's

@@ -271,3 +271,39 @@ func TestConcurrentGetPut(t *testing.T) {
 		t.Errorf("%d hits, %d misses; want 800 and 800", hits, misses)
 	}
 }
+
+// TestTruncatedUnderTheMapping: another program truncates the cache file
+// in place while a process has it mapped. Reading the lost pages faults
+// (SIGBUS), which would kill the process; every lookup is a miss instead,
+// and the next save writes a whole file again.
+func TestTruncatedUnderTheMapping(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), FileName)
+	c := Open(path)
+	const n = 2000 // ~200 KB: mapped, not read
+	for i := range n {
+		c.Put(fmt.Sprintf("/tree/f-%04d", i), stat(i), time.Now(), sha256.Sum256([]byte{byte(i), byte(i >> 8)}))
+	}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	d := Open(path)
+	if d.Len() != n {
+		t.Fatalf("Len = %d, want %d: the file was not read", d.Len(), n)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, ok := d.Get(fmt.Sprintf("/tree/f-%04d", i), stat(i)); ok {
+			t.Fatalf("entry %d answered from a truncated file", i)
+		}
+	}
+	d.Put("/tree/new", stat(1), time.Now(), sha256.Sum256([]byte("new")))
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := Open(path).Get("/tree/new", stat(1)); !ok || got != sha256.Sum256([]byte("new")) {
+		t.Errorf("after a save: Get = %x, %v; want the new entry", got, ok)
+	}
+}
