@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // Repo is a git work tree (or bare repository) on disk.
@@ -104,8 +105,16 @@ func (p *process) wait() ([]byte, error) {
 	return p.stdout.Bytes(), nil
 }
 
+// waitDelay bounds how long a git that has exited, or was killed, may
+// keep its caller waiting on output held open by its children.
+const waitDelay = 2 * time.Second
+
 func (r *Repo) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "git", args...)
+	// A process git starts (a hook, a credential helper, ssh) may keep
+	// git's output open after git has exited or been killed: Wait would
+	// wait for it. It waits this long, then closes the pipes and says so.
+	cmd.WaitDelay = waitDelay
 	cmd.Dir = r.Dir
 	cmd.Env = append(cmd.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	cmd.Env = append(cmd.Env, r.Env...)

@@ -10,14 +10,16 @@ import (
 	"time"
 )
 
-// fakeGit puts a git on PATH that sleeps for "slow", fails for "fail" and
-// echoes its arguments otherwise. Not for parallel tests.
+// fakeGit puts a git on PATH that sleeps for "slow", fails for "fail",
+// leaves a child holding its output open for "orphan" and echoes its
+// arguments otherwise. Not for parallel tests.
 func fakeGit(t *testing.T) {
 	t.Helper()
 	dir := t.TempDir()
 	script := `#!/bin/sh
 case "$1" in
 slow) exec sleep 60 ;;
+orphan) sleep 20 & echo started; exit 0 ;;
 fail) echo "fatal: $2" >&2; echo "advice" >&2; exit 128 ;;
 esac
 echo "$@"
@@ -98,5 +100,25 @@ func TestRunCancelled(t *testing.T) {
 	var exitErr *exec.ExitError
 	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &exitErr) {
 		t.Errorf("error = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// TestChildHoldingOutputOpen: git exits, but a process it started keeps
+// its output open (a hook or credential helper left running). The caller
+// waits waitDelay, not for the child, and hears that the output may be
+// cut short.
+func TestChildHoldingOutputOpen(t *testing.T) {
+	fakeGit(t)
+	r := &Repo{Dir: t.TempDir()}
+	start := time.Now()
+	out, err := r.Run(t.Context(), "orphan")
+	if took := time.Since(start); took > waitDelay+5*time.Second {
+		t.Errorf("Run took %v: it waited for git's child", took)
+	}
+	if out != "started" {
+		t.Errorf("out = %q, want what git wrote before it exited", out)
+	}
+	if !errors.Is(err, exec.ErrWaitDelay) {
+		t.Errorf("err = %v, want exec.ErrWaitDelay", err)
 	}
 }
