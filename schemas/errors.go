@@ -4,9 +4,8 @@ import (
 	"errors"
 	"sort"
 
-	"github.com/podium-ml/podium/internal/third_party/jsonschema"
-
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 )
 
 // Leaves returns the innermost failures of a jsonschema validation error

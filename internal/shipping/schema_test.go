@@ -10,8 +10,9 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 	"gopkg.in/yaml.v3"
+
+	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 )
 
 // externalSchemas is where the public schemas are kept as test data: the

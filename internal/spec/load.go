@@ -18,10 +18,10 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 	"gopkg.in/yaml.v3"
 
 	"github.com/podium-ml/podium/internal/diag"
+	"github.com/podium-ml/podium/internal/third_party/jsonschema"
 	"github.com/podium-ml/podium/schemas"
 )
 

@@ -59,3 +59,38 @@ func TestEnumMessageIsNotAFormat(t *testing.T) {
 		t.Errorf("got %v, want the enum value as written", err)
 	}
 }
+
+// A trusted compile loads no meta-schema and checks nothing against one:
+// {"type": 5} compiles (the caller vouched for it), and a good schema
+// still validates, formats included when asserted.
+func TestTrustedSkipsTheMetaSchema(t *testing.T) {
+	compile := func(trusted bool, schema string) (*Schema, error) {
+		c := NewCompiler()
+		c.Trusted = trusted
+		c.AssertFormat = true
+		if err := c.AddResource("s.json", strings.NewReader(schema)); err != nil {
+			t.Fatal(err)
+		}
+		return c.Compile("s.json")
+	}
+	const draft = `"$schema": "https://json-schema.org/draft/2020-12/schema"`
+	if _, err := compile(false, `{`+draft+`, "type": 5}`); err == nil {
+		t.Error("checked: {\"type\": 5} compiled")
+	}
+	s, err := compile(true, `{`+draft+`, "type": "string", "format": "date-time"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.meta != nil {
+		t.Error("a trusted schema has a meta-schema")
+	}
+	if err := s.Validate("2026-01-02T03:04:05Z"); err != nil {
+		t.Errorf("a date-time: %v", err)
+	}
+	if err := s.Validate("not a time"); err == nil {
+		t.Error("not a date-time passed: the format is not asserted")
+	}
+	if err := s.Validate(5.0); err == nil {
+		t.Error("5 passed type string")
+	}
+}
