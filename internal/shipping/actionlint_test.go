@@ -2,7 +2,9 @@ package shipping
 
 import (
 	"bytes"
+	"io"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/rhysd/actionlint"
@@ -15,10 +17,7 @@ func TestActionlint(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	var out bytes.Buffer
-	l, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{WorkingDir: root, Color: actionlint.ColorOptionKindNever})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLinter(t, &out, root)
 	var paths []string
 	for _, f := range glob(t, root, workflowFiles...) {
 		paths = append(paths, filepath.Join(root, f))
@@ -30,4 +29,21 @@ func TestActionlint(t *testing.T) {
 	if len(errs) > 0 {
 		t.Errorf("actionlint found %d problems:\n%s", len(errs), out.String())
 	}
+}
+
+// linterMu serializes actionlint.NewLinter, which sets fatih/color's
+// global NoColor: tests that lint run in parallel.
+var linterMu sync.Mutex
+
+// newLinter returns an actionlint linter for the repository at root,
+// writing to out without color.
+func newLinter(t *testing.T, out io.Writer, root string) *actionlint.Linter {
+	t.Helper()
+	linterMu.Lock()
+	defer linterMu.Unlock()
+	l, err := actionlint.NewLinter(out, &actionlint.LinterOptions{WorkingDir: root, Color: actionlint.ColorOptionKindNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rhysd/actionlint"
 	"gopkg.in/yaml.v3"
 
 	"github.com/podium-ml/podium/internal/fanout"
@@ -26,10 +25,7 @@ func TestFanoutWorkflowActionlint(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	var out bytes.Buffer
-	l, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{WorkingDir: root, Color: actionlint.ColorOptionKindNever})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLinter(t, &out, root)
 	errs, err := l.LintFiles([]string{filepath.Join(root, fanoutWorkflow)}, nil)
 	if err != nil {
 		t.Fatal(err)
