@@ -58,6 +58,20 @@ func ParseDecimal(b []byte) (v float64, mant int64, frac int, status int) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
+// scanDigits appends the decimal digits of b from i on to mant and returns
+// it with where they end. It is small enough to inline into the loops
+// that parse numbers a row at a time.
+func scanDigits(b []byte, i int, mant uint64) (uint64, int) {
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		mant = mant*10 + uint64(d)
+	}
+	return mant, i
+}
+
 // fastDecimal parses the common plain decimal ([-+]digits[.digits], at most
 // 15 digits) several times faster than ParseFloat, and as exactly: the
 // digits and the power of ten are both exact float64s, so one IEEE division
@@ -74,28 +88,16 @@ func fastDecimal(b []byte) (v float64, signed int64, frac int, ok bool) {
 		return 0, 0, -1, false // more than 15 digits and a point
 	}
 	// The integer part, then the fraction: two tight loops, no state.
-	var mant uint64
 	start := i
-	for ; i < len(b); i++ {
-		d := b[i] - '0'
-		if d > 9 {
-			break
-		}
-		mant = mant*10 + uint64(d)
-	}
+	mant, i := scanDigits(b, i, 0)
 	digits := i - start
 	if i < len(b) {
 		if b[i] != '.' {
 			return 0, 0, -1, false
 		}
-		i++
-		start = i
-		for ; i < len(b); i++ {
-			d := b[i] - '0'
-			if d > 9 {
-				return 0, 0, -1, false
-			}
-			mant = mant*10 + uint64(d)
+		start = i + 1
+		if mant, i = scanDigits(b, start, mant); i < len(b) {
+			return 0, 0, -1, false
 		}
 		frac = i - start
 		digits += frac

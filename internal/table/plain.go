@@ -80,27 +80,14 @@ func ScanPlain(data []byte, i int, kinds []uint8, cells []PlainCell) (next int, 
 			} else {
 				c.neg = false
 			}
-			var mant uint64
 			start := j
-			for ; j < len(data); j++ {
-				d := data[j] - '0'
-				if d > 9 {
-					break
-				}
-				mant = mant*10 + uint64(d)
-			}
+			var mant uint64
+			mant, j = scanDigits(data, j, 0)
 			digits := j - start
 			frac := 0
 			if j < len(data) && data[j] == '.' {
-				j++
-				start = j
-				for ; j < len(data); j++ {
-					d := data[j] - '0'
-					if d > 9 {
-						break
-					}
-					mant = mant*10 + uint64(d)
-				}
+				start = j + 1
+				mant, j = scanDigits(data, start, mant)
 				frac = j - start
 				digits += frac
 			}

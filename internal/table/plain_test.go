@@ -185,12 +185,7 @@ func FuzzScanPlain(f *testing.F) {
 // BenchmarkScanPlain measures the fast path on BenchmarkRecordParser's
 // block, parsing the numbers too.
 func BenchmarkScanPlain(b *testing.B) {
-	var buf bytes.Buffer
-	for i := 0; buf.Len() < BlockSize; i++ {
-		fmt.Fprintf(&buf, "%.5f,%.5f,%.5f,%d,%.5f,%.5f,sun,rain,%.5f,%d\n", float64(i)*0.37, float64(i)/7, -float64(i)*1.1, i%97, 3.25, float64(i%13), float64(i)*1e-3, i)
-	}
-	data := buf.Bytes()
-	kinds := []uint8{1, 1, 1, 1, 1, 1, 2, 2, 1, 1}
+	data, kinds := benchBlock(), benchKinds
 	cells := make([]PlainCell, len(kinds))
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
@@ -207,12 +202,7 @@ func BenchmarkScanPlain(b *testing.B) {
 // BenchmarkGeneralPath is BenchmarkScanPlain's work done by RecordParser
 // and ParseDecimal, the path ScanPlain saves.
 func BenchmarkGeneralPath(b *testing.B) {
-	var buf bytes.Buffer
-	for i := 0; buf.Len() < BlockSize; i++ {
-		fmt.Fprintf(&buf, "%.5f,%.5f,%.5f,%d,%.5f,%.5f,sun,rain,%.5f,%d\n", float64(i)*0.37, float64(i)/7, -float64(i)*1.1, i%97, 3.25, float64(i%13), float64(i)*1e-3, i)
-	}
-	data := buf.Bytes()
-	kinds := []uint8{1, 1, 1, 1, 1, 1, 2, 2, 1, 1}
+	data, kinds := benchBlock(), benchKinds
 	b.SetBytes(int64(len(data)))
 	var p RecordParser
 	for b.Loop() {
